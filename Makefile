@@ -1,0 +1,44 @@
+# The README's commands. Everything a fresh clone needs is installed into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint typecheck bench run clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed ## play the bundled article quiz in the terminal
+	$(BIN)/quizbot demo
+
+run: $(VENV)/.installed ## serve Telegram by long polling (needs TELEGRAM_BOT_TOKEN)
+	$(BIN)/quizbot run
+
+lint: $(VENV)/.installed-dev ## ruff lint and format check
+	$(BIN)/ruff check bot tests bench migrations
+	$(BIN)/ruff format --check bot tests bench migrations
+
+typecheck: $(VENV)/.installed-dev ## mypy on bot/
+	$(BIN)/mypy
+
+test: lint ## lint, then the whole test suite (SQLite and PostgreSQL)
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev ## run the benchmarks and print their figures
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,108 @@
+"""Settings from the environment and a `.env` file (see CONTRACT.md)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.paths import project_file
+
+BUNDLED_QUIZ_DIR = project_file("quizzes")
+DEFAULT_QUIZ_ID = "nk-arms-article"
+
+
+def _parse_ids(value: object) -> frozenset[int]:
+    if value is None or value == "":
+        return frozenset()
+    if isinstance(value, int):
+        return frozenset({value})
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        try:
+            return frozenset(int(p) for p in parts)
+        except ValueError as exc:
+            raise ValueError("must be comma-separated Telegram user ids, like 123,456") from exc
+    if isinstance(value, list | set | frozenset | tuple):
+        return frozenset(int(v) for v in value)
+    raise ValueError("must be comma-separated Telegram user ids")
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
+    database_url: str = Field(default="sqlite:///quizbot.db", alias="DATABASE_URL")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="QUIZBOT_ADMIN_IDS"
+    )
+    instructor_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="QUIZBOT_INSTRUCTOR_IDS"
+    )
+    followup_delay_scale: float = Field(default=1.0, ge=0.0, alias="QUIZBOT_FOLLOWUP_DELAY_SCALE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="QUIZBOT_LOG_LEVEL"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", alias="QUIZBOT_LOG_FORMAT")
+    round_size: int = Field(default=5, ge=1, le=50, alias="QUIZBOT_ROUND_SIZE")
+    quiz_dir: Path = Field(default=BUNDLED_QUIZ_DIR, alias="QUIZBOT_QUIZ_DIR")
+
+    @field_validator("admin_ids", "instructor_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> frozenset[int]:
+        return _parse_ids(value)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @cached_property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver SQLAlchemy needs."""
+        return to_async_url(self.database_url)
+
+    def token(self) -> str:
+        """The bot token, or raise ConfigError with a one-line message."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set; get one from @BotFather")
+        return self.telegram_bot_token.get_secret_value().strip()
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message is for the operator."""
+
+
+def to_async_url(url: str) -> str:
+    """Map plain `sqlite://` and `postgresql://` URLs to their async drivers."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def load_settings() -> Settings:
+    """Read settings, turning validation errors into a ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = first["loc"][0] if first["loc"] else "setting"
+        raise ConfigError(f"bad setting {name}: {first['msg']}") from None

@@ -1,0 +1,183 @@
+"""`quizbot demo`: the quiz in a terminal, through the same services as the Telegram bot."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import textwrap
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.domain.errors import QuizbotError
+from bot.services import attempts, learners
+from bot.services.views import AnswerResult, ItemView, RoundSummary
+
+ReadLine = Callable[[str], Awaitable[str | None]]
+Write = Callable[[str], None]
+
+QUIT = {"q", "quit", "exit"}
+
+
+async def read_stdin(prompt: str) -> str | None:
+    """Read one line from the terminal; None at end of input."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns)) - len(indent)
+    return "\n".join(
+        textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent) if p else ""
+        for p in text.split("\n")
+    )
+
+
+class ConsoleDemo:
+    """Plays one quiz for one local player until the end, `q`, or end of input."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        slug: str,
+        round_size: int,
+        read: ReadLine = read_stdin,
+        write: Write = print,
+        player: str = "demo",
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._slug = slug
+        self._round_size = round_size
+        self._read = read
+        self._write = write
+        self._player = player
+
+    async def play(self) -> int:
+        """Run the quiz; return the process exit code."""
+        async with self._sessions() as session:
+            user = await learners.console_user(session, name=self._player, now=self._clock())
+            start = await attempts.start_quiz(
+                session,
+                user_id=user.id,
+                slug=self._slug,
+                round_size=self._round_size,
+                now=self._clock(),
+            )
+        self._user_id = user.id
+        self._write(f"\n{start.quiz_title}")
+        if start.resumed:
+            self._write(f"Welcome back: {start.answered} of {start.total} answered so far.")
+        else:
+            self._write(
+                f"{start.total} questions in rounds of {self._round_size}. Type the number of "
+                "your answer and press Enter; q quits (you can resume later)."
+            )
+        item: ItemView | None = start.item
+        while item is not None:
+            result = await self._ask(item)
+            if result is None:
+                return 0
+            self._show_result(result)
+            if result.summary is not None:
+                self._show_summary(result.summary)
+                if result.summary.finished:
+                    return 0
+                line = await self._read("\nPress Enter for the next round (q to quit): ")
+                if line is None or line.strip().lower() in QUIT:
+                    self._write("Saved. Run `quizbot demo` again to continue.")
+                    return 0
+                async with self._sessions() as session:
+                    item = await attempts.continue_attempt(
+                        session,
+                        user_id=self._user_id,
+                        attempt_id=result.summary.attempt_id,
+                        answered=result.summary.answered,
+                        now=self._clock(),
+                    )
+            else:
+                item = result.next_item
+        return 0
+
+    async def _ask(self, item: ItemView) -> AnswerResult | None:
+        self._show_item(item)
+        hint = (
+            "Type the numbers of all that apply, e.g. 1 3"
+            if item.is_multiple
+            else f"Type a number from 1 to {len(item.options)}"
+        )
+        while True:
+            line = await self._read("> ")
+            if line is None or line.strip().lower() in QUIT:
+                self._write("\nSaved. Run `quizbot demo` again to continue where you stopped.")
+                return None
+            chosen = _parse_choice(line, item)
+            if chosen is None:
+                self._write(f"{hint}, or q to quit.")
+                continue
+            try:
+                async with self._sessions() as session:
+                    return await attempts.answer_item(
+                        session,
+                        user_id=self._user_id,
+                        attempt_id=item.attempt_id,
+                        item_id=item.item_id,
+                        chosen=chosen,
+                        now=self._clock(),
+                    )
+            except QuizbotError as exc:
+                self._write(str(exc))
+
+    def _show_item(self, item: ItemView) -> None:
+        self._write(f"\n── Question {item.number} of {item.total} · {item.skill_name} ──")
+        self._write(_wrap(f"“{item.passage}”", "    "))
+        self._write("")
+        self._write(_wrap(item.question))
+        if item.is_multiple:
+            self._write("(Choose all that apply.)")
+        for number, option in enumerate(item.options, start=1):
+            self._write(_wrap(f"{number}) {option.text}", "  "))
+
+    def _show_result(self, result: AnswerResult) -> None:
+        numbers = {o.file_index: n for n, o in enumerate(result.item.options, start=1)}
+        right = ", ".join(str(numbers[o.file_index]) for o in result.right)
+        self._write("")
+        self._write("✔ Right!" if result.correct else f"✘ Not quite. The answer: {right}")
+        for feedback in result.feedback:
+            self._write(_wrap(feedback))
+        self._write(_wrap(result.explanation))
+        self._write(_wrap(f"Passage: “{result.item.passage}”", "    "))
+
+    def _show_summary(self, summary: RoundSummary) -> None:
+        if summary.finished:
+            self._write(
+                f"\n══ Finished: {summary.correct} of {summary.total} right ══\nScore per skill:"
+            )
+            for skill in summary.skills:
+                self._write(f"  {skill.name}: {skill.correct}/{skill.answered} ({skill.percent}%)")
+        else:
+            self._write(
+                f"\n── Round done: {summary.round_correct} of {summary.round_answered} right · "
+                f"{summary.answered} of {summary.total} answered ──"
+            )
+
+
+def _parse_choice(line: str, item: ItemView) -> list[int] | None:
+    """Turn '2' or '1 3' (or letters) into file indices; None when it is not a valid choice."""
+    tokens = line.replace(",", " ").split()
+    if not tokens or (len(tokens) > 1 and not item.is_multiple):
+        return None
+    chosen: list[int] = []
+    for token in tokens:
+        if token.isdigit() and 1 <= int(token) <= len(item.options):
+            chosen.append(item.options[int(token) - 1].file_index)
+        elif len(token) == 1 and token.upper() in {o.letter for o in item.options}:
+            chosen.append(next(o.file_index for o in item.options if o.letter == token.upper()))
+        else:
+            return None
+    return sorted(set(chosen))

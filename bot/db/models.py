@@ -1,0 +1,194 @@
+"""ORM models: the database is the truth for everything that must survive a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, JSONType
+
+
+class User(Base):
+    """A person who uses the bot: on Telegram, or the local player of `quizbot demo`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    console_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lessons_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    blocked_at: Mapped[dt.datetime | None]
+
+
+class Skill(Base):
+    """A skill of the catalogue (quizzes/skills.yaml), with its follow-up lesson."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
+    lesson: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime]
+
+
+class Quiz(Base):
+    """A quiz id; its content lives in versions."""
+
+    __tablename__ = "quizzes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class QuizVersion(Base):
+    """One imported content of a quiz, identified by the hash of its file."""
+
+    __tablename__ = "quiz_versions"
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "number"),
+        UniqueConstraint("quiz_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(16))
+    source_title: Mapped[str] = mapped_column(Text)
+    source_meta: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    source_text: Mapped[str] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime]
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Item(Base):
+    """One item of one quiz version; answers point at it, so it is never updated."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("quiz_version_id", "key"),
+        Index("ix_items_version_position", "quiz_version_id", "position"),
+        Index("ix_items_skill_id", "skill_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_version_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_versions.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"))
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    passage: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(Text)
+    # [{"text": ..., "correct": bool, "feedback": str | None}, ...] in file order.
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    explanation: Mapped[str] = mapped_column(Text)
+    claims: Mapped[list[str]] = mapped_column(JSONType)
+    references: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    checked: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Attempt(Base):
+    """A sitting of one learner on one quiz version."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_user_finished", "user_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_version_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_versions.id", ondelete="CASCADE")
+    )
+    seed: Mapped[int] = mapped_column(BigInteger)
+    round_size: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    # The item on screen and when it was shown: answers must match it, and time is measured
+    # from it. NULL between rounds (a summary is on screen) and when finished.
+    current_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    presented_at: Mapped[dt.datetime | None]
+    answered_count: Mapped[int] = mapped_column(Integer, default=0)
+    correct_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Answer(Base):
+    """An answer: append-only, one per item per attempt (the unique constraint is the guard)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "item_id"),
+        Index("ix_answers_item_id", "item_id"),
+        Index("ix_answers_user_id", "user_id"),
+        Index("ix_answers_answered_at", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    skill_id: Mapped[str] = mapped_column(String(64))
+    # Option indices in file order, sorted.
+    chosen: Mapped[list[int]] = mapped_column(JSONType)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    seconds: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[dt.datetime]
+
+
+class SkillState(Base):
+    """A learner's memory of one skill: counters and the spaced-repetition card."""
+
+    __tablename__ = "skill_states"
+    __table_args__ = (Index("ix_skill_states_due_at", "due_at"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    card: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    due_at: Mapped[dt.datetime | None]
+    last_answer_at: Mapped[dt.datetime | None]
+
+
+class InboxUpdate(Base):
+    """A Telegram update, stored before it is confirmed to Telegram and processed from here."""
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_updates_processed_at", "processed_at"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime]
+    processed_at: Mapped[dt.datetime | None]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,97 @@
+"""Query helpers shared by services. They read and add; the calling service commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Answer, Attempt, Item, Quiz, QuizVersion, Skill, SkillState, User
+
+
+async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
+    """The user with this Telegram id, if known."""
+    result = await session.scalars(select(User).where(User.telegram_id == telegram_id))
+    return result.one_or_none()
+
+
+async def quiz_by_slug(session: AsyncSession, slug: str) -> Quiz | None:
+    """The quiz with this id, if any."""
+    return (await session.scalars(select(Quiz).where(Quiz.slug == slug))).one_or_none()
+
+
+async def latest_version(session: AsyncSession, quiz_id: int) -> QuizVersion | None:
+    """The newest version of a quiz."""
+    stmt = (
+        select(QuizVersion)
+        .where(QuizVersion.quiz_id == quiz_id)
+        .order_by(QuizVersion.number.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def items_of_version(session: AsyncSession, version_id: int) -> Sequence[Item]:
+    """The items of a version in quiz order."""
+    stmt = select(Item).where(Item.quiz_version_id == version_id).order_by(Item.position)
+    return (await session.scalars(stmt)).all()
+
+
+async def item_at(session: AsyncSession, version_id: int, position: int) -> Item | None:
+    """The item at a 0-based position of a version."""
+    stmt = select(Item).where(Item.quiz_version_id == version_id, Item.position == position)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def open_attempt(session: AsyncSession, user_id: int, quiz_id: int) -> Attempt | None:
+    """The learner's unfinished attempt on any version of a quiz, newest first."""
+    stmt = (
+        select(Attempt)
+        .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+        .where(
+            Attempt.user_id == user_id,
+            QuizVersion.quiz_id == quiz_id,
+            Attempt.finished_at.is_(None),
+        )
+        .order_by(Attempt.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def lock_attempt(session: AsyncSession, attempt_id: int) -> Attempt | None:
+    """Load an attempt for update, so two presses on it are applied one after the other."""
+    stmt = select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def answer_of(session: AsyncSession, attempt_id: int, item_id: int) -> Answer | None:
+    """The recorded answer to an item in an attempt, if any."""
+    stmt = select(Answer).where(Answer.attempt_id == attempt_id, Answer.item_id == item_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def skill_names(session: AsyncSession) -> dict[str, str]:
+    """Skill id -> display name."""
+    return dict((await session.execute(select(Skill.id, Skill.name))).tuples().all())
+
+
+async def skill_state(session: AsyncSession, user_id: int, skill_id: str) -> SkillState | None:
+    """A learner's state on one skill."""
+    return await session.get(SkillState, (user_id, skill_id))
+
+
+async def attempt_skill_counts(
+    session: AsyncSession, attempt_id: int, since: dt.datetime | None = None
+) -> list[tuple[str, int, int]]:
+    """(skill, answered, correct) for one attempt, optionally only answers after `since`."""
+    stmt = select(
+        Answer.skill_id, func.count(), func.sum(func.cast(Answer.correct, Integer))
+    ).where(Answer.attempt_id == attempt_id)
+    if since is not None:
+        stmt = stmt.where(Answer.answered_at > since)
+    stmt = stmt.group_by(Answer.skill_id).order_by(Answer.skill_id)
+    rows = (await session.execute(stmt)).tuples().all()
+    return [(skill, count, int(correct or 0)) for skill, count, correct in rows]

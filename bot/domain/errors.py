@@ -1,0 +1,39 @@
+"""Domain errors: the adapters turn each into a short message for the user."""
+
+from __future__ import annotations
+
+
+class QuizbotError(Exception):
+    """Base of the errors a user can cause; the message is safe to show."""
+
+
+class InvalidChoiceError(QuizbotError):
+    """The chosen options are not a possible answer to the item."""
+
+
+class NotFoundError(QuizbotError):
+    """A quiz, attempt or item does not exist (or is not visible to this user)."""
+
+
+class NotYourAttemptError(QuizbotError):
+    """Someone pressed a button of another learner's attempt."""
+
+
+class StaleItemError(QuizbotError):
+    """The item is not the one being asked (an old message, or already answered)."""
+
+
+class AlreadyAnsweredError(QuizbotError):
+    """The item was answered already in this attempt; the first answer stands."""
+
+
+class AttemptFinishedError(QuizbotError):
+    """The attempt is over."""
+
+
+class QuizImportError(QuizbotError):
+    """A quiz file has problems; nothing was imported."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s); nothing imported")
+        self.problems = problems

@@ -1,0 +1,55 @@
+"""Grading and option order: pure functions on plain values."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Collection, Sequence
+
+from bot.domain.errors import InvalidChoiceError
+from bot.domain.quiz import ItemKind
+
+LETTERS = "ABCDEFGH"
+
+
+def option_order(seed: int, item_key: str, count: int) -> list[int]:
+    """Return the display order of an item's options for one attempt.
+
+    Derived from the attempt's seed and the item's key with a stable hash, so the order is
+    the same after a restart and on every machine (Python's `hash` is salted per process).
+    """
+    digest = hashlib.sha256(f"{seed}:{item_key}".encode()).digest()
+    order = list(range(count))
+    random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)
+    return order
+
+
+def keeps_file_order(kind: ItemKind | str) -> bool:
+    """True/false options read best in the order the author wrote them."""
+    return ItemKind(kind) is ItemKind.TRUE_FALSE
+
+
+def check_choice(kind: ItemKind | str, option_count: int, chosen: Collection[int]) -> None:
+    """Raise InvalidChoiceError unless `chosen` is a possible answer to the item."""
+    if not chosen:
+        raise InvalidChoiceError("choose at least one option")
+    if any(not 0 <= i < option_count for i in chosen):
+        raise InvalidChoiceError("no such option")
+    if ItemKind(kind) is not ItemKind.MULTIPLE and len(set(chosen)) != 1:
+        raise InvalidChoiceError("choose exactly one option")
+
+
+def grade(correct: Collection[int], chosen: Collection[int]) -> bool:
+    """An answer is right when it picks exactly the correct options."""
+    return set(correct) == set(chosen)
+
+
+def letters_for(order: Sequence[int], chosen: Collection[int]) -> str:
+    """The display letters of chosen file indices, e.g. 'A, C'."""
+    position = {file_index: shown for shown, file_index in enumerate(order)}
+    return ", ".join(LETTERS[position[i]] for i in sorted(chosen, key=position.__getitem__))
+
+
+def is_round_end(answered: int, total: int, round_size: int) -> bool:
+    """A round ends after every `round_size` answers and at the end of the quiz."""
+    return answered == total or answered % round_size == 0

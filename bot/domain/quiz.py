@@ -1,0 +1,150 @@
+"""The quiz format: pydantic models of one quiz file and of the skill catalogue.
+
+These models describe the *shape* of a file. Checks that need the whole file (passages in
+the source, duplicate ids, known skills, Telegram limits) live in `validation.py`, which
+reports every problem with its line number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$"
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 8
+
+
+class _Strict(BaseModel):
+    """Base for file models: unknown fields are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ItemKind(StrEnum):
+    """How an item is answered."""
+
+    SINGLE = "single"  # one correct option
+    TRUE_FALSE = "true_false"  # exactly two options, "True"/"False" style
+    MULTIPLE = "multiple"  # choose all that apply: one or more correct options
+    CONTRADICTION = "contradiction"  # options are source passages; one conflicts
+
+
+class Verdict(StrEnum):
+    """Whether an item's right answer finds the claim sound or flawed.
+
+    Reports use it to measure discernment (hits and false alarms), not only scores.
+    """
+
+    SOUND = "sound"
+    FLAWED = "flawed"
+
+
+class Option(_Strict):
+    """One answer option."""
+
+    text: Text = Field(description="What the learner reads; for contradiction items a passage.")
+    correct: bool = Field(default=False, description="Marks a right answer.")
+    feedback: Text | None = Field(
+        default=None, description="Shown when the learner picks this option."
+    )
+
+
+class Reference(_Strict):
+    """A source behind an explanation."""
+
+    title: Text
+    publisher: Text | None = None
+    date: str | None = Field(default=None, description="Publication date, free form.")
+    url: Text | None = None
+
+
+class Item(_Strict):
+    """One question about one passage of the source."""
+
+    id: Annotated[str, StringConstraints(pattern=ITEM_ID_PATTERN)] = Field(
+        description="Stable id, unique in the quiz; answers are tracked by it across versions."
+    )
+    kind: ItemKind = ItemKind.SINGLE
+    skill: Slug = Field(description="Id of a skill in quizzes/skills.yaml.")
+    claims: list[Annotated[str, StringConstraints(pattern=CLAIM_ID_PATTERN)]] = Field(
+        default_factory=list, description="Ids of the claims of the source this item covers."
+    )
+    verdict: Verdict | None = Field(
+        default=None,
+        description="'sound' when the right answer is that the claim is sound, sourced or "
+        "consistent; 'flawed' when it is not. Used for discernment reports.",
+    )
+    passage: Text = Field(description="Exact quote from the source text (whitespace may vary).")
+    question: Text
+    options: list[Option] = Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)
+    explanation: Text
+    references: list[Reference] = Field(default_factory=list)
+    checked: dt.date | None = Field(
+        default=None, description="When the facts in the explanation were last checked."
+    )
+
+    @property
+    def correct_indices(self) -> frozenset[int]:
+        """Indices (file order) of the correct options."""
+        return frozenset(i for i, o in enumerate(self.options) if o.correct)
+
+
+class Source(_Strict):
+    """The text a quiz is drawn from."""
+
+    title: Text
+    publisher: Text | None = None
+    date: str | None = Field(default=None, description="Publication date, free form.")
+    url: Text | None = None
+    author: Text | None = None
+    text: str | None = Field(default=None, description="The full source text, inline.")
+    text_file: Text | None = Field(
+        default=None, description="Path of a UTF-8 file with the source text, next to the quiz."
+    )
+    license: Text | None = None
+
+
+class Quiz(_Strict):
+    """One quiz file."""
+
+    id: Slug = Field(description="Quiz id: lower-case letters, digits and hyphens.")
+    title: Text
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
+    description: Text | None = None
+    source: Source
+    items: list[Item] = Field(min_length=1)
+
+
+class Skill(_Strict):
+    """One skill of the catalogue, with the lesson sent as a follow-up."""
+
+    id: Slug
+    name: Text
+    definition: Text
+    lesson: Text
+
+
+class SkillCatalogue(_Strict):
+    """The file quizzes/skills.yaml."""
+
+    skills: list[Skill] = Field(min_length=1)
+
+
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalise(text: str) -> str:
+    """Collapse whitespace and straighten typographic quotes, for passage matching."""
+    return _WS.sub(" ", text.translate(_QUOTES)).strip()

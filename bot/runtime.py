@@ -1,0 +1,43 @@
+"""Start-up shared by the commands: open the database, migrate it, load bundled quizzes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, utc_now
+from bot.config import Settings
+from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.migrate import upgrade_database
+from bot.services.quizzes import ensure_bundled_quizzes
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a running command needs: settings, the database and the clock."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, migrate: bool = True, bundled: bool = True, clock: Clock = utc_now
+) -> AsyncIterator[Runtime]:
+    """Open the database (migrated, with the bundled quizzes) and close it afterwards."""
+    engine = make_engine(settings.database_url)
+    try:
+        if migrate:
+            await upgrade_database(engine)
+        sessions = make_sessionmaker(engine)
+        if bundled:
+            async with sessions() as session:
+                await ensure_bundled_quizzes(session, settings.quiz_dir, now=clock())
+        yield Runtime(settings=settings, engine=engine, sessions=sessions, clock=clock)
+    finally:
+        await engine.dispose()

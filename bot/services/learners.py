@@ -1,0 +1,138 @@
+"""Use cases about learners themselves: who they are, their progress, their data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import queries
+from bot.db.models import Attempt, InboxUpdate, Quiz, QuizVersion, SkillState, User
+from bot.services.views import QuizProgress, ScoreReport, SkillScore
+
+
+async def touch_telegram_user(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    first_name: str | None,
+    language_code: str | None,
+    now: dt.datetime,
+) -> User:
+    """Find or create the user behind a Telegram update; writing again makes them active."""
+    user = await queries.user_by_telegram_id(session, telegram_id)
+    if user is None:
+        user = User(
+            telegram_id=telegram_id,
+            first_name=first_name,
+            language_code=language_code,
+            is_active=True,
+            lessons_enabled=True,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(user)
+    else:
+        user.first_name = first_name
+        user.language_code = language_code
+        user.last_seen_at = now
+        user.is_active = True
+        user.blocked_at = None
+    await session.commit()
+    return user
+
+
+async def console_user(session: AsyncSession, *, name: str, now: dt.datetime) -> User:
+    """The local player of `quizbot demo` (one per name, so a later run resumes)."""
+    user = (await session.scalars(select(User).where(User.console_name == name))).one_or_none()
+    if user is None:
+        user = User(
+            console_name=name,
+            first_name=name,
+            is_active=True,
+            lessons_enabled=True,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(user)
+        await session.commit()
+    return user
+
+
+async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
+    """The learner's progress per quiz (latest attempt) and per skill (all answers)."""
+    latest = (
+        select(func.max(Attempt.id).label("id"), func.count().label("n"), QuizVersion.quiz_id)
+        .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+        .where(Attempt.user_id == user_id)
+        .group_by(QuizVersion.quiz_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Quiz.slug, QuizVersion.title, QuizVersion.item_count, Attempt, latest.c.n)
+            .join(latest, latest.c.id == Attempt.id)
+            .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+            .order_by(Quiz.slug)
+        )
+    ).all()
+    quizzes = tuple(
+        QuizProgress(
+            slug=slug,
+            title=title,
+            answered=attempt.answered_count,
+            correct=attempt.correct_count,
+            total=total,
+            finished=attempt.finished_at is not None,
+            attempts=count,
+        )
+        for slug, title, total, attempt, count in rows
+    )
+    names = await queries.skill_names(session)
+    states = (
+        await session.scalars(
+            select(SkillState).where(SkillState.user_id == user_id).order_by(SkillState.skill_id)
+        )
+    ).all()
+    skills = tuple(
+        SkillScore(
+            skill_id=s.skill_id,
+            name=names.get(s.skill_id, s.skill_id),
+            answered=s.answered,
+            correct=s.correct,
+        )
+        for s in states
+    )
+    return ScoreReport(quizzes=quizzes, skills=skills)
+
+
+async def set_lessons(session: AsyncSession, *, user_id: int, enabled: bool) -> None:
+    """Turn follow-up lessons on or off for a learner."""
+    user = await session.get_one(User, user_id)
+    user.lessons_enabled = enabled
+    await session.commit()
+
+
+async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: dt.datetime) -> bool:
+    """Record that a learner blocked the bot; their data is kept. False if unknown."""
+    user = await queries.user_by_telegram_id(session, telegram_id)
+    if user is None:
+        return False
+    user.is_active = False
+    user.blocked_at = now
+    await session.commit()
+    return True
+
+
+async def forget_user(session: AsyncSession, *, user_id: int) -> None:
+    """Delete everything stored about a learner: answers, attempts, skills, updates."""
+    user = await session.get(User, user_id)
+    if user is None:
+        return
+    if user.telegram_id is not None:
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == user.telegram_id))
+    # Answers, attempts and skill states go with the user (ON DELETE CASCADE).
+    await session.execute(delete(User).where(User.id == user_id))
+    await session.commit()

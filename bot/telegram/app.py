@@ -1,0 +1,158 @@
+"""Composition root of the Telegram bot: build the Application, register handlers, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain.roles import Role
+from bot.runtime import Runtime
+from bot.services import learners
+from bot.telegram import callback_data as cd
+from bot.telegram.context import RUNTIME_KEY, QuizContext
+from bot.telegram.handlers import learner
+from bot.telegram.inbox import InboxPoller
+from bot.telegram.limiter import RetryingRateLimiter
+
+log = logging.getLogger(__name__)
+
+QuizApplication = Application[Any, QuizContext, Any, Any, Any, Any]
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def build_application(
+    runtime: Runtime, *, token: str, rate_limiter: RetryingRateLimiter | None = None
+) -> QuizApplication:
+    """Build the PTB Application with every handler; updates come from the inbox."""
+    api = runtime.settings.telegram_api_url
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=QuizContext))
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        # The inbox poller feeds updates in; PTB's Updater would confirm them too early.
+        .updater(None)
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data[RUNTIME_KEY] = runtime
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: QuizApplication) -> None:
+    """Register handlers; in group 0 the first match wins, so order matters."""
+    commands = {
+        "start": learner.start,
+        "help": learner.help_command,
+        "quiz": learner.quiz,
+        "score": learner.score,
+        "lessons": learner.lessons,
+        "stop": learner.stop,
+        "forgetme": learner.forgetme,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CallbackQueryHandler(learner.answer_press, pattern=cd.ANSWER_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.mask_press, pattern=cd.TOGGLE_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.continue_press, pattern=cd.CONTINUE_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.forget_press, pattern=cd.FORGET_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.unknown_button))
+    app.add_handler(MessageHandler(filters.Document.ALL, learner.document))
+    # Last: anything else that looks like a command, then any other text.
+    app.add_handler(MessageHandler(filters.COMMAND, learner.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT, learner.plain_text))
+    app.add_error_handler(on_error)
+
+
+async def _post_init(app: QuizApplication) -> None:
+    await set_command_menus(app)
+
+
+async def set_command_menus(app: QuizApplication) -> None:
+    """One command menu per role: learners by default, wider ones in staff chats."""
+    runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    settings = runtime.settings
+
+    def menu(role: Role) -> list[BotCommand]:
+        entries = list(learner.LEARNER_COMMANDS)
+        if role >= Role.INSTRUCTOR:
+            entries += learner.INSTRUCTOR_COMMANDS
+        if role >= Role.ADMIN:
+            entries += learner.ADMIN_COMMANDS
+        return [BotCommand(c, d) for c, d in entries]
+
+    await app.bot.set_my_commands(menu(Role.LEARNER), scope=BotCommandScopeDefault())
+    for user_id in sorted(settings.instructor_ids - settings.admin_ids):
+        await _set_chat_menu(app, user_id, menu(Role.INSTRUCTOR))
+    for user_id in sorted(settings.admin_ids):
+        await _set_chat_menu(app, user_id, menu(Role.ADMIN))
+
+
+async def _set_chat_menu(app: QuizApplication, chat_id: int, commands: list[BotCommand]) -> None:
+    try:
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        # The staff member has not started the bot yet: Telegram knows no such chat.
+        log.warning("cannot set the command menu of chat %s: %s", chat_id, exc)
+
+
+async def on_error(update: object, context: QuizContext) -> None:
+    """Log the error with the update id, and tell the user briefly; never a traceback."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        # The learner blocked the bot: keep their data, send nothing until they write again.
+        runtime = context.runtime
+        async with runtime.sessions() as session:
+            await learners.mark_blocked(
+                session, telegram_id=update.effective_user.id, now=runtime.clock()
+            )
+        context.forget_cached_user()
+        log.info("update %s: user blocked the bot; marked inactive", update_id)
+        return
+    log.error("update %s failed", update_id, exc_info=error, extra={"update_id": update_id})
+    if not isinstance(update, Update):
+        return
+    with contextlib.suppress(TelegramError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(APOLOGY[:200])
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, APOLOGY)
+
+
+async def run_polling(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
+    """Serve by long polling through the inbox until SIGINT/SIGTERM (or `stop` is set)."""
+    app = build_application(runtime, token=runtime.settings.token())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with app:
+        await app.start()
+        await app.bot.delete_webhook()
+        poller = InboxPoller(app, runtime)
+        log.info("serving @%s by long polling", app.bot.username)
+        try:
+            await poller.run(stop)
+        finally:
+            await app.stop()

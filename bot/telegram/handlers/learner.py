@@ -1,0 +1,339 @@
+"""Learner commands and answer buttons: parse the update, call one service, render."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.config import DEFAULT_QUIZ_ID
+from bot.domain.errors import QuizbotError
+from bot.domain.limits import CALLBACK_ANSWER_MAX
+from bot.domain.roles import Role
+from bot.services import attempts, learners
+from bot.services.views import AnswerResult, ItemView
+from bot.telegram import callback_data as cd
+from bot.telegram import render
+from bot.telegram.context import QuizContext
+from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
+
+INVALID_BUTTON = "This button is not valid any more."
+
+LEARNER_COMMANDS = [
+    ("quiz", "start or resume a quiz"),
+    ("score", "your progress per quiz and skill"),
+    ("lessons", "follow-up lessons: /lessons on or off"),
+    ("stop", "stop all follow-up lessons"),
+    ("forgetme", "delete everything stored about you"),
+    ("help", "what the bot can do"),
+]
+INSTRUCTOR_COMMANDS = [
+    ("quizzes", "list quizzes"),
+    ("cohort", "create a cohort: /cohort NAME"),
+]
+ADMIN_COMMANDS = [
+    ("stats", "score summary: /stats [quiz-id]"),
+    ("export", "answers as CSV: /export [quiz-id]"),
+]
+
+
+def _chat_id(update: Update) -> int:
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+async def _reply(update: Update, context: QuizContext, text: str) -> None:
+    await send_html(context.bot, _chat_id(update), text)
+
+
+async def start(update: Update, context: QuizContext) -> None:
+    """Greet the learner; a deep link naming a quiz starts it."""
+    await context.learner_id(update)
+    payload = context.args[0] if context.args else None
+    user = update.effective_user
+    name = render.escape_text(user.first_name) if user and user.first_name else "there"
+    await _reply(
+        update,
+        context,
+        f"Hi {name}! I help you practise checking what you read: is a claim sourced, is it "
+        "consistent with the rest of the text, is it accurate?\n\n"
+        "You get short rounds of questions about a real article, with an explanation after "
+        "each answer. Later I send short follow-up lessons on the skills you missed "
+        "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands.",
+    )
+    if payload:
+        await _start_quiz(update, context, payload)
+
+
+async def help_command(update: Update, context: QuizContext) -> None:
+    """List the commands this user's role may use."""
+    role = context.role(update)
+    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in LEARNER_COMMANDS)]
+    if role >= Role.INSTRUCTOR:
+        lines += ["", "<b>Instructors</b>", *(f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS)]
+        lines.append("Send a .yaml quiz file as a document to upload it.")
+    if role >= Role.ADMIN:
+        lines += ["", "<b>Admins</b>", *(f"/{c} – {d}" for c, d in ADMIN_COMMANDS)]
+    await _reply(update, context, "\n".join(lines))
+
+
+async def quiz(update: Update, context: QuizContext) -> None:
+    """Start or resume a quiz (the bundled article quiz when none is named)."""
+    slug = context.args[0].lower() if context.args else DEFAULT_QUIZ_ID
+    await _start_quiz(update, context, slug)
+
+
+async def _start_quiz(update: Update, context: QuizContext, slug: str) -> None:
+    user_id = await context.learner_id(update)
+    runtime = context.runtime
+    try:
+        async with runtime.sessions() as session:
+            started = await attempts.start_quiz(
+                session,
+                user_id=user_id,
+                slug=slug,
+                round_size=runtime.settings.round_size,
+                now=runtime.clock(),
+            )
+    except QuizbotError as exc:
+        await _reply(
+            update, context, render.escape_text(str(exc)) + " Send /quiz for the main quiz."
+        )
+        return
+    if started.resumed:
+        intro = f"Welcome back: {started.answered} of {started.total} answered so far."
+    else:
+        intro = (
+            f"<b>{render.escape_text(started.quiz_title)}</b>\n{started.total} questions, "
+            f"in rounds of {runtime.settings.round_size}. Tap the button with your answer."
+        )
+    await _reply(update, context, intro)
+    await _send_item(context, _chat_id(update), started.item)
+
+
+async def _send_item(context: QuizContext, chat_id: int, item: ItemView) -> None:
+    await send_html(context.bot, chat_id, render.item_text(item), render.item_keyboard(item))
+
+
+async def score(update: Update, context: QuizContext) -> None:
+    """Show the learner's progress per quiz and per skill."""
+    user_id = await context.learner_id(update)
+    async with context.runtime.sessions() as session:
+        report = await learners.score_report(session, user_id=user_id)
+    await _reply(update, context, render.score_text(report))
+
+
+async def lessons(update: Update, context: QuizContext) -> None:
+    """Turn follow-up lessons on or off."""
+    user_id = await context.learner_id(update)
+    arg = context.args[0].lower() if context.args else ""
+    if arg not in {"on", "off"}:
+        await _reply(update, context, "Send /lessons on or /lessons off.")
+        return
+    async with context.runtime.sessions() as session:
+        await learners.set_lessons(session, user_id=user_id, enabled=arg == "on")
+    await _reply(
+        update,
+        context,
+        "Follow-up lessons are on." if arg == "on" else "Follow-up lessons are off.",
+    )
+
+
+async def stop(update: Update, context: QuizContext) -> None:
+    """Stop all follow-up lessons."""
+    user_id = await context.learner_id(update)
+    async with context.runtime.sessions() as session:
+        await learners.set_lessons(session, user_id=user_id, enabled=False)
+    await _reply(
+        update,
+        context,
+        "Stopped: no more follow-up lessons. Your progress is kept; /lessons on resumes them.",
+    )
+
+
+async def forgetme(update: Update, context: QuizContext) -> None:
+    """Ask to confirm deleting everything stored about the learner."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Yes, delete my data", callback_data="fgt:yes"),
+                InlineKeyboardButton("No, keep it", callback_data="fgt:no"),
+            ]
+        ]
+    )
+    await send_html(
+        context.bot,
+        _chat_id(update),
+        "This deletes your answers, scores and lessons for good. Are you sure?",
+        keyboard,
+    )
+
+
+async def forget_press(update: Update, context: QuizContext) -> None:
+    """Delete the learner's data after confirmation."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        confirmed = cd.parse_forget(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    await query.answer()
+    message_id = query.message.message_id if query.message else None
+    if not confirmed:
+        await edit_or_send_html(context.bot, _chat_id(update), message_id, "Nothing was deleted.")
+        return
+    user_id = await context.learner_id(update)
+    async with context.runtime.sessions() as session:
+        await learners.forget_user(session, user_id=user_id)
+    context.forget_cached_user()
+    await edit_or_send_html(
+        context.bot,
+        _chat_id(update),
+        message_id,
+        "Done: everything stored about you is deleted. Send /start to begin afresh.",
+    )
+
+
+async def answer_press(update: Update, context: QuizContext) -> None:
+    """Grade a one-choice answer and show the verdict."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        press = cd.parse_answer(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    await _grade(update, context, press.attempt_id, press.item_id, [press.option])
+
+
+async def mask_press(update: Update, context: QuizContext) -> None:
+    """Toggle an option of a "choose all" item, or submit the choice."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        press = cd.parse_mask(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    if press.submit:
+        await _grade(update, context, press.attempt_id, press.item_id, sorted(press.chosen))
+        return
+    user_id = await context.learner_id(update)
+    try:
+        async with context.runtime.sessions() as session:
+            item = await attempts.open_item(
+                session, user_id=user_id, attempt_id=press.attempt_id, item_id=press.item_id
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    if any(i >= len(item.options) for i in press.chosen):
+        await query.answer(INVALID_BUTTON)
+        return
+    await query.answer()
+    if query.message is not None:
+        await context.bot.edit_message_reply_markup(
+            chat_id=_chat_id(update),
+            message_id=query.message.message_id,
+            reply_markup=render.item_keyboard(item, press.chosen),
+        )
+
+
+async def _grade(
+    update: Update, context: QuizContext, attempt_id: int, item_id: int, chosen: list[int]
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    user_id = await context.learner_id(update)
+    runtime = context.runtime
+    try:
+        async with runtime.sessions() as session:
+            result = await attempts.answer_item(
+                session,
+                user_id=user_id,
+                attempt_id=attempt_id,
+                item_id=item_id,
+                chosen=chosen,
+                now=runtime.clock(),
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    await query.answer(render.verdict_popup(result))
+    await _show_result(update, context, result)
+
+
+async def _show_result(update: Update, context: QuizContext, result: AnswerResult) -> None:
+    chat_id = _chat_id(update)
+    query = update.callback_query
+    message_id = query.message.message_id if query and query.message else None
+    text, rest = render.answered_text(result)
+    await edit_or_send_html(context.bot, chat_id, message_id, text)
+    if rest:
+        await send_html(context.bot, chat_id, rest)
+    if result.next_item is not None:
+        await _send_item(context, chat_id, result.next_item)
+    elif result.summary is not None:
+        await send_html(
+            context.bot,
+            chat_id,
+            render.summary_text(result.summary),
+            render.continue_keyboard(result.summary),
+        )
+
+
+async def continue_press(update: Update, context: QuizContext) -> None:
+    """Show the next round's first item."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        press = cd.parse_continue(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    user_id = await context.learner_id(update)
+    runtime = context.runtime
+    try:
+        async with runtime.sessions() as session:
+            item = await attempts.continue_attempt(
+                session,
+                user_id=user_id,
+                attempt_id=press.attempt_id,
+                answered=press.answered,
+                now=runtime.clock(),
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    await query.answer()
+    if query.message is not None:
+        await drop_keyboard(context.bot, _chat_id(update), query.message.message_id)
+    await _send_item(context, _chat_id(update), item)
+
+
+async def unknown_command(update: Update, context: QuizContext) -> None:
+    """Answer a command the bot does not know."""
+    await _reply(update, context, "I don't know that command. Send /help to see what I can do.")
+
+
+async def plain_text(update: Update, context: QuizContext) -> None:
+    """Answer a message that is not a command."""
+    await context.learner_id(update)
+    await _reply(
+        update,
+        context,
+        "Send /quiz to practise, or /help for the commands. Answer with the buttons.",
+    )
+
+
+async def document(update: Update, context: QuizContext) -> None:
+    """Refuse files from users who may not upload quizzes."""
+    await context.learner_id(update)
+    await _reply(update, context, "Only instructors can upload quiz files.")
+
+
+async def unknown_button(update: Update, context: QuizContext) -> None:
+    """Answer a press whose data matches no known prefix."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(INVALID_BUTTON)

@@ -1,0 +1,71 @@
+"""The rate limiter: PTB's AIORateLimiter, which also retries Telegram's transient errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+FIRST_BACKOFF = 0.5  # seconds; doubled after each failed try
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Keep to 30 messages a second overall, retry a 429 after `retry_after`, and a 5xx or a
+    dropped connection a few times with backoff.
+
+    A 5xx or a drop may come after Telegram did send the message, so a retry can send it
+    twice; a learner who misses their feedback is worse off than one who reads it twice.
+    BadRequest is a NetworkError subclass in PTB but is final, so it is not retried.
+    """
+
+    def __init__(
+        self,
+        *,
+        overall_max_rate: float = 30,
+        overall_time_period: float = 1,
+        retries: int = RETRIES,
+        backoff: float = FIRST_BACKOFF,
+    ) -> None:
+        super().__init__(
+            overall_max_rate=overall_max_rate,
+            overall_time_period=overall_time_period,
+            max_retries=retries,
+        )
+        self._retries = retries
+        self._backoff = backoff
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        delay = self._backoff
+        for attempt in range(self._retries + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if endpoint == "getUpdates" or attempt == self._retries:
+                    raise
+                if isinstance(exc, TimedOut) and endpoint == "answerCallbackQuery":
+                    raise
+                log.warning(
+                    "%s failed (%s); retry %d in %.1f s", endpoint, exc, attempt + 1, delay
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")

@@ -1,0 +1,159 @@
+"""Turn service results into Telegram HTML and inline keyboards.
+
+Every string that comes from a quiz file or a user is escaped: instructors write the
+quizzes, and a stray `<` must not break a message or inject markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.limits import MESSAGE_TEXT_MAX
+from bot.services.views import AnswerResult, ItemView, RoundSummary, ScoreReport, SkillScore
+from bot.telegram import callback_data as cd
+from bot.telegram.text import visible_length
+
+# Options this short go on the buttons themselves; longer ones are listed in the message and
+# the buttons carry their letters (phones cut button text at about 20-30 characters).
+SHORT_OPTION = 24
+
+
+def escape_text(text: str) -> str:
+    """Escape text for Telegram HTML."""
+    return escape(text, quote=False)
+
+
+_e = escape_text
+
+
+def _short_options(item: ItemView) -> bool:
+    return item.kind != "contradiction" and all(len(o.text) <= SHORT_OPTION for o in item.options)
+
+
+def item_text(item: ItemView) -> str:
+    """The message that asks an item: header, quoted passage, question, options."""
+    parts = [
+        f"<b>Question {item.number} of {item.total}</b> · <i>{_e(item.skill_name)}</i>",
+        f"<blockquote>{_e(item.passage)}</blockquote>",
+        f"<b>{_e(item.question)}</b>",
+    ]
+    if not _short_options(item):
+        parts.append("\n".join(f"{o.letter}) {_e(o.text)}" for o in item.options))
+    if item.is_multiple:
+        parts.append("<i>Choose all that apply, then press Submit.</i>")
+    return "\n\n".join(parts)
+
+
+def item_keyboard(item: ItemView, chosen: frozenset[int] = frozenset()) -> InlineKeyboardMarkup:
+    """Answer buttons; "choose all" items toggle and have a Submit button."""
+    short = _short_options(item)
+    buttons = []
+    for o in item.options:
+        label = o.text if short else o.letter
+        if item.is_multiple:
+            mark = "☑" if o.file_index in chosen else "☐"
+            data = cd.mask(item.attempt_id, item.item_id, chosen ^ {o.file_index}, submit=False)
+            buttons.append(InlineKeyboardButton(f"{mark} {label}", callback_data=data))
+        else:
+            data = cd.answer(item.attempt_id, item.item_id, o.file_index)
+            buttons.append(InlineKeyboardButton(label, callback_data=data))
+    per_row = 1 if short and any(len(o.text) > 12 for o in item.options) else 4
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    if item.is_multiple:
+        submit = cd.mask(item.attempt_id, item.item_id, chosen, submit=True)
+        rows.append([InlineKeyboardButton("Submit ✔", callback_data=submit)])
+    return InlineKeyboardMarkup(rows)
+
+
+def verdict_popup(result: AnswerResult) -> str:
+    """The short text of the callback answer."""
+    return "✅ Right!" if result.correct else "❌ Not quite"
+
+
+def _option_line(item: ItemView, options: tuple[object, ...]) -> str:
+    return ", ".join(
+        f"{o.letter}) {_e(o.text)}" if not _short_options(item) else _e(o.text)
+        for o in options  # type: ignore[attr-defined]
+    )
+
+
+def answered_text(result: AnswerResult) -> tuple[str, str | None]:
+    """The item message after the answer, and any explanation that did not fit in it.
+
+    The verdict and explanation are folded into the edit of the item message when they fit:
+    every extra message costs a share of Telegram's 30 messages a second for all learners.
+    """
+    item = result.item
+    if result.correct:
+        verdict = f"✅ <b>Right!</b> You chose {_option_line(item, result.chosen)}."
+    else:
+        verdict = (
+            f"❌ <b>Not quite.</b> You chose {_option_line(item, result.chosen)}.\n"
+            f"The answer: {_option_line(item, result.right)}."
+        )
+    feedback = "\n\n".join(f"<i>{_e(f)}</i>" for f in result.feedback)
+    explanation = _e(result.explanation)
+    base = f"{item_text(item)}\n\n{verdict}"
+    whole = "\n\n".join(p for p in (base, feedback, explanation) if p)
+    if visible_length(whole) <= MESSAGE_TEXT_MAX:
+        return whole, None
+    rest = "\n\n".join(
+        p for p in (feedback, explanation, f"<blockquote>{_e(item.passage)}</blockquote>") if p
+    )
+    return base, rest
+
+
+def summary_text(summary: RoundSummary) -> str:
+    """After a round, or at the end of the quiz."""
+    if not summary.finished:
+        return (
+            f"<b>Round done: {summary.round_correct} of {summary.round_answered} right.</b>\n"
+            f"{summary.answered} of {summary.total} questions answered. "
+            "Take a break or carry on."
+        )
+    lines = [
+        f"🏁 <b>Finished {_e(summary.quiz_title)}</b>",
+        f"{summary.correct} of {summary.total} right.",
+        "",
+        "<b>By skill</b>",
+        *(_skill_line(s) for s in summary.skills),
+        "",
+        "Send /score to see your progress, or /quiz to take it again.",
+    ]
+    return "\n".join(lines)
+
+
+def continue_keyboard(summary: RoundSummary) -> InlineKeyboardMarkup | None:
+    """A Continue button after a round; none at the end."""
+    if summary.finished:
+        return None
+    data = cd.cont(summary.attempt_id, summary.answered)
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Continue ▶", callback_data=data)]])
+
+
+def _bar(percent: int) -> str:
+    filled = round(percent / 20)
+    return "▰" * filled + "▱" * (5 - filled)
+
+
+def _skill_line(skill: SkillScore) -> str:
+    return f"{_bar(skill.percent)} {_e(skill.name)}: {skill.correct}/{skill.answered}"
+
+
+def score_text(report: ScoreReport) -> str:
+    """The learner's own progress, per quiz and per skill."""
+    if not report.quizzes and not report.skills:
+        return "You have not answered anything yet. Send /quiz to start."
+    lines = ["<b>Your progress</b>", ""]
+    for q in report.quizzes:
+        state = "finished" if q.finished else "in progress"
+        lines.append(
+            f"• {_e(q.title)}: {q.correct} right of {q.answered} answered "
+            f"({q.total} questions, {state})"
+        )
+    if report.skills:
+        lines += ["", "<b>By skill</b> (all your answers)"]
+        lines += [_skill_line(s) for s in report.skills]
+    return "\n".join(lines)
