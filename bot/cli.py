@@ -44,13 +44,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.demo import ConsoleDemo
 
     async with open_runtime(settings) as runtime:
-        demo = ConsoleDemo(
-            runtime.sessions,
-            clock=runtime.clock,
-            slug=args.quiz or DEFAULT_QUIZ_ID,
-            round_size=settings.round_size,
-            player=args.player,
-        )
+        demo = ConsoleDemo(runtime, slug=args.quiz or DEFAULT_QUIZ_ID, player=args.player)
         return await demo.play()
 
 

@@ -54,3 +54,6 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # httpx logs every request line at INFO, token included in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Migrations report each step at INFO; that is noise on every start of `demo`.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -7,10 +7,8 @@ import shutil
 import textwrap
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.clock import Clock
 from bot.domain.errors import QuizbotError
+from bot.runtime import Runtime
 from bot.services import attempts, learners
 from bot.services.views import AnswerResult, ItemView, RoundSummary
 
@@ -41,19 +39,17 @@ class ConsoleDemo:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        runtime: Runtime,
         *,
-        clock: Clock,
         slug: str,
-        round_size: int,
         read: ReadLine = read_stdin,
         write: Write = print,
         player: str = "demo",
     ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+        self._sessions = runtime.sessions
+        self._clock = runtime.clock
         self._slug = slug
-        self._round_size = round_size
+        self._round_size = runtime.settings.round_size
         self._read = read
         self._write = write
         self._player = player
@@ -138,7 +134,7 @@ class ConsoleDemo:
         self._write(_wrap(f"“{item.passage}”", "    "))
         self._write("")
         self._write(_wrap(item.question))
-        if item.is_multiple:
+        if item.is_multiple and "all that apply" not in item.question.lower():
             self._write("(Choose all that apply.)")
         for number, option in enumerate(item.options, start=1):
             self._write(_wrap(f"{number}) {option.text}", "  "))
@@ -150,8 +146,10 @@ class ConsoleDemo:
         self._write("✔ Right!" if result.correct else f"✘ Not quite. The answer: {right}")
         for feedback in result.feedback:
             self._write(_wrap(feedback))
+        self._write("")
         self._write(_wrap(result.explanation))
-        self._write(_wrap(f"Passage: “{result.item.passage}”", "    "))
+        self._write("")
+        self._write(_wrap(f"“{result.item.passage}”", "    "))
 
     def _show_summary(self, summary: RoundSummary) -> None:
         if summary.finished:

@@ -75,7 +75,7 @@ async def answer_of(session: AsyncSession, attempt_id: int, item_id: int) -> Ans
 
 async def skill_names(session: AsyncSession) -> dict[str, str]:
     """Skill id -> display name."""
-    return dict((await session.execute(select(Skill.id, Skill.name))).tuples().all())
+    return dict((await session.execute(select(Skill.id, Skill.name))).all())
 
 
 async def skill_state(session: AsyncSession, user_id: int, skill_id: str) -> SkillState | None:
@@ -93,5 +93,5 @@ async def attempt_skill_counts(
     if since is not None:
         stmt = stmt.where(Answer.answered_at > since)
     stmt = stmt.group_by(Answer.skill_id).order_by(Answer.skill_id)
-    rows = (await session.execute(stmt)).tuples().all()
+    rows = (await session.execute(stmt)).all()
     return [(skill, count, int(correct or 0)) for skill, count, correct in rows]

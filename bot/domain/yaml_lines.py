@@ -235,7 +235,31 @@ def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
         return YamlProblem(line, TAB_INDENT_MESSAGE if column < len(indent) else TAB_MESSAGE)
     if "\t" in indent:  # a tab in the indentation misleads the parser into other errors
         return YamlProblem(line, TAB_INDENT_MESSAGE)
-    return YamlProblem(line, f"YAML syntax error: {problem}{_hint(error, problem)}")
+    opened = _unclosed_quote_line(lines[:line])
+    hint = (
+        f" (check the quote opened at line {opened}: is it closed?)"
+        if opened is not None and opened != line
+        else _hint(error, problem)
+    )
+    return YamlProblem(line, f"YAML syntax error: {problem}{hint}")
+
+
+# A value that starts with a quote: after "key: ", "- " or at the start of a line.
+_QUOTED_START = re.compile(r"""^\s*(?:-\s+)?(?:[^\s"'#][^#]*?:\s+)?(["'])(.*)$""")
+
+
+def _unclosed_quote_line(lines: list[str]) -> int | None:
+    """The last line whose quoted value does not close on it: the usual cause of odd errors."""
+    for number in range(len(lines), 0, -1):
+        match = _QUOTED_START.match(lines[number - 1])
+        if match is None:
+            continue
+        quote, rest = match.groups()
+        # Drop escapes ('' in single quotes, \x in double quotes) before looking for the end.
+        rest = rest.replace("''", "") if quote == "'" else re.sub(r"\\.", "", rest)
+        if quote not in rest:
+            return number
+    return None
 
 
 def _hint(error: MarkedYAMLError, problem: str) -> str:

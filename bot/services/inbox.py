@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -55,7 +56,17 @@ async def store_updates(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def pending_updates(session: AsyncSession, *, limit: int = 100) -> list[InboxUpdate]:
+@dataclass(frozen=True)
+class StoredUpdate:
+    """An update waiting in the inbox."""
+
+    update_id: int
+    payload: dict[str, Any]
+    chat_id: int | None
+    tries: int
+
+
+async def pending_updates(session: AsyncSession, *, limit: int = 100) -> list[StoredUpdate]:
     """Unprocessed updates in the order Telegram sent them."""
     stmt = (
         select(InboxUpdate)
@@ -63,7 +74,10 @@ async def pending_updates(session: AsyncSession, *, limit: int = 100) -> list[In
         .order_by(InboxUpdate.update_id)
         .limit(limit)
     )
-    return list((await session.scalars(stmt)).all())
+    return [
+        StoredUpdate(r.update_id, r.payload, r.chat_id, r.tries)
+        for r in (await session.scalars(stmt)).all()
+    ]
 
 
 async def claim_update(session: AsyncSession, update_id: int) -> None:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
-from bot.db.models import InboxUpdate
 from bot.runtime import Runtime
 from bot.services import inbox
+from bot.services.inbox import StoredUpdate
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -90,12 +90,12 @@ class InboxPoller:
             )
             await asyncio.gather(*(self._process_chat(list(group)) for _, group in by_chat))
 
-    async def _process_chat(self, rows: list[InboxUpdate]) -> None:
+    async def _process_chat(self, rows: list[StoredUpdate]) -> None:
         async with self._lanes:
             for row in rows:
                 await self.process_row(row)
 
-    async def process_row(self, row: InboxUpdate) -> None:
+    async def process_row(self, row: StoredUpdate) -> None:
         """Process one stored update once, and mark it."""
         sessions, clock = self._runtime.sessions, self._runtime.clock
         error: str | None = None

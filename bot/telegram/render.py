@@ -42,7 +42,7 @@ def item_text(item: ItemView) -> str:
     if not _short_options(item):
         parts.append("\n".join(f"{o.letter}) {_e(o.text)}" for o in item.options))
     if item.is_multiple:
-        parts.append("<i>Choose all that apply, then press Submit.</i>")
+        parts.append("<i>Tick every answer that applies, then press Submit.</i>")
     return "\n\n".join(parts)
 
 

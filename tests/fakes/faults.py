@@ -55,7 +55,7 @@ class FaultRegistry:
         self._faults: list[Fault] = []
 
     def add(
-        self, method: str, kind: str, times: int | None | EllipsisType = ..., **params: Any
+        self, method: str, kind: str, times: int | EllipsisType | None = ..., **params: Any
     ) -> Fault:
         """Register a fault; params: seconds, status, chat_id, when ("before"/"after").
 
@@ -89,7 +89,9 @@ class FaultRegistry:
 
     def clear(self, method: str | None = None) -> None:
         """Remove all rules, or only those for method."""
-        self._faults = [f for f in self._faults if method is not None and f.method != method.lower()]
+        self._faults = [
+            f for f in self._faults if method is not None and f.method != method.lower()
+        ]
 
     def active(self) -> list[Fault]:
         """Rules that can still fire."""

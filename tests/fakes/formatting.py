@@ -225,7 +225,9 @@ def _parse_attributes(text: str, i: int, begin: int) -> tuple[dict[str, str], in
             i += 1
         name = text[start:i].lower()
         if not name:
-            raise _error(f"Empty attribute name in the tag at byte offset {_byte_offset(text, begin)}")
+            raise _error(
+                f"Empty attribute name in the tag at byte offset {_byte_offset(text, begin)}"
+            )
         while i < n and text[i].isspace():
             i += 1
         if i < n and text[i] == "=":
@@ -423,6 +425,11 @@ def _mdv2_link_target(text: str, i: int, top: _MdEntity) -> tuple[str, int]:
 _MD_OPEN = {"*": "bold", "_": "italic", "`": "code"}
 
 
+def _unclosed_markdown(text: str, begin: int) -> EntityParseError:
+    offset = _byte_offset(text, begin)
+    return _error(f"Can't find end of the entity starting at byte offset {offset}")
+
+
 def _parse_markdown(text: str) -> ParsedText:
     out = _Builder()
     entities: list[dict[str, Any]] = []
@@ -442,9 +449,7 @@ def _parse_markdown(text: str) -> ParsedText:
         if char == "[":
             end = text.find("]", i + 1)
             if end == -1:
-                raise _error(
-                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
-                )
+                raise _unclosed_markdown(text, begin)
             label = text[i + 1 : end]
             out.add(label)
             i = end + 1
@@ -464,9 +469,7 @@ def _parse_markdown(text: str) -> ParsedText:
         token = "```" if text.startswith("```", i) else char
         end = text.find(token, i + len(token))
         if end == -1:
-            raise _error(
-                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
-            )
+            raise _unclosed_markdown(text, begin)
         inner = text[i + len(token) : end]
         kind = "pre" if token == "```" else _MD_OPEN[char]
         extra: dict[str, Any] = {}
@@ -477,8 +480,6 @@ def _parse_markdown(text: str) -> ParsedText:
                 inner = rest
         out.add(inner)
         if inner:
-            entities.append(
-                {"type": kind, "offset": start, "length": utf16_len(inner)} | extra
-            )
+            entities.append({"type": kind, "offset": start, "length": utf16_len(inner)} | extra)
         i = end + len(token)
     return ParsedText(out.text(), entities)

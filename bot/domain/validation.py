@@ -1,0 +1,810 @@
+"""Checks of quiz and skill files that report every problem with its line number.
+
+Instructors write quizzes by hand; one run must list everything to fix, each as
+``FILE:LINE: message``. The pydantic models in `quiz.py` check the shape of the file; this
+module turns their errors into friendly messages at the right line and adds the checks that
+need the whole file: passages found in the source, ids, skills, answers and Telegram limits.
+
+Nothing here reads files: callers pass the text and a `read_source` callable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import re
+import types
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from bot.domain import limits
+from bot.domain.quiz import (
+    CLAIM_ID_PATTERN,
+    ITEM_ID_PATTERN,
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    SLUG_PATTERN,
+    Item,
+    ItemKind,
+    Quiz,
+    SkillCatalogue,
+    Verdict,
+    normalise,
+)
+from bot.domain.yaml_lines import Key, ParsedYaml, Path, parse_yaml
+
+Severity = Literal["error", "warning"]
+
+QUIZ_TOP_LEVEL: Final = "the file must be a YAML mapping with id, title, source, items"
+CATALOGUE_TOP_LEVEL: Final = "the file must be a YAML mapping with a 'skills' list"
+JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
+STALE_AFTER_DAYS: Final = 365
+
+# Kinds whose items have exactly one right answer.
+_ONE_CORRECT: Final = frozenset({ItemKind.SINGLE, ItemKind.TRUE_FALSE, ItemKind.CONTRADICTION})
+_ENTRY_NAMES: Final = {
+    "items": "item",
+    "options": "option",
+    "references": "reference",
+    "skills": "skill",
+    "claims": "claim",
+}
+_STARTS = "starting with a letter or digit"
+_PATTERN_HELP: Final = {
+    ITEM_ID_PATTERN: f"must be 1 to 40 letters, digits, '-' or '_', {_STARTS}",
+    SLUG_PATTERN: f"must be lower-case letters, digits and hyphens, {_STARTS}",
+    CLAIM_ID_PATTERN: f"must be 1 to 20 letters, digits, '.', '-' or '_', {_STARTS}",
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$": "must be a language code such as 'en' or 'pt-BR'",
+}
+_MAX_SKILLS_LISTED: Final = 20
+_EXCERPT: Final = 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a file, at a 1-based line."""
+
+    file: str
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        """Render as ``FILE:LINE: message``, the format editors and CI logs link to."""
+        marker = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {marker}{self.message}"
+
+
+@dataclass(frozen=True)
+class QuizCheck:
+    """The result of checking one quiz file.
+
+    `quiz` and `source_text` are set only when there is no error, so a caller cannot load a
+    quiz that failed its checks by mistake; warnings never block.
+    """
+
+    quiz: Quiz | None
+    source_text: str | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that block the quiz."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The problems worth a look that do not block the quiz."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """Whether the quiz has no errors (it may have warnings)."""
+        return not self.errors
+
+
+def validate_quiz(
+    data: str | bytes,
+    *,
+    file: str,
+    skills: Collection[str],
+    read_source: Callable[[str], str] | None,
+    today: dt.date,
+) -> QuizCheck:
+    """Check a quiz file and report every problem with its line."""
+    parsed = parse_yaml(data, top_level_message=QUIZ_TOP_LEVEL)
+    report = _Report(file, parsed)
+    if parsed.value is None:
+        return QuizCheck(None, None, report.sorted())
+    raw = parsed.value
+
+    quiz = report.model(Quiz, raw)
+    items = _valid_items(raw.get("items"))
+    source_text = _source_text(raw.get("source"), read_source, report)
+
+    _check_item_ids(raw.get("items"), report)
+    checker = _ItemChecker(report, frozenset(skills), source_text, today)
+    for index, item in items:
+        checker.check(index, item)
+    if _lacks_sound_item(raw.get("items")):
+        report.warning(
+            ("items",),
+            "no item has 'sound' as its right answer; a quiz where everything is flawed "
+            "trains suspicion, not discernment",
+        )
+
+    problems = report.sorted()
+    if quiz is None or any(p.severity == "error" for p in problems):
+        return QuizCheck(None, None, problems)
+    return QuizCheck(quiz, source_text, problems)
+
+
+def validate_skill_catalogue(
+    data: str | bytes, *, file: str
+) -> tuple[SkillCatalogue | None, tuple[Problem, ...]]:
+    """Check the skill catalogue file and report every problem with its line."""
+    parsed = parse_yaml(data, top_level_message=CATALOGUE_TOP_LEVEL)
+    report = _Report(file, parsed)
+    if parsed.value is None:
+        return None, report.sorted()
+    raw = parsed.value
+
+    catalogue = report.model(SkillCatalogue, raw)
+    skills = raw.get("skills")
+    if isinstance(skills, list):
+        first_lines: dict[str, int] = {}
+        for index, skill in enumerate(skills):
+            if not isinstance(skill, dict):
+                continue
+            label = report.describe(("skills", index))
+            skill_id = skill.get("id")
+            if isinstance(skill_id, str):
+                line = parsed.line_of(("skills", index, "id"))
+                if skill_id in first_lines:
+                    report.error(
+                        ("skills", index, "id"),
+                        f"duplicate skill id '{skill_id}' (first at line {first_lines[skill_id]})",
+                    )
+                else:
+                    first_lines[skill_id] = line
+            lesson = skill.get("lesson")
+            if isinstance(lesson, str):
+                _check_lesson(lesson.strip(), ("skills", index, "lesson"), label, report)
+
+    problems = report.sorted()
+    if catalogue is None or any(p.severity == "error" for p in problems):
+        return None, problems
+    return catalogue, problems
+
+
+def quiz_json_schema() -> dict[str, Any]:
+    """JSON Schema of a quiz file, for editors (yaml-language-server) to complete and check."""
+    schema = Quiz.model_json_schema()
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "Quiz",
+        "description": (
+            "A media-literacy quiz: a source text and items that each quote a passage of it "
+            "and ask one question about it. Passages must be exact quotes of the source "
+            "(whitespace and typographic quotes may differ)."
+        ),
+        **schema,
+    }
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+class _Report:
+    """Collects problems for one file, placing each at the line of a path."""
+
+    def __init__(self, file: str, parsed: ParsedYaml) -> None:
+        self.file = file
+        self.parsed = parsed
+        self.raw: object = parsed.value
+        self.problems: list[Problem] = [Problem(file, p.line, p.message) for p in parsed.problems]
+
+    def error(self, path: Path, message: str) -> None:
+        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
+
+    def warning(self, path: Path, message: str) -> None:
+        self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
+
+    def sorted(self) -> tuple[Problem, ...]:
+        unique = dict.fromkeys(self.problems)
+        return tuple(sorted(unique, key=lambda p: (p.line, p.message, p.severity)))
+
+    def describe(self, path: Path) -> str:
+        """Name the part of the file at `path` for a reader: "item 3 ('c04-x'), option 2"."""
+        parts: list[str] = []
+        node = self.raw
+        for position, part in enumerate(path):
+            node = _child(node, part)
+            if isinstance(part, int):
+                previous = path[position - 1] if position else ""
+                name = _ENTRY_NAMES.get(str(previous), "entry")
+                ident = node.get("id") if isinstance(node, dict) else None
+                shown = (
+                    f" ('{ident}')" if isinstance(ident, str) and name in ("item", "skill") else ""
+                )
+                parts.append(f"{name} {part + 1}{shown}")
+            elif position + 1 == len(path) or not isinstance(path[position + 1], int):
+                parts.append(part)
+        return ", ".join(parts)
+
+    def model(self, model: type[BaseModel], raw: dict[Key, object]) -> Any:
+        """Validate `raw` against `model`, reporting every error; None when invalid."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError as error:
+            self._translate(model, error.errors())
+            return None
+
+    def _translate(self, model: type[BaseModel], errors: Iterable[ErrorDetails]) -> None:
+        missing: dict[Path, list[str]] = {}
+        for error in errors:
+            loc: Path = tuple(error["loc"])
+            if error["type"] == "missing" and loc and isinstance(loc[-1], str):
+                missing.setdefault(loc[:-1], []).append(loc[-1])
+                continue
+            self.error(loc, self._message(model, loc, error))
+        for parent, fields in missing.items():
+            label = self.describe(parent)
+            prefix = f"{label}: " if label else ""
+            names = _join_names(fields)
+            plural = "s" if len(fields) > 1 else ""
+            self.error(parent, f"{prefix}missing field{plural} {names}")
+
+    def _message(self, model: type[BaseModel], loc: Path, error: ErrorDetails) -> str:
+        kind = error["type"]
+        value = error.get("input")
+        ctx = error.get("ctx") or {}
+        if kind == "invalid_key":
+            label = self.describe(loc[:-1])
+            where = f"in {label}" if label else "at the top level"
+            return (
+                f"the key {_show(value)} {where} is not a field name: field names are words "
+                "(YAML reads yes/no/on/off as true/false and digits as numbers)"
+            )
+        field = loc[-1] if loc and isinstance(loc[-1], str) else None
+        label = self.describe(loc[:-1] if field is not None else loc)
+        prefix = f"{label}: " if label else ""
+
+        if kind == "extra_forbidden":
+            where = f"in {label}" if label else "at the top level"
+            allowed = _fields_of(model, loc[:-1])
+            return f"unknown field '{field}' {where}{_did_you_mean(str(field), allowed)}"
+        if field is None:  # the entry itself is wrong, e.g. an option written as plain text
+            return _entry_message(label, loc, value)
+        subject = f"{prefix}'{field}'"
+        if kind in ("too_short", "too_long"):
+            return prefix + _length_message(field, value, ctx)
+        if kind == "enum":
+            allowed = _enum_values(model, loc) or [str(ctx.get("expected", ""))]
+            return (
+                f"{subject} must be one of: {', '.join(allowed)}; got {_show(value)}"
+                f"{_did_you_mean(str(value), allowed)}"
+            )
+        if kind == "string_type":
+            return f"{subject} {_string_detail(value)}"
+        if kind == "string_too_short":
+            return f"{subject} is empty"
+        if kind == "string_pattern_mismatch":
+            pattern = str(ctx.get("pattern", ""))
+            help_text = _PATTERN_HELP.get(pattern, f"must match the pattern {pattern}")
+            return f"{subject} {help_text}; got {_show(value)}"
+        if kind in ("bool_type", "bool_parsing"):
+            return f"{subject} must be true or false; got {_show(value)}"
+        if kind.startswith("date") or kind.startswith("datetime"):
+            return f"{subject} must be a date such as 2025-01-31; got {_show(value)}"
+        if kind == "list_type":
+            return f"{subject} must be a list (lines that start with '- '); got {_show(value)}"
+        if kind in ("model_type", "model_attributes_type", "dict_type"):
+            return f"{subject} must be a mapping of 'key: value' lines; got {_show(value)}"
+        return f"{subject}: {error['msg']}"
+
+
+def _child(node: object, part: Key) -> object:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _entry_message(label: str, loc: Path, value: object) -> str:
+    container = loc[-2] if len(loc) >= 2 else None
+    if container == "options" and isinstance(value, str | int | float | bool):
+        return f"{label}: write the option as '- text: {value}', not '- {value}'"
+    return f"{label} must be a mapping of 'key: value' lines; got {_show(value)}"
+
+
+def _length_message(field: str, value: object, ctx: dict[str, Any]) -> str:
+    count = len(value) if isinstance(value, list) else ctx.get("actual_length")
+    if field == "options":
+        return f"an item needs {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {count}"
+    if field == "items":
+        return "the quiz needs at least one item"
+    if field == "skills":
+        return "the catalogue needs at least one skill"
+    if "min_length" in ctx:
+        return f"'{field}' needs at least {ctx['min_length']} entries; it has {count}"
+    return f"'{field}' may have at most {ctx.get('max_length')} entries; it has {count}"
+
+
+def _string_detail(value: object) -> str:
+    if value is None:
+        return "is empty"
+    if isinstance(value, bool):
+        read_as = f"the boolean {str(value).lower()} (from yes/no/on/off/true/false)"
+    elif isinstance(value, int | float):
+        read_as = f"the number {value}"
+    elif isinstance(value, dt.date):
+        read_as = f"the date {value.isoformat()}"
+    elif isinstance(value, list):
+        return "must be text, not a list"
+    elif isinstance(value, dict):
+        return "must be text, not a mapping (is there a ': ' in it? then put it in quotes)"
+    else:
+        return f"must be text; got {_show(value)}"
+    return f"must be text, but YAML reads this value as {read_as}: put it in quotes"
+
+
+def _join_names(names: Sequence[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f"'{_excerpt(value)}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _excerpt(repr(value))
+
+
+def _excerpt(text: str, size: int = _EXCERPT) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+# --- walking the models ----------------------------------------------------------------------
+
+
+def _strip_optional(annotation: object) -> object:
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _annotation_at(model: type[BaseModel], path: Path) -> object:
+    annotation: object = model
+    for part in path:
+        annotation = _strip_optional(annotation)
+        if isinstance(part, int):
+            if get_origin(annotation) is not list:
+                return None
+            annotation = get_args(annotation)[0]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part)
+            if info is None:
+                return None
+            annotation = info.annotation
+        else:
+            return None
+    return _strip_optional(annotation)
+
+
+def _fields_of(model: type[BaseModel], path: Path) -> list[str]:
+    annotation = _annotation_at(model, path)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _enum_values(model: type[BaseModel], path: Path) -> list[str]:
+    annotation = _annotation_at(model, path)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(member.value) for member in annotation]
+    return []
+
+
+# --- quiz checks -----------------------------------------------------------------------------
+
+
+def _valid_items(raw_items: object) -> list[tuple[int, Item]]:
+    """Items that pass the model on their own, so one bad item hides no cross-checks.
+
+    An item whose only fault is an unknown field (a typo) is checked without that field, so
+    the typo does not hide its other problems.
+    """
+    if not isinstance(raw_items, list):
+        return []
+    valid: list[tuple[int, Item]] = []
+    for index, raw_item in enumerate(raw_items):
+        if not isinstance(raw_item, dict):
+            continue
+        try:
+            valid.append((index, Item.model_validate(raw_item)))
+        except ValidationError as error:
+            unknown = [e["loc"] for e in error.errors() if e["type"] == "extra_forbidden"]
+            # Errors are reported, with their lines, by the whole-quiz validation.
+            if unknown and len(unknown) == error.error_count():
+                with contextlib.suppress(ValidationError):
+                    valid.append((index, Item.model_validate(_without(raw_item, unknown))))
+    return valid
+
+
+def _without(node: object, locs: Sequence[tuple[int | str, ...]]) -> object:
+    """A copy of `node` without the keys at `locs`."""
+    if isinstance(node, dict):
+        here = {loc[0] for loc in locs if len(loc) == 1}
+        return {
+            key: _without(value, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == key])
+            for key, value in node.items()
+            if key not in here
+        }
+    if isinstance(node, list):
+        return [
+            _without(value, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == index])
+            for index, value in enumerate(node)
+        ]
+    return node
+
+
+def _lacks_sound_item(raw_items: object) -> bool:
+    # Read the raw verdicts: an item that fails other checks still counts as intended.
+    if not isinstance(raw_items, list) or not raw_items:
+        return False
+    return not any(
+        isinstance(item, dict) and item.get("verdict") == Verdict.SOUND.value for item in raw_items
+    )
+
+
+def _check_item_ids(raw_items: object, report: _Report) -> None:
+    if not isinstance(raw_items, list):
+        return
+    first_lines: dict[str, int] = {}
+    for index, raw_item in enumerate(raw_items):
+        item_id = raw_item.get("id") if isinstance(raw_item, dict) else None
+        if not isinstance(item_id, str):
+            continue
+        path: Path = ("items", index, "id")
+        if item_id in first_lines:
+            report.error(
+                path, f"duplicate item id '{item_id}' (first at line {first_lines[item_id]})"
+            )
+        else:
+            first_lines[item_id] = report.parsed.line_of(path)
+
+
+_UNSAFE_PATH = re.compile(r"^(?:[/\\]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
+
+
+def _source_text(
+    raw_source: object, read_source: Callable[[str], str] | None, report: _Report
+) -> str | None:
+    """The source text, inline or read through `read_source`; None (reported) when missing."""
+    if not isinstance(raw_source, dict):
+        return None  # the model reports a missing or malformed source
+    text = raw_source.get("text")
+    text_file = raw_source.get("text_file")
+    if text is not None and text_file is not None:
+        report.error(("source",), "source: give either 'text' or 'text_file', not both")
+        return None
+    if text is None and text_file is None:
+        report.error(
+            ("source",),
+            "source: the source text is missing: add 'text' (inline) or 'text_file'",
+        )
+        return None
+    if text is None:
+        if not isinstance(text_file, str) or not text_file.strip():
+            return None  # the model reports the wrong type
+        text = _read_text_file(text_file.strip(), read_source, report)
+        if text is None:
+            return None
+    if not isinstance(text, str):
+        return None
+    if not text.strip():
+        report.error(
+            ("source", "text" if "text" in raw_source else "text_file"),
+            "source: the source text is empty",
+        )
+        return None
+    return text
+
+
+def _read_text_file(
+    name: str, read_source: Callable[[str], str] | None, report: _Report
+) -> str | None:
+    path: Path = ("source", "text_file")
+    if _UNSAFE_PATH.search(name):
+        report.error(
+            path,
+            f"source: 'text_file' must be a path relative to the quiz file, inside its folder; "
+            f"got '{name}'",
+        )
+        return None
+    if read_source is None:
+        report.error(
+            path,
+            "source: 'text_file' cannot be read here; put the text in the quiz with 'text: |'",
+        )
+        return None
+    try:
+        return read_source(name).removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        report.error(path, f"source: the text file '{name}' is not UTF-8 text")
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        report.error(path, f"source: cannot read the text file '{name}': {reason}")
+    except ValueError as error:
+        report.error(path, f"source: cannot read the text file '{name}': {error}")
+    return None
+
+
+def _check_lesson(lesson: str, path: Path, label: str, report: _Report) -> None:
+    size = len(lesson)
+    if size > limits.LESSON_MAX:
+        report.error(
+            path,
+            f"{label}: the lesson is {size} characters; the limit is {limits.LESSON_MAX} "
+            "(lessons are read on a phone)",
+        )
+    elif size > limits.LESSON_COMFORTABLE:
+        report.warning(
+            path,
+            f"{label}: the lesson is {size} characters; keep it under "
+            f"{limits.LESSON_COMFORTABLE}: lessons are read on a phone",
+        )
+
+
+class _ItemChecker:
+    """Cross-checks of one valid item against the rest of the quiz."""
+
+    def __init__(
+        self,
+        report: _Report,
+        skills: frozenset[str],
+        source_text: str | None,
+        today: dt.date,
+    ) -> None:
+        self.report = report
+        self.skills = skills
+        self.source = normalise(source_text) if source_text is not None else None
+        self.source_folded: str | None = None
+        self.today = today
+
+    def check(self, index: int, item: Item) -> None:
+        """Report every cross-item problem of `item`, the `index`-th entry of 'items'."""
+        at: Path = ("items", index)
+        label = self.report.describe(at)
+        self._answers(at, label, item)
+        self._skill(at, label, item)
+        self._passages(at, label, item)
+        self._sizes(at, label, item)
+        self._checked_date(at, label, item)
+        self._duplicate_options(at, label, item)
+
+    def _answers(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        correct = sorted(item.correct_indices)
+        if not correct:
+            report.error((*at, "options"), f"{label}: no option is marked 'correct: true'")
+        elif item.kind in _ONE_CORRECT and len(correct) > 1:
+            report.error(
+                (*at, "options", correct[1], "correct"),
+                f"{label}: a '{item.kind.value}' item has exactly one correct option; this one "
+                f"has {len(correct)} (use kind: multiple for several)",
+            )
+        if item.kind == ItemKind.TRUE_FALSE and len(item.options) != 2:
+            report.error(
+                (*at, "options"),
+                f"{label}: a 'true_false' item needs exactly 2 options; "
+                f"this one has {len(item.options)}",
+            )
+
+    def _skill(self, at: Path, label: str, item: Item) -> None:
+        if item.skill in self.skills:
+            return
+        known = sorted(self.skills)
+        if not known:
+            listing = "the skill catalogue is empty"
+        else:
+            shown = ", ".join(known[:_MAX_SKILLS_LISTED])
+            more = ", …" if len(known) > _MAX_SKILLS_LISTED else ""
+            listing = f"known skills: {shown}{more}"
+        self.report.error(
+            (*at, "skill"),
+            f"{label}: unknown skill '{item.skill}'{_did_you_mean(item.skill, known)}; {listing}",
+        )
+
+    def _passages(self, at: Path, label: str, item: Item) -> None:
+        if self.source is None:
+            return
+        report = self.report
+        passage = normalise(item.passage)
+        missing = self._not_found(passage)
+        if missing is not None:
+            report.error(
+                (*at, "passage"), f"{label}: passage not found in the source text{missing}"
+            )
+        elif self.source.find(passage, self.source.find(passage) + 1) != -1:
+            report.warning(
+                (*at, "passage"),
+                f"{label}: the passage occurs more than once in the source text; quote more of "
+                "it so that it points at one place",
+            )
+        if item.kind != ItemKind.CONTRADICTION:
+            return
+        for number, option in enumerate(item.options):
+            path: Path = (*at, "options", number, "text")
+            text = normalise(option.text)
+            if text == passage:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: repeats the item's passage; in a "
+                    "contradiction item each option quotes another place of the source",
+                )
+                continue
+            missing = self._not_found(text)
+            if missing is not None:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: not found in the source text (options of a "
+                    f"contradiction item quote the source){missing}",
+                )
+
+    def _not_found(self, text: str) -> str | None:
+        """None when `text` occurs in the source; otherwise a hint on where it differs."""
+        source = self.source
+        if source is None or text in source:
+            return None
+        if self.source_folded is None:
+            self.source_folded = source.casefold()
+        if text.casefold() in self.source_folded:
+            return " (it matches when capital letters are ignored: copy it exactly)"
+        matched = _longest_prefix_in(text, source)
+        if matched == 0:
+            return ""
+        return (
+            f" (the first {matched} characters match; it differs from: "
+            f"'{_excerpt(text[matched:])}')"
+        )
+
+    def _sizes(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        if len(item.question) > limits.QUESTION_MAX:
+            report.error(
+                (*at, "question"),
+                f"{label}: the question is {len(item.question)} characters; "
+                f"the limit is {limits.QUESTION_MAX}",
+            )
+        contradiction = item.kind == ItemKind.CONTRADICTION
+        option_max = limits.OPTION_TEXT_MAX * (2 if contradiction else 1)
+        for number, option in enumerate(item.options):
+            path: Path = (*at, "options", number, "text")
+            size = len(option.text)
+            if size > option_max:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: the text is {size} characters; "
+                    f"the limit is {option_max}",
+                )
+            elif (
+                not contradiction and limits.telegram_length(option.text) > limits.POLL_OPTION_MAX
+            ):
+                report.warning(
+                    path,
+                    f"{label}, option {number + 1}: the text is {size} characters; over "
+                    f"{limits.POLL_OPTION_MAX} it will not fit in a Telegram poll",
+                )
+        texts = [option.text for option in item.options]
+        asked = limits.item_message_length(item.passage, item.question, texts)
+        if asked > limits.MESSAGE_TEXT_MAX:
+            report.error(
+                at,
+                f"{label} would need {asked} characters in one Telegram message; the limit is "
+                f"{limits.MESSAGE_TEXT_MAX}: shorten the passage, question or options",
+            )
+        feedback = _worst_feedback(item)
+        answered = limits.feedback_message_length(item.passage, item.explanation, feedback)
+        if answered > limits.MESSAGE_TEXT_MAX:
+            report.error(
+                (*at, "explanation"),
+                f"{label} would need {answered} characters in its feedback message; the limit "
+                f"is {limits.MESSAGE_TEXT_MAX}: shorten the passage, explanation or feedback",
+            )
+
+    def _checked_date(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        checked = item.checked
+        if checked is None:
+            if item.references:
+                report.warning(
+                    (*at, "references"),
+                    f"{label}: has references but no 'checked' date; add 'checked: YYYY-MM-DD' "
+                    "when you verify the facts",
+                )
+            return
+        age = (self.today - checked).days
+        if age > STALE_AFTER_DAYS:
+            report.warning(
+                (*at, "checked"),
+                f"{label}: facts checked on {checked.isoformat()}, over a year ago: check them "
+                "again (figures such as death tolls change)",
+            )
+        elif age < 0:
+            report.warning(
+                (*at, "checked"),
+                f"{label}: the checked date {checked.isoformat()} is in the future",
+            )
+
+    def _duplicate_options(self, at: Path, label: str, item: Item) -> None:
+        seen: dict[str, int] = {}
+        for number, option in enumerate(item.options):
+            key = normalise(option.text).casefold()
+            if key in seen:
+                self.report.warning(
+                    (*at, "options", number),
+                    f"{label}: options {seen[key] + 1} and {number + 1} have the same text",
+                )
+            else:
+                seen[key] = number
+
+
+def _longest_prefix_in(text: str, source: str) -> int:
+    """Length of the longest prefix of `text` that occurs in `source` (binary search)."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text[:middle] in source:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _worst_feedback(item: Item) -> str | None:
+    """The longest feedback a learner can be shown for one answer of `item`."""
+    present = [option.feedback for option in item.options if option.feedback]
+    if not present:
+        return None
+    if item.kind == ItemKind.MULTIPLE:  # every ticked option's feedback is shown
+        return "\n\n".join(present)
+    return max(present, key=limits.telegram_length)
+
+
+__all__ = [
+    "CATALOGUE_TOP_LEVEL",
+    "QUIZ_TOP_LEVEL",
+    "Problem",
+    "QuizCheck",
+    "Severity",
+    "quiz_json_schema",
+    "validate_quiz",
+    "validate_skill_catalogue",
+]
