@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +38,12 @@ class User(Base):
     created_at: Mapped[dt.datetime]
     last_seen_at: Mapped[dt.datetime]
     blocked_at: Mapped[dt.datetime | None]
+    # Random id for exports and reports, so answers can be analysed without names.
+    pseudonym: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The learner's daily window for follow-ups, in their time zone (IANA name).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    window_start_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
+    window_end_hour: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
 
 
 class Skill(Base):
@@ -151,6 +158,10 @@ class Answer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    # Set instead of attempt_id for the practice item of a follow-up (answered once).
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followups.id", ondelete="CASCADE"), unique=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     skill_id: Mapped[str] = mapped_column(String(64))
@@ -192,3 +203,77 @@ class InboxUpdate(Base):
     processed_at: Mapped[dt.datetime | None]
     tries: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowUp(Base):
+    """A planned follow-up lesson on one skill for one learner; the schedule is these rows."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        Index("ix_followups_status_due_at", "status", "due_at"),
+        Index("ix_followups_user_id", "user_id"),
+        # At most one open follow-up per learner and skill.
+        Index(
+            "uq_followups_open_user_skill",
+            "user_id",
+            "skill_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'claimed')"),
+            postgresql_where=text("status IN ('pending', 'claimed')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"))
+    # pending -> claimed -> sent -> answered; or cancelled / failed.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    answered_at: Mapped[dt.datetime | None]
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Cohort(Base):
+    """A group of learners an instructor invites with a code."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+
+
+class CohortMember(Base):
+    """A learner in a cohort."""
+
+    __tablename__ = "cohort_members"
+    __table_args__ = (Index("ix_cohort_members_user_id", "user_id"),)
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[dt.datetime]
+
+
+class QuizCohort(Base):
+    """A cohort a non-public quiz is open to."""
+
+    __tablename__ = "quiz_cohorts"
+
+    quiz_id: Mapped[int] = mapped_column(
+        ForeignKey("quizzes.id", ondelete="CASCADE"), primary_key=True
+    )
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )

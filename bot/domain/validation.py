@@ -437,8 +437,8 @@ def _enum_values(model: type[BaseModel], path: Path) -> list[str]:
 def _valid_items(raw_items: object) -> list[tuple[int, Item]]:
     """Items that pass the model on their own, so one bad item hides no cross-checks.
 
-    An item whose only fault is an unknown field (a typo) is checked without that field, so
-    the typo does not hide its other problems.
+    An item whose only faults are misspelt field names is checked as if they were spelt
+    right (unknown fields dropped), so a typo does not hide the item's other problems.
     """
     if not isinstance(raw_items, list):
         return []
@@ -449,28 +449,47 @@ def _valid_items(raw_items: object) -> list[tuple[int, Item]]:
         try:
             valid.append((index, Item.model_validate(raw_item)))
         except ValidationError as error:
-            unknown = [e["loc"] for e in error.errors() if e["type"] == "extra_forbidden"]
+            repaired = _respelt(raw_item, error.errors())
             # Errors are reported, with their lines, by the whole-quiz validation.
-            if unknown and len(unknown) == error.error_count():
+            if repaired is not None:
                 with contextlib.suppress(ValidationError):
-                    valid.append((index, Item.model_validate(_without(raw_item, unknown))))
+                    valid.append((index, Item.model_validate(repaired)))
     return valid
 
 
-def _without(node: object, locs: Sequence[tuple[int | str, ...]]) -> object:
-    """A copy of `node` without the keys at `locs`."""
+def _respelt(raw: dict[Any, Any], errors: Sequence[ErrorDetails]) -> object | None:
+    """`raw` with unknown fields renamed to a close missing one, or dropped; None if no help."""
+    if any(e["type"] not in ("extra_forbidden", "missing") for e in errors):
+        return None
+    unknown = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    if not unknown:
+        return None
+    renames: dict[tuple[Key, ...], str] = {}
+    for loc in unknown:
+        parent, name = loc[:-1], str(loc[-1])
+        candidates = [str(m[-1]) for m in missing if m[:-1] == parent]
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+        if close:
+            renames[loc] = close[0]
+            missing.discard((*parent, close[0]))
+    if missing:
+        return None  # a field is really missing: the item cannot be checked further
+    return _rekeyed(raw, (), renames, set(unknown))
+
+
+def _rekeyed(node: object, here: Path, renames: dict[Path, str], unknown: set[Path]) -> object:
     if isinstance(node, dict):
-        here = {loc[0] for loc in locs if len(loc) == 1}
-        return {
-            key: _without(value, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == key])
-            for key, value in node.items()
-            if key not in here
-        }
+        result: dict[object, object] = {}
+        for key, value in node.items():
+            path = (*here, key)
+            if path in renames:
+                result[renames[path]] = _rekeyed(value, path, renames, unknown)
+            elif path not in unknown:
+                result[key] = _rekeyed(value, path, renames, unknown)
+        return result
     if isinstance(node, list):
-        return [
-            _without(value, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == index])
-            for index, value in enumerate(node)
-        ]
+        return [_rekeyed(value, (*here, i), renames, unknown) for i, value in enumerate(node)]
     return node
 
 
@@ -674,8 +693,8 @@ class _ItemChecker:
             if missing is not None:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: not found in the source text (options of a "
-                    f"contradiction item quote the source){missing}",
+                    f"{label}, option {number + 1}: not found in the source text, which the "
+                    f"options of a contradiction item must quote{missing}",
                 )
 
     def _not_found(self, text: str) -> str | None:

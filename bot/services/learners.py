@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ async def touch_telegram_user(
     user = await queries.user_by_telegram_id(session, telegram_id)
     if user is None:
         user = User(
+            pseudonym=secrets.token_hex(6),
             telegram_id=telegram_id,
             first_name=first_name,
             language_code=language_code,
@@ -48,6 +50,7 @@ async def console_user(session: AsyncSession, *, name: str, now: dt.datetime) ->
     user = (await session.scalars(select(User).where(User.console_name == name))).one_or_none()
     if user is None:
         user = User(
+            pseudonym=secrets.token_hex(6),
             console_name=name,
             first_name=name,
             is_active=True,
