@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,23 +13,10 @@ from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
 from tests.db_support import Templates, pg_available, pg_drop
+from tests.fakes.clock import FakeClock
 from tests.fakes.fixtures import block_real_telegram, fake_telegram  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture

@@ -281,7 +281,10 @@ class _Report:
         if kind == "extra_forbidden":
             where = f"in {label}" if label else "at the top level"
             allowed = _fields_of(model, loc[:-1])
-            return f"unknown field '{field}' {where}{_did_you_mean(str(field), allowed)}"
+            hint = _did_you_mean(str(field), allowed)
+            if not hint and allowed:
+                hint = f" (the fields here are: {', '.join(allowed)})"
+            return f"unknown field '{field}' {where}{hint}"
         if field is None:  # the entry itself is wrong, e.g. an option written as plain text
             return _entry_message(label, loc, value)
         subject = f"{prefix}'{field}'"
@@ -323,7 +326,8 @@ def _child(node: object, part: Key) -> object:
 def _entry_message(label: str, loc: Path, value: object) -> str:
     container = loc[-2] if len(loc) >= 2 else None
     if container == "options" and isinstance(value, str | int | float | bool):
-        return f"{label}: write the option as '- text: {value}', not '- {value}'"
+        shown = _excerpt(str(value))
+        return f"{label}: write the option as '- text: {shown}', not '- {shown}'"
     return f"{label} must be a mapping of 'key: value' lines; got {_show(value)}"
 
 

@@ -115,7 +115,7 @@ def parse_yaml(
     max_nodes: int = MAX_NODES,
 ) -> ParsedYaml:
     """Parse one YAML document whose top level must be a mapping, keeping line numbers."""
-    size = _size_in_bytes(data, max_bytes)
+    size = _size_in_bytes(data)
     if size > max_bytes:
         return _fail(1, f"the file is {size:,} bytes; the limit is {_megabytes(max_bytes)}")
     text_or_problem = _decode(data)
@@ -128,9 +128,9 @@ def parse_yaml(
     if bad is not None:
         return ParsedYaml(None, (_bad_character(text, bad.start()),))
 
-    builder = _Builder(text, max_nodes)
+    builder = _Builder(max_nodes)
     try:
-        value = builder.document()
+        value = builder.document(text)
     except _Refused as refused:
         return ParsedYaml(None, (*builder.problems, refused.problem))
     except MarkedYAMLError as error:
@@ -163,10 +163,8 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB" if size >= 1_000_000 else f"{size:,} bytes"
 
 
-def _size_in_bytes(data: str | bytes, limit: int) -> int:
+def _size_in_bytes(data: str | bytes) -> int:
     if isinstance(data, bytes):
-        return len(data)
-    if len(data) <= limit // 4:  # even at 4 bytes a character it fits
         return len(data)
     # Count in slices so that a huge string is never encoded in one piece.
     step = 1 << 16
@@ -222,6 +220,8 @@ def _json_tabs_to_spaces(text: str) -> str:
 
 def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
+    if error.context_mark is not None and "expected ':'" in (error.problem or ""):
+        mark = error.context_mark  # the line without a colon, not the one after it
     lines = _LINE_BREAK.split(text)
     if text and _LINE_BREAK.match(text[-1]):
         lines.pop()  # the empty "line" after the final line break
@@ -266,7 +266,7 @@ def _hint(error: MarkedYAMLError, problem: str) -> str:
     context = error.context or ""
     opened = error.context_mark.line + 1 if error.context_mark else None
     if "mapping values are not allowed" in problem:
-        return " (a value that contains ': ' must be put in quotes)"
+        return " (put a value that contains ': ' in quotes, or check the indentation)"
     if "quoted scalar" in context and opened is not None:
         return f" (the quote opened at line {opened} is never closed)"
     if "flow sequence" in context and opened is not None:
@@ -274,8 +274,11 @@ def _hint(error: MarkedYAMLError, problem: str) -> str:
     if "flow mapping" in context and opened is not None:
         return f" (the '{{' at line {opened} is never closed)"
     if "could not find expected ':'" in problem:
-        return " (each line needs 'key: value'; a long text must be indented or quoted)"
-    if "block end" in problem or "expected key" in problem or "'-' indicator" in problem:
+        return " (this line is not 'key: value'; a long text must be indented or quoted)"
+    if any(
+        clue in problem
+        for clue in ("block end", "expected key", "'-' indicator", "document start")
+    ):
         return " (check the indentation: it must line up with the lines above)"
     if "cannot start any token" in problem:
         return " (put a value that starts with this character in quotes)"
@@ -309,8 +312,9 @@ def _tag_name(tag: str) -> str:
 class _Builder:
     """Builds plain values from parser events, recording lines as it goes."""
 
-    def __init__(self, text: str, max_nodes: int) -> None:
-        self.loader = _Loader(text)
+    loader: yaml.CSafeLoader | yaml.SafeLoader
+
+    def __init__(self, max_nodes: int) -> None:
         self.max_nodes = max_nodes
         self.nodes = 0
         self.root_line = 1
@@ -318,8 +322,9 @@ class _Builder:
         self.key_lines: dict[Path, int] = {}
         self.value_lines: dict[Path, int] = {}
 
-    def document(self) -> object:
-        loader = self.loader
+    def document(self, text: str) -> object:
+        """The value of the only document in `text`, or _NO_DOCUMENT."""
+        loader = self.loader = _Loader(text)
         try:
             loader.get_event()  # StreamStartEvent
             if loader.check_event(StreamEndEvent):

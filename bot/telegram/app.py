@@ -8,19 +8,20 @@ import logging
 import signal
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.domain.roles import Role
 from bot.runtime import Runtime
 from bot.services import learners
 from bot.telegram import callback_data as cd
@@ -28,6 +29,7 @@ from bot.telegram.context import RUNTIME_KEY, QuizContext
 from bot.telegram.handlers import learner
 from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
+from bot.telegram.menus import set_default_menu
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,6 @@ def build_application(
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         # The inbox poller feeds updates in; PTB's Updater would confirm them too early.
         .updater(None)
-        .post_init(_post_init)
         .build()
     )
     app.bot_data[RUNTIME_KEY] = runtime
@@ -60,6 +61,12 @@ def build_application(
 
 def register_handlers(app: QuizApplication) -> None:
     """Register handlers; in group 0 the first match wins, so order matters."""
+    # Group -1 runs first for every message and press: it knows (or creates) the learner.
+    app.add_handler(
+        TypeHandler(Update, learner.identify, block=True),
+        group=-1,
+    )
+    app.add_handler(ChatMemberHandler(learner.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     commands = {
         "start": learner.start,
         "help": learner.help_command,
@@ -83,36 +90,10 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_error_handler(on_error)
 
 
-async def _post_init(app: QuizApplication) -> None:
-    await set_command_menus(app)
-
-
-async def set_command_menus(app: QuizApplication) -> None:
-    """One command menu per role: learners by default, wider ones in staff chats."""
-    runtime: Runtime = app.bot_data[RUNTIME_KEY]
-    settings = runtime.settings
-
-    def menu(role: Role) -> list[BotCommand]:
-        entries = list(learner.LEARNER_COMMANDS)
-        if role >= Role.INSTRUCTOR:
-            entries += learner.INSTRUCTOR_COMMANDS
-        if role >= Role.ADMIN:
-            entries += learner.ADMIN_COMMANDS
-        return [BotCommand(c, d) for c, d in entries]
-
-    await app.bot.set_my_commands(menu(Role.LEARNER), scope=BotCommandScopeDefault())
-    for user_id in sorted(settings.instructor_ids - settings.admin_ids):
-        await _set_chat_menu(app, user_id, menu(Role.INSTRUCTOR))
-    for user_id in sorted(settings.admin_ids):
-        await _set_chat_menu(app, user_id, menu(Role.ADMIN))
-
-
-async def _set_chat_menu(app: QuizApplication, chat_id: int, commands: list[BotCommand]) -> None:
-    try:
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
-    except TelegramError as exc:
-        # The staff member has not started the bot yet: Telegram knows no such chat.
-        log.warning("cannot set the command menu of chat %s: %s", chat_id, exc)
+async def start_serving(app: QuizApplication) -> None:
+    """Start the Application (job queue included) and publish the command menus."""
+    await app.start()
+    await set_default_menu(app.bot)
 
 
 async def on_error(update: object, context: QuizContext) -> None:
@@ -148,7 +129,7 @@ async def run_polling(runtime: Runtime, *, stop: asyncio.Event | None = None) ->
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with app:
-        await app.start()
+        await start_serving(app)
         await app.bot.delete_webhook()
         poller = InboxPoller(app, runtime)
         log.info("serving @%s by long polling", app.bot.username)

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.roles import Role, role_of
 from bot.runtime import Runtime
 from bot.services import learners
+from bot.telegram.menus import set_staff_menu
 
 RUNTIME_KEY = "runtime"
 USER_ID_KEY = "user_id"
@@ -61,6 +62,9 @@ class QuizContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
             )
         if self.user_data is not None:
             self.user_data[USER_ID_KEY] = user.id
+        role = self.role(update)
+        if role >= Role.INSTRUCTOR and update.effective_chat is not None:
+            await set_staff_menu(self.bot, update.effective_chat.id, role)
         return user.id
 
     def forget_cached_user(self) -> None:

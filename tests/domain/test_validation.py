@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import textwrap
 import time
+from collections.abc import Callable
 
 import pytest
 import yaml
@@ -65,16 +66,15 @@ VALID = textwrap.dedent(
 )
 
 
-def check(text: str | bytes, **overrides: object) -> QuizCheck:
-    """Validate with the usual skills and date; `overrides` replace keyword arguments."""
-    kwargs: dict[str, object] = {
-        "file": "demo.yaml",
-        "skills": SKILLS,
-        "read_source": None,
-        "today": TODAY,
-    }
-    kwargs.update(overrides)
-    return validate_quiz(text, **kwargs)  # type: ignore[arg-type]
+# The `text: |` block of the source, to swap for `text_file`.
+INLINE_TEXT = VALID[VALID.index("  text: |") : VALID.index("items:")]
+
+
+def check(text: str | bytes, *, read_source: Callable[[str], str] | None = None) -> QuizCheck:
+    """Validate `text` as demo.yaml with the usual skills and date."""
+    return validate_quiz(
+        text, file="demo.yaml", skills=SKILLS, read_source=read_source, today=TODAY
+    )
 
 
 def mutate(old: str, new: str, text: str = VALID) -> str:
@@ -166,7 +166,7 @@ def test_syntax_error_is_reported_at_its_line() -> None:
 
 
 def test_unclosed_quote_names_the_line_where_it_opened() -> None:
-    text = mutate("- text: \"No: it is unsourced\"", "- text: \"No: it is unsourced")
+    text = mutate('- text: "No: it is unsourced"', '- text: "No: it is unsourced')
     problem = only(check(text))
     assert f"opened at line {line_of(text, 'No: it is unsourced')}" in problem.message
 
@@ -259,7 +259,10 @@ def test_json_file_problems_have_line_numbers() -> None:
 def test_non_utf8_bytes_report_their_line() -> None:
     data = VALID.encode().replace(b"Demo quiz", b"Demo quiz \xe9t\xe9")
     problem = only(check(data))
-    assert (problem.line, problem.message) == (2, "the file is not UTF-8 text (bad byte at line 2)")
+    assert (problem.line, problem.message) == (
+        2,
+        "the file is not UTF-8 text (bad byte at line 2)",
+    )
 
 
 def test_nul_bytes_are_binary_junk() -> None:
@@ -345,7 +348,9 @@ def test_unknown_field_does_not_hide_the_items_other_problems() -> None:
 def test_unknown_top_level_field() -> None:
     text = mutate("title: Demo quiz", "titel: Demo quiz")
     result = check(text)
-    assert (2, "unknown field 'titel' at the top level (did you mean 'title'?)") in messages(result)
+    assert (2, "unknown field 'titel' at the top level (did you mean 'title'?)") in messages(
+        result
+    )
     assert (1, "missing field 'title'") in messages(result)
 
 
@@ -422,7 +427,9 @@ def test_bad_item_id_pattern() -> None:
 
 
 def test_empty_required_text() -> None:
-    text = mutate("    explanation: It names the Thai authorities, who can be checked.", "    explanation:")
+    text = mutate(
+        "    explanation: It names the Thai authorities, who can be checked.", "    explanation:"
+    )
     problem = only(check(text))
     assert problem.line == line_of(text, "explanation:")
     assert problem.message == "item 1 ('c01'): 'explanation' is empty"
@@ -435,18 +442,22 @@ def test_duplicate_item_ids() -> None:
     text = mutate("- id: c02", "- id: c01")
     problem = only(check(text))
     assert problem.line == line_of(text, "- id: c01", nth=2)
-    assert problem.message == f"duplicate item id 'c01' (first at line {line_of(text, '- id: c01')})"
+    assert (
+        problem.message == f"duplicate item id 'c01' (first at line {line_of(text, '- id: c01')})"
+    )
 
 
 def test_no_correct_option() -> None:
-    text = mutate("        correct: true\n      - text: \"No:", "      - text: \"No:")
+    text = mutate('        correct: true\n      - text: "No:', '      - text: "No:')
     problem = only(check(text))
     assert problem.line == line_of(text, "options:")
     assert problem.message == "item 1 ('c01'): no option is marked 'correct: true'"
 
 
 def test_two_correct_options_in_a_single_item() -> None:
-    text = mutate('- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true')
+    text = mutate(
+        '- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true'
+    )
     problem = only(check(text))
     assert problem.line == line_of(text, "correct: true", nth=2)
     assert problem.message.startswith(
@@ -455,14 +466,18 @@ def test_two_correct_options_in_a_single_item() -> None:
 
 
 def test_two_correct_options_are_fine_in_a_multiple_item() -> None:
-    text = mutate('- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true')
+    text = mutate(
+        '- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true'
+    )
     text = mutate("    skill: sourcing\n", "    skill: sourcing\n    kind: multiple\n", text)
     assert check(text).ok
 
 
 def test_true_false_needs_two_options() -> None:
     text = mutate("    skill: sourcing\n", "    skill: sourcing\n    kind: true_false\n")
-    text = mutate("    explanation: It names", "      - text: Maybe\n    explanation: It names", text)
+    text = mutate(
+        "    explanation: It names", "      - text: Maybe\n    explanation: It names", text
+    )
     problem = only(check(text))
     assert problem.line == line_of(text, "options:")
     assert problem.message == (
@@ -483,7 +498,7 @@ def test_unknown_skill_suggests_a_known_one() -> None:
 def test_passage_not_found_says_where_it_differs() -> None:
     text = mutate("Thai authorities captured 35", "Thai authorities seized 35")
     problem = only(check(text))
-    assert problem.line == line_of(text, "passage: \"In 2009")
+    assert problem.line == line_of(text, 'passage: "In 2009')
     assert problem.message == (
         "item 1 ('c01'): passage not found in the source text (the first 26 characters "
         "match; it differs from: 'seized 35 tonnes of North Korea's arms.')"
@@ -499,7 +514,7 @@ def test_passage_differing_in_capitals_gets_a_hint() -> None:
 def test_passage_with_other_whitespace_and_typographic_quotes_is_found() -> None:
     passage = "In  2009,\\tThai authorities captured 35 tonnes of North Korea\u2019s arms."
     text = mutate(
-        "passage: \"In 2009, Thai authorities captured 35 tonnes of North Korea's arms.\"",
+        'passage: "In 2009, Thai authorities captured 35 tonnes of North Korea\'s arms."',
         f'passage: "{passage}"',
     )
     result = check(text)
@@ -507,7 +522,9 @@ def test_passage_with_other_whitespace_and_typographic_quotes_is_found() -> None
 
 
 def test_ambiguous_passage_warns() -> None:
-    text = mutate('passage: "North Korea has long offered weapons to Hamas."', "passage: North Korea")
+    text = mutate(
+        'passage: "North Korea has long offered weapons to Hamas."', "passage: North Korea"
+    )
     problem = only(check(text), "warning")
     assert problem.line == line_of(text, "passage: North Korea")
     assert "occurs more than once" in problem.message
@@ -515,29 +532,28 @@ def test_ambiguous_passage_warns() -> None:
 
 
 def test_contradiction_option_must_quote_the_source() -> None:
-    text = mutate("an arms deal agreement between Hamas and Israel", "an arms deal with Israel")
+    text = mutate(
+        '"an arms deal agreement between Hamas and Israel"', '"an arms deal with Israel"'
+    )
     problem = only(check(text))
     assert problem.line == line_of(text, "an arms deal with Israel")
-    assert problem.message.startswith(
-        "item 2 ('c02'), option 1: not found in the source text"
-    )
-    assert "the first 12 characters match" in problem.message
+    assert problem.message.startswith("item 2 ('c02'), option 1: not found in the source text")
+    assert "(the first 13 characters match; it differs from: 'with Israel')" in problem.message
 
 
 def test_contradiction_option_may_not_repeat_the_passage() -> None:
     text = mutate(
-        "an arms deal agreement between Hamas and Israel\"\n            correct: true",
-        "North Korea has long offered  weapons to Hamas.\"\n            correct: true",
+        '- text: "Israel’s Iron Dome is the world\'s most advanced air defence system"',
+        '- text: "North Korea has long offered  weapons to Hamas."',
     )
-    text = mutate("- text: \"Israel’s Iron Dome", "- correct: true\n        text: \"Israel’s Iron Dome", text)
     problem = only(check(text))
     assert problem.line == line_of(text, "offered  weapons")
-    assert "repeats the item's passage" in problem.message
+    assert problem.message.startswith("item 2 ('c02'), option 2: repeats the item's passage")
 
 
 def test_source_text_file_is_read_through_the_callable() -> None:
-    source = yaml.safe_load(VALID)["source"]["text"]
-    text = mutate(VALID[VALID.index("  text: |") : VALID.index("items:")], "  text_file: article.txt\n")
+    source: str = yaml.safe_load(VALID)["source"]["text"]
+    text = mutate(INLINE_TEXT, "  text_file: article.txt\n")
     asked: list[str] = []
 
     def read_source(name: str) -> str:
@@ -559,7 +575,7 @@ def test_source_text_file_is_read_through_the_callable() -> None:
     ],
 )
 def test_source_text_file_errors_point_at_text_file(error: Exception, expected: str) -> None:
-    text = mutate(VALID[VALID.index("  text: |") : VALID.index("items:")], "  text_file: article.txt\n")
+    text = mutate(INLINE_TEXT, "  text_file: article.txt\n")
 
     def read_source(name: str) -> str:
         raise error
@@ -570,13 +586,13 @@ def test_source_text_file_errors_point_at_text_file(error: Exception, expected: 
 
 
 def test_source_text_file_without_a_reader() -> None:
-    text = mutate(VALID[VALID.index("  text: |") : VALID.index("items:")], "  text_file: article.txt\n")
+    text = mutate(INLINE_TEXT, "  text_file: article.txt\n")
     problem = only(check(text))
     assert problem.line == line_of(text, "text_file:")
 
 
 def test_source_text_file_may_not_leave_the_folder() -> None:
-    text = mutate(VALID[VALID.index("  text: |") : VALID.index("items:")], "  text_file: ../secret\n")
+    text = mutate(INLINE_TEXT, "  text_file: ../secret\n")
     problem = only(check(text, read_source=lambda name: pytest.fail("must not be read")))
     assert "relative to the quiz file" in problem.message
 
@@ -588,7 +604,7 @@ def test_source_needs_exactly_one_text() -> None:
         line_of(both, "source:"),
         "source: give either 'text' or 'text_file', not both",
     )
-    neither = mutate(VALID[VALID.index("  text: |") : VALID.index("items:")], "")
+    neither = mutate(INLINE_TEXT, "")
     problem = only(check(neither))
     assert problem.line == line_of(neither, "source:")
     assert "source text is missing" in problem.message
@@ -600,7 +616,11 @@ def test_item_message_too_long_for_telegram() -> None:
         "question: Which passage conflicts with this one?", f"question: {long_question.strip()}"
     )
     long_options = "".join(f"      - text: {chr(65 + n) * 590}\n" for n in range(5))
-    text = mutate("    explanation: The article says", long_options + "    explanation: The article says", text)
+    text = mutate(
+        "    explanation: The article says",
+        long_options + "    explanation: The article says",
+        text,
+    )
     result = check(text)
     too_long = [p for p in result.errors if "Telegram message" in p.message]
     assert len(too_long) == 1
@@ -628,7 +648,9 @@ def test_option_too_long() -> None:
     text = mutate('- text: "No: it is unsourced"', f"- text: {'x' * 301}")
     problem = only(check(text))
     assert problem.line == line_of(text, "x" * 301)
-    assert problem.message == "item 1 ('c01'), option 2: the text is 301 characters; the limit is 300"
+    assert (
+        problem.message == "item 1 ('c01'), option 2: the text is 301 characters; the limit is 300"
+    )
 
 
 def test_option_over_a_poll_option_warns() -> None:
@@ -714,16 +736,28 @@ def test_several_problems_are_all_reported() -> None:
     )
     result = check(text)
     assert messages(result) == [
-        (8, "item 1 ('a1'): unknown skill 'sourcng' (did you mean 'sourcing'?); "
-         "known skills: contradiction, framing, sourcing"),
-        (9, "item 1 ('a1'): passage not found in the source text (the first 11 characters "
-         "match; it differs from: 'red.')"),
+        (
+            8,
+            "item 1 ('a1'): unknown skill 'sourcng' (did you mean 'sourcing'?); "
+            "known skills: contradiction, framing, sourcing",
+        ),
+        (
+            9,
+            "item 1 ('a1'): passage not found in the source text (the first 11 characters "
+            "match; it differs from: 'red.')",
+        ),
         (11, "item 1 ('a1'): no option is marked 'correct: true'"),
         (15, "duplicate item id 'a1' (first at line 7)"),
-        (24, "item 2 ('a1'): a 'single' item has exactly one correct option; this one has 2 "
-         "(use kind: multiple for several)"),
-        (26, "item 2 ('a1'): facts checked on 2020-01-01, over a year ago: check them again "
-         "(figures such as death tolls change)"),
+        (
+            24,
+            "item 2 ('a1'): a 'single' item has exactly one correct option; this one has 2 "
+            "(use kind: multiple for several)",
+        ),
+        (
+            26,
+            "item 2 ('a1'): facts checked on 2020-01-01, over a year ago: check them again "
+            "(figures such as death tolls change)",
+        ),
         (27, "item 3 ('a3'): missing field 'passage'"),
         (29, "unknown field 'pasage' in item 3 ('a3') (did you mean 'passage'?)"),
     ]
@@ -812,7 +846,8 @@ def test_quiz_json_schema() -> None:
 
 def test_parse_yaml_records_key_and_value_lines() -> None:
     parsed = parse_yaml(
-        "id: x\nitems:\n  - id: a\n    options:\n      - text: |\n          A\n        correct: true\n"
+        "id: x\nitems:\n  - id: a\n    options:\n"
+        "      - text: |\n          A\n        correct: true\n"
     )
     assert parsed.problems == ()
     assert parsed.value == {

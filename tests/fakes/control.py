@@ -241,17 +241,17 @@ class FakeServerClient:
             await self._session.close()
             self._session = None
 
-    async def request(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
+    async def request(self, verb: str, path: str, body: Any = None, **query: Any) -> Any:
         """Call the control API and return the decoded JSON answer."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         params = {k: str(v) for k, v in query.items() if v is not None}
         async with self._session.request(
-            method, f"{self.url}/_control{path}", json=body, params=params
+            verb, f"{self.url}/_control{path}", json=body, params=params
         ) as response:
             if response.content_type != "application/json":
                 if response.status >= 400:
-                    raise RuntimeError(f"{method} {path}: HTTP {response.status}")
+                    raise RuntimeError(f"{verb} {path}: HTTP {response.status}")
                 return await response.read()
             data = await response.json()
             if response.status == 404:
@@ -352,7 +352,8 @@ class FakeServerClient:
             scope=json.dumps(scope) if scope else None,
             language_code=language_code,
         )
-        return data["commands"]  # type: ignore[no-any-return]
+        commands: list[dict[str, Any]] | None = data["commands"]
+        return commands
 
     async def state(self) -> dict[str, Any]:
         """Revision, pending updates, webhook and counters."""
@@ -364,7 +365,10 @@ class FakeServerClient:
 
     async def callback_answer(self, query_id: str) -> dict[str, Any] | None:
         """What answerCallbackQuery said, None while unanswered."""
-        return (await self.request("GET", f"/callbacks/{query_id}"))["answer"]  # type: ignore[no-any-return]
+        answer: dict[str, Any] | None = (await self.request("GET", f"/callbacks/{query_id}"))[
+            "answer"
+        ]
+        return answer
 
     async def wait_until(
         self,
@@ -372,12 +376,12 @@ class FakeServerClient:
         timeout: float,  # noqa: ASYNC109
         describe: Callable[[], str],
     ) -> T:
-        """Poll check until it returns non-None, or time out."""
+        """Poll check until it returns something truthy, or time out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             result = await check()
-            if result is not None:
+            if result:
                 return result
             if loop.time() >= deadline:
                 raise WaitTimeout(f"timed out after {timeout}s: {describe()}")

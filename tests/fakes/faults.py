@@ -57,10 +57,7 @@ class FaultRegistry:
     def add(
         self, method: str, kind: str, times: int | EllipsisType | None = ..., **params: Any
     ) -> Fault:
-        """Register a fault; params: seconds, status, chat_id, when ("before"/"after").
-
-        times defaults to 1, except for "blocked" which lasts until removed (times=None).
-        """
+        """Register a fault (params: seconds, status, chat_id, when); "blocked" persists."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(KINDS)}")
         if kind == "blocked" and "chat_id" not in params:

@@ -403,7 +403,7 @@ def _mdv2_closes(top: _MdEntity | None, text: str, i: int) -> int:
     if kind == "underline":
         return 2 if text.startswith("__", i) else 0
     if kind == "italic":
-        return 1 if char == "_" and not text.startswith("__", i) else 0
+        return 1 if char == "_" else 0
     if kind == "spoiler":
         return 2 if text.startswith("||", i) else 0
     if kind in {"text_link", "custom_emoji"}:
@@ -416,10 +416,16 @@ def _mdv2_link_target(text: str, i: int, top: _MdEntity) -> tuple[str, int]:
         if top.kind == "custom_emoji":
             raise _error("Custom emoji entity must contain a tg://emoji URL")
         return "", i
-    end = text.find(")", i)
-    if end == -1:
+    url: list[str] = []
+    j = i + 1
+    while j < len(text) and text[j] != ")":
+        if text[j] == "\\" and j + 1 < len(text):
+            j += 1
+        url.append(text[j])
+        j += 1
+    if j >= len(text):
         raise _error(f"Can't find end of a URL at byte offset {_byte_offset(text, i + 1)}")
-    return text[i + 1 : end].replace("\\)", ")").replace("\\\\", "\\"), end + 1
+    return "".join(url), j + 1
 
 
 _MD_OPEN = {"*": "bold", "_": "italic", "`": "code"}

@@ -173,7 +173,6 @@ class WebhookDelivery:
 @dataclass
 class _Poller:
     event: asyncio.Event
-    request: web.BaseRequest
     conflict: bool = False
 
 
@@ -278,9 +277,11 @@ class FakeTelegramServer:
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         control.register(app, self)
         # Cancel handlers whose client went away, so abandoned long polls do not linger.
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         address = self._runner.addresses[0]
         self.port = int(address[1])
@@ -380,6 +381,11 @@ class FakeTelegramServer:
         return update
 
     @property
+    def is_polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting right now."""
+        return self._poller is not None
+
+    @property
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates Telegram still holds (not yet confirmed by offset)."""
         return list(self._redeliveries) + list(self._pending)
@@ -451,12 +457,12 @@ class FakeTelegramServer:
         timeout: float,  # noqa: ASYNC109
         describe: Callable[[], str],
     ) -> T:
-        """Re-run check on every state change until it returns non-None, or time out."""
+        """Re-run check on every state change until it returns something truthy, or time out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             result = check()
-            if result is not None:
+            if result:
                 return result
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -616,11 +622,12 @@ class FakeTelegramServer:
         params: dict[str, Any] = raw
         try:
             params = coerce_params(spec, raw, files)
+            request[_BODY_KEY] = (params, files)
             self._check_rate(method, params.get("chat_id"))
             handler = self._handlers.get(method)
             if handler is None:
                 raise _bad(f"method {method} is not supported by the fake Telegram server")
-            outcome = handler(params, request) if method == "getUpdates" else handler(params)
+            outcome = handler(params)
             result = await outcome if inspect.isawaitable(outcome) else outcome
         except SpecError as exc:
             return self._finish(method, params, files, ApiError(400, str(exc)), request=request)
@@ -761,7 +768,7 @@ class FakeTelegramServer:
     def _close(self, _p: dict[str, Any]) -> bool:
         return True
 
-    async def _get_updates(self, p: dict[str, Any], request: web.Request) -> list[Any]:
+    async def _get_updates(self, p: dict[str, Any]) -> list[Any]:
         if self.webhook is not None:
             raise ApiError(409, CONFLICT_WEBHOOK)
         if p.get("allowed_updates") is not None:
@@ -772,8 +779,9 @@ class FakeTelegramServer:
         if self._poller is not None:
             self._poller.conflict = True
             self._poller.event.set()
-        poller = _Poller(asyncio.Event(), request)
+        poller = _Poller(asyncio.Event())
         self._poller = poller
+        self._notify()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:

@@ -16,7 +16,7 @@ from bot.domain.errors import (
 from bot.runtime import Runtime
 from bot.services import attempts, learners
 from bot.services.views import ItemView
-from tests.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 async def _user(runtime: Runtime, telegram_id: int) -> int:

@@ -11,28 +11,11 @@ from bot.domain.roles import Role
 from bot.services import attempts, learners
 from bot.services.views import AnswerResult, ItemView
 from bot.telegram import callback_data as cd
-from bot.telegram import render
+from bot.telegram import menus, render
 from bot.telegram.context import QuizContext
 from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
 
 INVALID_BUTTON = "This button is not valid any more."
-
-LEARNER_COMMANDS = [
-    ("quiz", "start or resume a quiz"),
-    ("score", "your progress per quiz and skill"),
-    ("lessons", "follow-up lessons: /lessons on or off"),
-    ("stop", "stop all follow-up lessons"),
-    ("forgetme", "delete everything stored about you"),
-    ("help", "what the bot can do"),
-]
-INSTRUCTOR_COMMANDS = [
-    ("quizzes", "list quizzes"),
-    ("cohort", "create a cohort: /cohort NAME"),
-]
-ADMIN_COMMANDS = [
-    ("stats", "score summary: /stats [quiz-id]"),
-    ("export", "answers as CSV: /export [quiz-id]"),
-]
 
 
 def _chat_id(update: Update) -> int:
@@ -43,6 +26,29 @@ def _chat_id(update: Update) -> int:
 
 async def _reply(update: Update, context: QuizContext, text: str) -> None:
     await send_html(context.bot, _chat_id(update), text)
+
+
+async def identify(update: Update, context: QuizContext) -> None:
+    """Know the learner behind every message and press (creating them when new)."""
+    if (update.message or update.callback_query) and update.effective_user:
+        await context.learner_id(update)
+
+
+async def membership(update: Update, context: QuizContext) -> None:
+    """Record that the learner blocked the bot, or came back."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    runtime = context.runtime
+    if change.new_chat_member.status == "kicked":
+        async with runtime.sessions() as session:
+            await learners.mark_blocked(
+                session, telegram_id=change.from_user.id, now=runtime.clock()
+            )
+        context.forget_cached_user()
+    else:
+        context.forget_cached_user()
+        await context.learner_id(update)
 
 
 async def start(update: Update, context: QuizContext) -> None:
@@ -67,12 +73,13 @@ async def start(update: Update, context: QuizContext) -> None:
 async def help_command(update: Update, context: QuizContext) -> None:
     """List the commands this user's role may use."""
     role = context.role(update)
-    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in LEARNER_COMMANDS)]
+    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in menus.LEARNER_COMMANDS)]
     if role >= Role.INSTRUCTOR:
-        lines += ["", "<b>Instructors</b>", *(f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS)]
+        lines += ["", "<b>Instructors</b>"]
+        lines += [f"/{c} – {d}" for c, d in menus.INSTRUCTOR_COMMANDS]
         lines.append("Send a .yaml quiz file as a document to upload it.")
     if role >= Role.ADMIN:
-        lines += ["", "<b>Admins</b>", *(f"/{c} – {d}" for c, d in ADMIN_COMMANDS)]
+        lines += ["", "<b>Admins</b>", *(f"/{c} – {d}" for c, d in menus.ADMIN_COMMANDS)]
     await _reply(update, context, "\n".join(lines))
 
 

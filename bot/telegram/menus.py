@@ -1,0 +1,59 @@
+"""Command menus: one list per role, set with setMyCommands per scope."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from bot.domain.roles import Role
+
+log = logging.getLogger(__name__)
+
+LEARNER_COMMANDS = [
+    ("quiz", "start or resume a quiz"),
+    ("score", "your progress per quiz and skill"),
+    ("lessons", "follow-up lessons: /lessons on or off"),
+    ("stop", "stop all follow-up lessons"),
+    ("forgetme", "delete everything stored about you"),
+    ("help", "what the bot can do"),
+]
+INSTRUCTOR_COMMANDS = [
+    ("quizzes", "list quizzes"),
+    ("cohort", "create a cohort: /cohort NAME"),
+]
+ADMIN_COMMANDS = [
+    ("stats", "score summary: /stats [quiz-id]"),
+    ("export", "answers as CSV: /export [quiz-id]"),
+]
+
+
+def commands_for(role: Role) -> list[tuple[str, str]]:
+    """The commands a role may use, learners' first."""
+    entries = list(LEARNER_COMMANDS)
+    if role >= Role.INSTRUCTOR:
+        entries += INSTRUCTOR_COMMANDS
+    if role >= Role.ADMIN:
+        entries += ADMIN_COMMANDS
+    return entries
+
+
+async def set_default_menu(bot: ExtBot[None]) -> None:
+    """The menu everyone sees: the learners' commands."""
+    commands = [BotCommand(c, d) for c, d in commands_for(Role.LEARNER)]
+    await bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+
+async def set_staff_menu(bot: ExtBot[None], chat_id: int, role: Role) -> None:
+    """A wider menu in an instructor's or admin's private chat.
+
+    Set when they first write to this process: Telegram refuses a chat scope ("chat not
+    found") for someone who has not started the bot yet.
+    """
+    commands = [BotCommand(c, d) for c, d in commands_for(role)]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        log.warning("cannot set the command menu of chat %s: %s", chat_id, exc)

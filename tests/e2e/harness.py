@@ -1,0 +1,102 @@
+"""The real bot, in-process, polling the fake Bot API server over HTTP.
+
+`BotHarness` builds the same Application as `quizbot run` (handlers, rate limiter, inbox
+poller) on a real database, starts it against a `FakeTelegramServer`, and stops it cleanly.
+Tests drive simulated users through the server and read what they would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import BUNDLED_QUIZ_DIR, Settings
+from bot.db.engine import make_engine, make_sessionmaker
+from bot.runtime import Runtime
+from bot.services.quizzes import ensure_bundled_quizzes
+from bot.telegram.app import QuizApplication, build_application, start_serving
+from bot.telegram.inbox import InboxPoller
+from bot.telegram.limiter import RetryingRateLimiter
+from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
+from tests.fakes.clock import FakeClock
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@dataclass
+class BotHarness:
+    """A running bot and the fake server it talks to."""
+
+    server: FakeTelegramServer
+    runtime: Runtime
+    app: QuizApplication
+    poller: InboxPoller
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    def user(self, user_id: int, first_name: str = "Ana", **kwargs: Any) -> FakeUser:
+        return self.server.user(user_id, first_name=first_name, **kwargs)
+
+
+def make_settings(database_url: str, server_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": server_url,
+        "QUIZBOT_ROUND_SIZE": 5,
+        "QUIZBOT_QUIZ_DIR": BUNDLED_QUIZ_DIR,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    server: FakeTelegramServer,
+    database_url: str,
+    *,
+    clock: FakeClock | None = None,
+    limiter: RetryingRateLimiter | None = None,
+    **settings: Any,
+) -> AsyncIterator[BotHarness]:
+    """Start the bot against the fake server; stop it (and wait for it) on exit."""
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    clock = clock or FakeClock()
+    runtime = Runtime(
+        settings=make_settings(database_url, server.url, **settings),
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+    )
+    async with sessions() as session:
+        await ensure_bundled_quizzes(session, BUNDLED_QUIZ_DIR, now=clock())
+    app = build_application(
+        runtime, token=TOKEN, rate_limiter=limiter or RetryingRateLimiter(backoff=0.05)
+    )
+    harness = BotHarness(server=server, runtime=runtime, app=app, poller=InboxPoller(app, runtime))
+    try:
+        async with app:
+            await start_serving(app)
+            harness._task = asyncio.create_task(harness.poller.run(harness._stop))
+            try:
+                yield harness
+            finally:
+                harness._stop.set()
+                await asyncio.wait_for(harness._task, timeout=10)
+                await app.stop()
+    finally:
+        await engine.dispose()
+
+
+def answer_buttons(message: ChatMessage) -> list[dict[str, Any]]:
+    """The answer buttons of an item message (not Submit)."""
+    return [
+        b
+        for row in message.buttons
+        for b in row
+        if str(b.get("callback_data", "")).startswith(("ans:", "tog:"))
+    ]
