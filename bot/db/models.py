@@ -203,6 +203,9 @@ class InboxUpdate(Base):
     processed_at: Mapped[dt.datetime | None]
     tries: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Set by the worker processing the update (several webhook workers share the inbox).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None]
 
 
 class FollowUp(Base):
@@ -277,3 +280,13 @@ class QuizCohort(Base):
     cohort_id: Mapped[int] = mapped_column(
         ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class SendBudget(Base):
+    """A token bucket shared by all bot processes: Telegram's overall message rate."""
+
+    __tablename__ = "send_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refreshed_at: Mapped[dt.datetime]
