@@ -46,12 +46,41 @@ class Settings(BaseSettings):
         default=frozenset(), alias="QUIZBOT_INSTRUCTOR_IDS"
     )
     followup_delay_scale: float = Field(default=1.0, ge=0.0, alias="QUIZBOT_FOLLOWUP_DELAY_SCALE")
+    # Seconds between follow-up dispatcher passes (each pass sends everything due).
+    dispatch_interval: float = Field(default=30.0, gt=0, alias="QUIZBOT_DISPATCH_INTERVAL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="QUIZBOT_LOG_LEVEL"
     )
     log_format: Literal["text", "json"] = Field(default="text", alias="QUIZBOT_LOG_FORMAT")
     round_size: int = Field(default=5, ge=1, le=50, alias="QUIZBOT_ROUND_SIZE")
+    # Telegram allows about 30 messages a second overall; raise it only for benchmarks of the
+    # bot's own capacity against a local fake server (or for a bot with paid broadcasts).
+    max_send_rate: float = Field(default=30.0, gt=0, alias="QUIZBOT_MAX_SEND_RATE")
     quiz_dir: Path = Field(default=BUNDLED_QUIZ_DIR, alias="QUIZBOT_QUIZ_DIR")
+    # Webhook mode (`quizbot webhook`); the command-line options override these.
+    webhook_url: str | None = Field(default=None, alias="QUIZBOT_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="QUIZBOT_WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="127.0.0.1", alias="QUIZBOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8080, ge=0, le=65535, alias="QUIZBOT_WEBHOOK_PORT")
+    webhook_max_connections: int = Field(
+        default=40, ge=1, le=100, alias="QUIZBOT_WEBHOOK_MAX_CONNECTIONS"
+    )
+    allowed_updates: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("message", "callback_query", "my_chat_member"), alias="QUIZBOT_ALLOWED_UPDATES"
+    )
+    webhook_lanes: int = Field(default=16, ge=1, le=256, alias="QUIZBOT_WEBHOOK_LANES")
+    inbox_lease_seconds: float = Field(default=60.0, gt=0, alias="QUIZBOT_INBOX_LEASE_SECONDS")
+    shutdown_timeout: float = Field(default=20.0, ge=0, alias="QUIZBOT_SHUTDOWN_TIMEOUT")
+    # Telegram's overall cap; on PostgreSQL one bucket is shared by every process. 0 = off.
+    send_rate: float = Field(default=30.0, ge=0, alias="QUIZBOT_SEND_RATE")
+    send_burst: float = Field(default=5.0, ge=1, alias="QUIZBOT_SEND_BURST")
+
+    @field_validator("allowed_updates", mode="before")
+    @classmethod
+    def _update_kinds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
 
     @field_validator("admin_ids", "instructor_ids", mode="before")
     @classmethod

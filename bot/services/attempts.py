@@ -20,6 +20,7 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quiz import ItemKind
+from bot.services import followup_plans
 from bot.services.views import (
     AnswerResult,
     ItemView,
@@ -34,11 +35,21 @@ MAX_SECONDS_PER_ANSWER = 600.0
 
 
 async def start_quiz(
-    session: AsyncSession, *, user_id: int, slug: str, round_size: int, now: dt.datetime
+    session: AsyncSession,
+    *,
+    user_id: int,
+    slug: str,
+    round_size: int,
+    now: dt.datetime,
+    see_all: bool = False,
 ) -> QuizStart:
-    """Resume the learner's open attempt on a quiz, or start one on its newest version."""
+    """Resume the learner's open attempt on a quiz, or start one on its newest version.
+
+    A quiz limited to cohorts is refused to others exactly as an unknown one (`see_all`,
+    for admins, lifts the limit), so its id does not leak.
+    """
     quiz = await queries.quiz_by_slug(session, slug)
-    if quiz is None:
+    if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
         raise NotFoundError(f"There is no quiz '{slug}'.")
     attempt = await queries.open_attempt(session, user_id, quiz.id)
     resumed = attempt is not None
@@ -98,6 +109,7 @@ async def answer_item(
     item_id: int,
     chosen: list[int],
     now: dt.datetime,
+    delay_scale: float = 1.0,
 ) -> AnswerResult:
     """Grade and record an answer exactly once, update the skill state, and move on."""
     attempt = await _own_attempt(session, user_id, attempt_id)
@@ -135,7 +147,12 @@ async def answer_item(
             "You already answered this one; your first answer counts."
         ) from None
     await record_skill_review(
-        session, user_id=user_id, skill_id=item.skill_id, correct=correct, now=now
+        session,
+        user_id=user_id,
+        skill_id=item.skill_id,
+        correct=correct,
+        now=now,
+        delay_scale=delay_scale,
     )
 
     version = await session.get_one(QuizVersion, attempt.quiz_version_id)
@@ -155,7 +172,52 @@ async def answer_item(
     else:
         next_item = await _present(session, attempt, version, now)
     await session.commit()
+    return _result(view, item, chosen, correct, next_item, summary)
 
+
+async def replay_answer(
+    session: AsyncSession, *, user_id: int, attempt_id: int, item_id: int
+) -> AnswerResult | None:
+    """The outcome of the attempt's latest answer, to show it again after a crash.
+
+    A press whose answer was committed, by a process that died before it sent the feedback,
+    is processed again from the inbox: the answer is not counted twice, but the learner
+    still needs the verdict and the next item. None when the item is not the latest answer
+    (then there is nothing to repeat).
+    """
+    attempt = await _own_attempt(session, user_id, attempt_id)
+    latest = (
+        await session.scalars(
+            select(Answer).where(Answer.attempt_id == attempt_id).order_by(Answer.id.desc())
+        )
+    ).first()
+    if latest is None or latest.item_id != item_id:
+        await session.commit()
+        return None
+    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
+    item = await session.get_one(Item, item_id)
+    view = await _item_view(session, attempt, version, item)
+    next_item: ItemView | None = None
+    summary: RoundSummary | None = None
+    if attempt.current_item_id is not None:
+        current = await session.get_one(Item, attempt.current_item_id)
+        next_item = await _item_view(session, attempt, version, current)
+    else:
+        summary = await _summary(session, attempt, version)
+    # Commit, not rollback: a rollback would expire the loaded rows that _result reads.
+    await session.commit()
+    return _result(view, item, list(latest.chosen), latest.correct, next_item, summary)
+
+
+def _result(
+    view: ItemView,
+    item: Item,
+    chosen: list[int],
+    correct: bool,
+    next_item: ItemView | None,
+    summary: RoundSummary | None,
+) -> AnswerResult:
+    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
     by_index = {o.file_index: o for o in view.options}
     return AnswerResult(
         item=view,
@@ -183,14 +245,32 @@ async def open_item(
     version = await session.get_one(QuizVersion, attempt.quiz_version_id)
     item = await session.get_one(Item, item_id)
     view = await _item_view(session, attempt, version, item)
-    await session.rollback()  # read only; releases the row lock on PostgreSQL
+    await session.commit()  # read only; ends the transaction (and the row lock on PostgreSQL)
+    return view
+
+
+async def current_item(session: AsyncSession, *, user_id: int, attempt_id: int) -> ItemView | None:
+    """The item on screen in an attempt, if any (to show it again after a crash)."""
+    attempt = await _own_attempt(session, user_id, attempt_id)
+    view = None
+    if attempt.current_item_id is not None:
+        version = await session.get_one(QuizVersion, attempt.quiz_version_id)
+        item = await session.get_one(Item, attempt.current_item_id)
+        view = await _item_view(session, attempt, version, item)
+    await session.commit()
     return view
 
 
 async def record_skill_review(
-    session: AsyncSession, *, user_id: int, skill_id: str, correct: bool, now: dt.datetime
+    session: AsyncSession,
+    *,
+    user_id: int,
+    skill_id: str,
+    correct: bool,
+    now: dt.datetime,
+    delay_scale: float = 1.0,
 ) -> SkillState:
-    """Feed one graded answer into the learner's memory model of a skill."""
+    """Feed one graded answer into the learner's memory model, and plan its follow-up."""
     state = await queries.skill_state(session, user_id, skill_id)
     if state is None:
         state = SkillState(
@@ -210,6 +290,14 @@ async def record_skill_review(
     state.streak = state.streak + 1 if correct else 0
     state.last_answer_at = now
     await session.flush()
+    await followup_plans.plan_after_review(
+        session,
+        user_id=user_id,
+        skill_id=skill_id,
+        model_due=outcome.due_at,
+        now=now,
+        scale=delay_scale,
+    )
     return state
 
 

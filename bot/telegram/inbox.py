@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import itertools
 import logging
@@ -26,6 +27,10 @@ MAX_TRIES = 3  # an update that failed this often is given up, not retried forev
 CHAT_LANES = 32  # chats processed at the same time; one chat's updates stay in order
 KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+# True while processing an update that an earlier run already started (it crashed or was
+# killed): handlers then repeat what the learner may not have seen, instead of refusing.
+REDELIVERED: contextvars.ContextVar[bool] = contextvars.ContextVar("redelivered", default=False)
 
 
 class InboxPoller:
@@ -106,6 +111,7 @@ class InboxPoller:
             log.error("update %s: %s", row.update_id, error)
         else:
             update = Update.de_json(row.payload, self._app.bot)
+            REDELIVERED.set(row.tries > 0)
             try:
                 # Handler errors go to the error handler inside; this catches the rest.
                 await self._app.process_update(update)

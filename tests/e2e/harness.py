@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import BUNDLED_QUIZ_DIR, Settings
 from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.models import InboxUpdate
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
 from bot.telegram.app import QuizApplication, build_application, start_serving
@@ -100,3 +101,21 @@ def answer_buttons(message: ChatMessage) -> list[dict[str, Any]]:
         for b in row
         if str(b.get("callback_data", "")).startswith(("ans:", "tog:"))
     ]
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float = 5.0, what: str = "condition"
+) -> None:
+    """Poll an async condition until it holds, failing the test after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def update_processed(bot: BotHarness, update_id: int) -> bool:
+    """Whether the inbox has processed an update."""
+    async with bot.runtime.sessions() as session:
+        row = await session.get(InboxUpdate, update_id)
+        return row is not None and row.processed_at is not None

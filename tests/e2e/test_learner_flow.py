@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Answer, Item, User
-from tests.e2e.harness import BotHarness, answer_buttons, running_bot
+from tests.e2e.harness import (
+    BotHarness,
+    answer_buttons,
+    eventually,
+    running_bot,
+    update_processed,
+)
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
 
 ITEM_HEADER = re.compile(r"^Question (\d+) of (\d+)")
@@ -126,29 +132,12 @@ async def test_double_delivered_press_counts_once(
         assert "already answered" in popup.get("text", "").lower() or "no longer" in popup.get(
             "text", ""
         )
+        await eventually(lambda: update_processed(bot, again.update_id), what="the press")
         async with bot.runtime.sessions() as session:
-            await _wait_processed(bot, press.update_id)
             answers = (await session.scalars(select(Answer))).all()
         assert len(answers) == 1
         assert answers[0].correct
     assert fake_telegram.rejected == []
-
-
-async def _wait_processed(bot: BotHarness, update_id: int) -> None:
-    from bot.db.models import InboxUpdate
-
-    async def processed() -> bool:
-        async with bot.runtime.sessions() as session:
-            row = await session.get(InboxUpdate, update_id)
-            return row is not None and row.processed_at is not None
-
-    for _ in range(100):
-        if await processed():
-            return
-        import asyncio
-
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"update {update_id} was not processed")
 
 
 async def test_forged_and_foreign_presses_change_nothing(
