@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fsrs import Card, Rating, Scheduler
 
@@ -34,18 +34,17 @@ class Review:
 
 def new_card(now: dt.datetime) -> dict[str, Any]:
     """A fresh card for a skill the learner has not practised yet."""
-    card: dict[str, Any] = Card(card_id=0, due=now).to_dict()
-    return card
+    return dict(Card(card_id=0, due=now).to_dict())
 
 
 def review(card: dict[str, Any] | None, correct: bool, now: dt.datetime) -> Review:
     """Update a card with one answer: a miss brings the skill back soon, a success later."""
-    current = Card.from_dict(card) if card else Card(card_id=0, due=now)
+    current = Card.from_dict(cast(Any, card)) if card else Card(card_id=0, due=now)
     rating = Rating.Good if correct else Rating.Again
     updated, _log = SCHEDULER.review_card(current, rating, review_datetime=now)
     due: dt.datetime = updated.due
     return Review(
-        card=updated.to_dict(),
+        card=dict(updated.to_dict()),
         due_at=due,
         retrievability=float(SCHEDULER.get_card_retrievability(updated, current_datetime=now)),
     )
@@ -53,4 +52,5 @@ def review(card: dict[str, Any] | None, correct: bool, now: dt.datetime) -> Revi
 
 def retrievability(card: dict[str, Any], now: dt.datetime) -> float:
     """The model's probability (0..1) that the learner recalls the skill now."""
-    return float(SCHEDULER.get_card_retrievability(Card.from_dict(card), current_datetime=now))
+    current = Card.from_dict(cast(Any, card))
+    return float(SCHEDULER.get_card_retrievability(current, current_datetime=now))
