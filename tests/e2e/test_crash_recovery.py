@@ -143,8 +143,15 @@ async def test_kill_9_mid_quiz_loses_nothing_and_counts_nothing_twice(
         assert kills == 8
     finally:
         await engine.dispose()
-    # A press redelivered after a crash may have had its callback answered before the kill;
-    # answering it again is the only call Telegram refuses here, and it is harmless.
-    refused = [c for c in fake_telegram.rejected if c.method != "answerCallbackQuery"]
-    assert refused == []
-    assert all("query is too old" in c.response["description"] for c in fake_telegram.rejected)
+    # A press redelivered after a crash is shown again: its callback may have been answered
+    # and its message edited before the kill. Those repeats are the only calls Telegram
+    # refuses here, and they are harmless.
+    expected = {
+        ("answerCallbackQuery", "query is too old"),
+        ("editMessageText", "message is not modified"),
+    }
+    for call in fake_telegram.rejected:
+        assert any(
+            call.method == method and text in call.response["description"]
+            for method, text in expected
+        ), call
