@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -63,19 +65,13 @@ def _catalogue_skills(settings: Settings) -> set[str]:
 
 
 async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.domain.validation import validate_quiz
+    from bot.services.quizzes import check_file
 
     skills = _catalogue_skills(settings)
     failed = False
     for name in args.files:
         file = _read(name)
-        check = validate_quiz(
-            file.data,
-            file=file.name,
-            skills=skills,
-            read_source=file.read_source,
-            today=utc_now().date(),
-        )
+        check = check_file(file, skills=skills, today=utc_now().date())
         for problem in check.problems:
             print(problem)
         if not check.ok:
@@ -127,11 +123,33 @@ async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.quizzes import list_quizzes
 
+    if args.quiz:
+        return await _quiz_versions(settings, args.quiz)
     async with open_runtime(settings) as runtime, runtime.sessions() as session:
         listings = await list_quizzes(session)
     print(f"{'id':<28} {'version':>7} {'items':>5}  title")
     for q in listings:
         print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}")
+    return EXIT_OK
+
+
+async def _quiz_versions(settings: Settings, slug: str) -> int:
+    from bot.domain.errors import NotFoundError
+    from bot.services.quizzes import quiz_versions
+
+    async with open_runtime(settings) as runtime, runtime.sessions() as session:
+        try:
+            quiz = await quiz_versions(session, slug=slug.lower())
+        except NotFoundError:
+            raise UserFacingError(f"there is no quiz '{slug}'", EXIT_BAD_INPUT) from None
+    who = "public" if quiz.is_public else "cohorts: " + (", ".join(quiz.cohorts) or "none")
+    print(f"{quiz.slug}: {quiz.title} ({who})")
+    print("version imported   items attempts finished answers right")
+    for v in quiz.versions:
+        print(
+            f"{v.number:>7} {v.imported_at:%Y-%m-%d} {v.item_count:>5} {v.attempts:>8} "
+            f"{v.finished:>8} {v.answers:>7} {v.percent:>4}%"
+        )
     return EXIT_OK
 
 
@@ -149,7 +167,137 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
+    from bot.telegram.webhook import RESERVED_PATHS, WebhookOptions, webhook_path
+
+    url = args.url or settings.webhook_url
+    secret = args.secret or (
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    )
+    if not url:
+        raise UserFacingError("webhook: give --url (or set QUIZBOT_WEBHOOK_URL)", EXIT_CONFIG)
+    if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
+        raise UserFacingError(f"webhook: --url must be an https:// URL, not {url!r}", EXIT_CONFIG)
+    port = args.port if args.port is not None else settings.webhook_port
+    if not 0 <= port <= 65535:
+        raise UserFacingError(f"webhook: --port must be 0-65535, not {port}", EXIT_CONFIG)
+    if not secret:
+        raise UserFacingError(
+            "webhook: give --secret (or set QUIZBOT_WEBHOOK_SECRET)", EXIT_CONFIG
+        )
+    if not _SECRET.fullmatch(secret):
+        raise UserFacingError(
+            "webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+            EXIT_CONFIG,
+        )
+    path = args.path or webhook_path(url)
+    if not path.startswith("/") or path in RESERVED_PATHS:
+        raise UserFacingError(f"webhook: {path!r} cannot be the webhook path", EXIT_CONFIG)
+    return WebhookOptions(
+        url=url,
+        listen=args.listen or settings.webhook_listen,
+        port=port,
+        secret=secret,
+        path=path,
+    )
+
+
+async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.telegram.webhook import serve_webhook
+
+    settings.token()
+    options = _webhook_options(settings, args)
+    async with open_runtime(settings) as runtime:
+        try:
+            await serve_webhook(runtime, options)
+        except InvalidToken:
+            raise UserFacingError("Telegram refused TELEGRAM_BOT_TOKEN", EXIT_CONFIG) from None
+        except TelegramError as exc:
+            raise UserFacingError(f"webhook: Telegram said: {exc}", EXIT_CONFIG) from None
+        except OSError as exc:
+            raise UserFacingError(
+                f"webhook: cannot listen on {options.listen}:{options.port}: "
+                f"{exc.strerror or exc}",
+                EXIT_CONFIG,
+            ) from None
+    return EXIT_OK
+
+
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def _report_query(args: argparse.Namespace) -> Any:
+    from bot.domain.report_query import parse_report_args
+
+    words = [args.quiz] if args.quiz else []
+    words += [
+        f"{k}={v}" for k in ("version", "cohort", "days") if (v := getattr(args, k)) is not None
+    ]
+    usage = "Usage: quizbot stats|export [--quiz ID] [--version N] [--cohort CODE] [--days N]"
+    return parse_report_args(words, usage=usage)
+
+
+async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.report_table import report_text
+    from bot.domain.errors import QuizbotError
+    from bot.domain.report_query import Viewer
+    from bot.domain.roles import Role
+    from bot.services.reports import quiz_report
+
+    try:
+        query = _report_query(args)
+        async with open_runtime(settings) as runtime, runtime.sessions() as session:
+            # Whoever runs the terminal holds the database: they see what an admin sees.
+            report = await quiz_report(
+                session, viewer=Viewer(None, Role.ADMIN), query=query, now=runtime.clock()
+            )
+    except QuizbotError as exc:
+        raise UserFacingError(f"quizbot stats: {exc}", EXIT_BAD_INPUT) from None
+    print(report_text(report))
+    if args.chart:
+        from bot.reports_chart import render_chart
+
+        await asyncio.to_thread(Path(args.chart).write_bytes, render_chart(report))
+        print(f"chart written to {args.chart}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.domain.errors import QuizbotError
+    from bot.domain.report_query import Viewer
+    from bot.domain.roles import Role
+    from bot.services.reports import export_answers
+
+    viewer = Viewer(None, Role.ADMIN)
+    try:
+        query = _report_query(args)
+        async with open_runtime(settings) as runtime, runtime.sessions() as session:
+            if args.out == "-":
+                rows = await export_answers(
+                    session, viewer=viewer, query=query, now=runtime.clock(), out=sys.stdout
+                )
+            else:
+                out = await asyncio.to_thread(open, args.out, "w", encoding="utf-8", newline="")
+                with out:
+                    rows = await export_answers(
+                        session, viewer=viewer, query=query, now=runtime.clock(), out=out
+                    )
+    except QuizbotError as exc:
+        raise UserFacingError(f"quizbot export: {exc}", EXIT_BAD_INPUT) from None
+    print(f"exported {rows} answers to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiz", metavar="ID", help="only this quiz (default: all quizzes)")
+    parser.add_argument("--version", type=int, metavar="N", help="only this version of --quiz")
+    parser.add_argument("--cohort", metavar="CODE", help="only learners of this cohort")
+    parser.add_argument("--days", type=int, metavar="N", help="only the last N days")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +315,20 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Telegram by long polling")
     run.set_defaults(handler=cmd_run)
 
+    hook = sub.add_parser("webhook", help="serve Telegram by webhook (one of several workers)")
+    hook.add_argument("--url", help="public HTTPS URL Telegram posts to (QUIZBOT_WEBHOOK_URL)")
+    hook.add_argument("--listen", metavar="HOST", help="address to listen on (127.0.0.1)")
+    hook.add_argument("--port", metavar="N", type=int, help="port to listen on (8080)")
+    hook.add_argument(
+        "--secret",
+        metavar="S",
+        help="X-Telegram-Bot-Api-Secret-Token value (QUIZBOT_WEBHOOK_SECRET)",
+    )
+    hook.add_argument(
+        "--path", metavar="P", help="local path of the webhook (default: the URL's path)"
+    )
+    hook.set_defaults(handler=cmd_webhook)
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the migrations").set_defaults(handler=cmd_db_upgrade)
@@ -179,12 +341,25 @@ def build_parser() -> argparse.ArgumentParser:
     imp = quiz_sub.add_parser("import", help="validate, then import all-or-nothing")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.set_defaults(handler=cmd_quiz_import)
-    quiz_sub.add_parser("list", help="the quizzes with version and item count").set_defaults(
-        handler=cmd_quiz_list
+    listing = quiz_sub.add_parser("list", help="the quizzes with version and item count")
+    listing.add_argument(
+        "quiz", nargs="?", metavar="QUIZ-ID", help="list this quiz's versions with statistics"
     )
+    listing.set_defaults(handler=cmd_quiz_list)
     quiz_sub.add_parser("schema", help="print the JSON Schema of the quiz format").set_defaults(
         handler=cmd_quiz_schema
     )
+
+    stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
+    _report_options(stats)
+    stats.add_argument("--chart", metavar="FILE.png", help="also write the chart as a PNG")
+    stats.set_defaults(handler=cmd_stats)
+    export = sub.add_parser("export", help="one CSV row per recorded answer")
+    _report_options(export)
+    export.add_argument(
+        "--out", required=True, metavar="FILE.csv", help="where to write (- for stdout)"
+    )
+    export.set_defaults(handler=cmd_export)
     return parser
 
 

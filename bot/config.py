@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     webhook_lanes: int = Field(default=16, ge=1, le=256, alias="QUIZBOT_WEBHOOK_LANES")
     inbox_lease_seconds: float = Field(default=60.0, gt=0, alias="QUIZBOT_INBOX_LEASE_SECONDS")
     shutdown_timeout: float = Field(default=20.0, ge=0, alias="QUIZBOT_SHUTDOWN_TIMEOUT")
-    # Telegram's overall cap; on PostgreSQL one bucket is shared by every process. 0 = off.
-    send_rate: float = Field(default=30.0, ge=0, alias="QUIZBOT_SEND_RATE")
+    # Webhook workers on PostgreSQL share one bucket of QUIZBOT_MAX_SEND_RATE messages a
+    # second; this many may go at once after a quiet spell.
     send_burst: float = Field(default=5.0, ge=1, alias="QUIZBOT_SEND_BURST")
 
     @field_validator("allowed_updates", mode="before")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.locks import startup_lock
 from bot.db.migrate import upgrade_database
 from bot.services.quizzes import ensure_bundled_quizzes
 
@@ -32,12 +33,14 @@ async def open_runtime(
     """Open the database (migrated, with the bundled quizzes) and close it afterwards."""
     engine = make_engine(settings.database_url)
     try:
-        if migrate:
-            await upgrade_database(engine)
         sessions = make_sessionmaker(engine)
-        if bundled:
-            async with sessions() as session:
-                await ensure_bundled_quizzes(session, settings.quiz_dir, now=clock())
+        # Several workers starting at once would race to create the same tables and rows.
+        async with startup_lock(engine):
+            if migrate:
+                await upgrade_database(engine)
+            if bundled:
+                async with sessions() as session:
+                    await ensure_bundled_quizzes(session, settings.quiz_dir, now=clock())
         yield Runtime(settings=settings, engine=engine, sessions=sessions, clock=clock)
     finally:
         await engine.dispose()

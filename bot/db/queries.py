@@ -5,10 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import ColumnElement, Integer, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Answer, Attempt, Item, Quiz, QuizVersion, Skill, SkillState, User
+from bot.db.models import (
+    Answer,
+    Attempt,
+    CohortMember,
+    Item,
+    Quiz,
+    QuizCohort,
+    QuizVersion,
+    Skill,
+    SkillState,
+    User,
+)
 
 
 async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
@@ -95,3 +106,22 @@ async def attempt_skill_counts(
     stmt = stmt.group_by(Answer.skill_id).order_by(Answer.skill_id)
     rows = (await session.execute(stmt)).all()
     return [(skill, count, int(correct or 0)) for skill, count, correct in rows]
+
+
+def visible_to(user_id: int) -> ColumnElement[bool]:
+    """SQL condition on `Quiz`: the user may take it (public, theirs, or shared with a cohort).
+
+    Admins see every quiz; callers that know the user is one skip this condition.
+    """
+    shared = (
+        select(QuizCohort.quiz_id)
+        .join(CohortMember, CohortMember.cohort_id == QuizCohort.cohort_id)
+        .where(CohortMember.user_id == user_id)
+    )
+    return or_(Quiz.is_public.is_(True), Quiz.owner_id == user_id, Quiz.id.in_(shared))
+
+
+async def may_take(session: AsyncSession, quiz_id: int, user_id: int) -> bool:
+    """Whether the user may take the quiz (see `visible_to`)."""
+    stmt = select(exists().where(Quiz.id == quiz_id, visible_to(user_id)))
+    return bool(await session.scalar(stmt))

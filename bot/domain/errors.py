@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.domain.validation import Problem
+
 
 class QuizbotError(Exception):
     """Base of the errors a user can cause; the message is safe to show."""
+
+
+class InvalidInputError(QuizbotError):
+    """What the user typed cannot be used (a missing or too long argument)."""
 
 
 class InvalidChoiceError(QuizbotError):
@@ -32,8 +42,17 @@ class AttemptFinishedError(QuizbotError):
 
 
 class QuizImportError(QuizbotError):
-    """A quiz file has problems; nothing was imported."""
+    """A quiz file has problems; nothing was imported.
 
-    def __init__(self, problems: list[str]) -> None:
+    `problems` are ``FILE:LINE: message`` lines for terminals; `located` holds the same
+    problems with their parts apart, for adapters that show them another way (the chat).
+    """
+
+    def __init__(self, problems: list[str], located: Sequence[Problem] = ()) -> None:
         super().__init__(f"{len(problems)} problem(s); nothing imported")
         self.problems = problems
+        self.located = tuple(located)
+
+
+class InvalidSettingError(QuizbotError):
+    """A learner's setting (a time zone, a window) is not one the bot accepts."""

@@ -12,13 +12,21 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+
+
+def _date_as_text(value: object) -> object:
+    # YAML reads 2026-02-02 as a date; a free-form date field takes it as written.
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+FreeDate = Annotated[str | None, BeforeValidator(_date_as_text)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 MIN_OPTIONS = 2
@@ -65,7 +73,7 @@ class Reference(_Strict):
 
     title: Text
     publisher: Text | None = None
-    date: str | None = Field(default=None, description="Publication date, free form.")
+    date: FreeDate = Field(default=None, description="Publication date, free form.")
     url: Text | None = None
 
 
@@ -105,7 +113,7 @@ class Source(_Strict):
 
     title: Text
     publisher: Text | None = None
-    date: str | None = Field(default=None, description="Publication date, free form.")
+    date: FreeDate = Field(default=None, description="Publication date, free form.")
     url: Text | None = None
     author: Text | None = None
     text: str | None = Field(default=None, description="The full source text, inline.")
@@ -142,7 +150,19 @@ class SkillCatalogue(_Strict):
 
 
 _WS = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# Curly, low (German) and reversed quotes all count as the straight ones.
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
 
 
 def normalise(text: str) -> str:

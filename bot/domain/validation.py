@@ -92,6 +92,8 @@ class QuizCheck:
     quiz: Quiz | None
     source_text: str | None
     problems: tuple[Problem, ...]
+    # Line of the quiz's `id`, where problems about the quiz as a whole (ownership) point.
+    id_line: int = 1
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -125,7 +127,8 @@ def validate_quiz(
     raw = parsed.value
 
     quiz = report.model(Quiz, raw)
-    items = _valid_items(raw.get("items"))
+    # A valid quiz has its items checked already; otherwise check them one by one.
+    items = list(enumerate(quiz.items)) if quiz is not None else _valid_items(raw.get("items"))
     source_text = _source_text(raw.get("source"), read_source, report)
 
     _check_item_ids(raw.get("items"), report)
@@ -140,9 +143,10 @@ def validate_quiz(
         )
 
     problems = report.sorted()
+    id_line = parsed.line_of(("id",))
     if quiz is None or any(p.severity == "error" for p in problems):
-        return QuizCheck(None, None, problems)
-    return QuizCheck(quiz, source_text, problems)
+        return QuizCheck(None, None, problems, id_line)
+    return QuizCheck(quiz, source_text, problems, id_line)
 
 
 def validate_skill_catalogue(
@@ -574,7 +578,8 @@ def _read_text_file(
     if read_source is None:
         report.error(
             path,
-            "source: 'text_file' cannot be read here; put the text in the quiz with 'text: |'",
+            "source: 'text_file' cannot be read from a file sent in the chat; put the source "
+            "text inline under source.text (as 'text: |' followed by the indented text)",
         )
         return None
     try:

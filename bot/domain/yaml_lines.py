@@ -59,6 +59,7 @@ _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = (
 _Resolve = Callable[[type[ScalarNode], str, tuple[bool, bool]], str]
 
 _YAML_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _YAML_TAG + "str"
 _MAP_TAG = _YAML_TAG + "map"
 _SEQ_TAG = _YAML_TAG + "seq"
 _MERGE_TAG = _YAML_TAG + "merge"
@@ -117,7 +118,7 @@ def parse_yaml(
     """Parse one YAML document whose top level must be a mapping, keeping line numbers."""
     size = _size_in_bytes(data)
     if size > max_bytes:
-        return _fail(1, f"the file is {size:,} bytes; the limit is {_megabytes(max_bytes)}")
+        return _fail(1, too_big_message(size, max_bytes))
     text_or_problem = _decode(data)
     if isinstance(text_or_problem, YamlProblem):
         return ParsedYaml(None, (text_or_problem,))
@@ -145,6 +146,11 @@ def parse_yaml(
             None, (*builder.problems, YamlProblem(builder.root_line, top_level_message))
         )
     return ParsedYaml(value, tuple(builder.problems), builder.key_lines, builder.value_lines)
+
+
+def too_big_message(size: int, max_bytes: int = QUIZ_FILE_MAX_BYTES) -> str:
+    """The problem reported for a file over the size limit."""
+    return f"the file is {size:,} bytes; the limit is {_megabytes(max_bytes)}"
 
 
 def _nearest(lines: Mapping[Path, int], path: Path) -> int:
@@ -321,6 +327,8 @@ class _Builder:
         self.problems: list[YamlProblem] = []
         self.key_lines: dict[Path, int] = {}
         self.value_lines: dict[Path, int] = {}
+        # Plain scalars repeat (skill ids, kinds, true/false): resolve each text once.
+        self.resolved: dict[str, str] = {}
 
     def document(self, text: str) -> object:
         """The value of the only document in `text`, or _NO_DOCUMENT."""
@@ -426,8 +434,14 @@ class _Builder:
     def scalar(self, event: ScalarEvent, line: int) -> object:
         tag = event.tag
         if tag is None or tag == "!":
-            resolve = cast(_Resolve, self.loader.resolve)
-            tag = resolve(ScalarNode, event.value, event.implicit)
+            if not event.implicit[0]:
+                return event.value  # quoted or block text: always a string
+            tag = self.resolved.get(event.value)
+            if tag is None:
+                resolve = cast(_Resolve, self.loader.resolve)
+                tag = self.resolved[event.value] = resolve(ScalarNode, event.value, (True, False))
+        if tag == _STR_TAG:
+            return event.value  # what the str constructor would return, minus its overhead
         if tag == _MERGE_TAG:
             self.problems.append(YamlProblem(line, "merge keys ('<<') are not supported"))
             return event.value
@@ -473,4 +487,5 @@ __all__ = [
     "Path",
     "YamlProblem",
     "parse_yaml",
+    "too_big_message",
 ]

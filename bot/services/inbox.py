@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,11 +49,27 @@ async def store_updates(
         }
         for p in payloads
     ]
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
     result = await session.execute(stmt)
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Work left in the inbox: a chat (or a chatless update) whose head can be claimed."""
+
+    chat_id: int | None
+    update_id: int
+
+
+async def receive_update(
+    session: AsyncSession, payload: dict[str, Any], *, now: dt.datetime
+) -> Waiting:
+    """Store one update (a redelivered one is ignored) and say which chat's queue it joined."""
+    await store_updates(session, [payload], now=now)
+    return Waiting(_chat_id(payload), int(payload["update_id"]))
 
 
 @dataclass(frozen=True)
@@ -117,3 +133,155 @@ async def prune_processed(session: AsyncSession, *, older_than: dt.datetime) -> 
     )
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --------------------------------------------------------------- several workers
+#
+# Webhook workers share the inbox. A worker processes a chat by claiming the oldest
+# unprocessed update of that chat, and only when nobody else holds a live claim on it: the
+# head of a chat's queue is claimed by one worker at a time, so one learner's updates are
+# applied one after another in update_id order, whichever worker received them. A claim is
+# a lease: a worker that dies mid-update leaves it to be claimed again once the lease ends.
+
+
+async def claim_next(
+    session: AsyncSession,
+    *,
+    chat_id: int | None,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    update_id: int | None = None,
+) -> StoredUpdate | None:
+    """Claim the oldest unprocessed update of a chat, or None when it is empty or held.
+
+    Updates without a chat have no order to keep; they are claimed by `update_id`.
+    """
+    claimable = and_(
+        InboxUpdate.processed_at.is_(None),
+        or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.lease_until < now),
+    )
+    if chat_id is None:
+        if update_id is None:
+            raise ValueError("an update without a chat is claimed by its update_id")
+        target: Any = update_id
+    else:
+        target = (
+            select(func.min(InboxUpdate.update_id))
+            .where(InboxUpdate.chat_id == chat_id, InboxUpdate.processed_at.is_(None))
+            .scalar_subquery()
+        )
+    stmt = (
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == target, claimable)
+        .values(claimed_by=worker, lease_until=now + lease, tries=InboxUpdate.tries + 1)
+        .returning(
+            InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.chat_id, InboxUpdate.tries
+        )
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    await session.commit()
+    if row is None:
+        return None
+    # `tries` now counts this try; StoredUpdate.tries counts the earlier ones.
+    return StoredUpdate(int(row[0]), row[1], row[2], int(row[3]) - 1)
+
+
+async def extend_claim(
+    session: AsyncSession,
+    update_id: int,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> bool:
+    """Renew the lease of an update still being processed; False when the claim was lost."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.update_id == update_id,
+            InboxUpdate.claimed_by == worker,
+            InboxUpdate.processed_at.is_(None),
+        )
+        .values(lease_until=now + lease)
+    )
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def finish_claimed(
+    session: AsyncSession,
+    update_id: int,
+    *,
+    worker: str,
+    now: dt.datetime,
+    error: str | None = None,
+) -> bool:
+    """Mark a claimed update processed; False when the claim had been lost to another worker."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.update_id == update_id,
+            InboxUpdate.claimed_by == worker,
+            InboxUpdate.processed_at.is_(None),
+        )
+        .values(processed_at=now, error=error, lease_until=None)
+    )
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def waiting_work(
+    session: AsyncSession, *, now: dt.datetime, received_before: dt.datetime, limit: int = 100
+) -> list[Waiting]:
+    """Chats with claimable updates received before a time, oldest first (for the sweeper).
+
+    A chat whose head is held under a live lease is left alone: its worker is on it.
+    """
+    head = (
+        select(InboxUpdate.chat_id, func.min(InboxUpdate.update_id).label("update_id"))
+        .where(InboxUpdate.processed_at.is_(None), InboxUpdate.chat_id.is_not(None))
+        .group_by(InboxUpdate.chat_id)
+        .subquery()
+    )
+    chats = (
+        select(head.c.chat_id, head.c.update_id)
+        .join(InboxUpdate, InboxUpdate.update_id == head.c.update_id)
+        .where(
+            InboxUpdate.received_at < received_before,
+            or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.lease_until < now),
+        )
+        .order_by(head.c.update_id)
+        .limit(limit)
+    )
+    chatless = (
+        select(InboxUpdate.update_id)
+        .where(
+            InboxUpdate.chat_id.is_(None),
+            InboxUpdate.processed_at.is_(None),
+            InboxUpdate.received_at < received_before,
+            or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.lease_until < now),
+        )
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    found = [Waiting(int(c), int(u)) for c, u in (await session.execute(chats)).all()]
+    found += [Waiting(None, int(u)) for u in (await session.scalars(chatless)).all()]
+    return sorted(found, key=lambda w: w.update_id)[:limit]
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """How much of the inbox is waiting, for monitoring."""
+
+    unprocessed: int
+    failed: int
+
+
+async def inbox_counts(session: AsyncSession) -> InboxCounts:
+    """Count unprocessed updates and those given up with an error."""
+    unprocessed = await session.scalar(
+        select(func.count()).where(InboxUpdate.processed_at.is_(None))
+    )
+    failed = await session.scalar(select(func.count()).where(InboxUpdate.error.is_not(None)))
+    return InboxCounts(unprocessed=int(unprocessed or 0), failed=int(failed or 0))

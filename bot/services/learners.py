@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Attempt, InboxUpdate, Quiz, QuizVersion, SkillState, User
+from bot.services import followup_plans
 from bot.services.views import QuizProgress, ScoreReport, SkillScore
 
 
@@ -111,10 +112,25 @@ async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
     return ScoreReport(quizzes=quizzes, skills=skills)
 
 
-async def set_lessons(session: AsyncSession, *, user_id: int, enabled: bool) -> None:
-    """Turn follow-up lessons on or off for a learner."""
+async def set_lessons(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    enabled: bool,
+    now: dt.datetime | None = None,
+    delay_scale: float = 1.0,
+) -> None:
+    """Turn follow-up lessons on or off; off cancels pending ones, on plans them again."""
     user = await session.get_one(User, user_id)
+    was_enabled = user.lessons_enabled
     user.lessons_enabled = enabled
+    if not enabled:
+        await followup_plans.cancel_for_user(session, user_id=user_id, reason="lessons off")
+    elif not was_enabled and now is not None:
+        await session.flush()
+        await followup_plans.resume_for_user(
+            session, user_id=user_id, now=now, scale=delay_scale
+        )
     await session.commit()
 
 
@@ -125,6 +141,7 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: dt.datet
         return False
     user.is_active = False
     user.blocked_at = now
+    await followup_plans.cancel_for_user(session, user_id=user.id, reason="blocked")
     await session.commit()
     return True
 

@@ -6,21 +6,30 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Item, Quiz, QuizVersion, Skill
-from bot.domain.errors import QuizImportError
+from bot.db.models import Answer, Attempt, Cohort, Item, Quiz, QuizCohort, QuizVersion, Skill
+from bot.domain.errors import NotFoundError, QuizImportError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
 from bot.domain.quiz import Quiz as QuizModel
 from bot.domain.quiz import SkillCatalogue
-from bot.domain.validation import QuizCheck, validate_quiz, validate_skill_catalogue
-from bot.services.views import ImportOutcome, QuizListing
+from bot.domain.validation import Problem, QuizCheck, validate_quiz, validate_skill_catalogue
+from bot.domain.yaml_lines import too_big_message
+from bot.services.cohorts import list_cohorts
+from bot.services.views import (
+    ImportOutcome,
+    InstructorOverview,
+    QuizListing,
+    QuizVersions,
+    VersionStats,
+)
 
 SKILLS_FILE = "skills.yaml"
 ReadSource = Callable[[str], str]
@@ -33,16 +42,26 @@ class QuizFile:
     name: str
     data: bytes
     read_source: ReadSource | None
+    # The size of a file too big to read: `data` is then empty and the check refuses it.
+    size: int | None = None
 
 
 def read_quiz_file(path: Path) -> QuizFile:
-    """Read a quiz file from disk, refusing big files before reading them whole."""
+    """Read a quiz file from disk; a big file is not read at all, only measured."""
     size = path.stat().st_size
     if size > QUIZ_FILE_MAX_BYTES:
-        data = path.open("rb").read(QUIZ_FILE_MAX_BYTES + 1)
-    else:
-        data = path.read_bytes()
+        return QuizFile(name=str(path), data=b"", read_source=None, size=size)
+    data = path.read_bytes()
     return QuizFile(name=str(path), data=data, read_source=source_reader(path.parent))
+
+
+def check_file(file: QuizFile, *, skills: Collection[str], today: dt.date) -> QuizCheck:
+    """Validate one quiz file against a set of skills (pure: no database)."""
+    if file.size is not None and file.size > QUIZ_FILE_MAX_BYTES:
+        return QuizCheck(None, None, (Problem(file.name, 1, too_big_message(file.size)),))
+    return validate_quiz(
+        file.data, file=file.name, skills=skills, read_source=file.read_source, today=today
+    )
 
 
 def source_reader(folder: Path) -> ReadSource:
@@ -64,15 +83,10 @@ async def known_skills(session: AsyncSession) -> set[str]:
     return set((await session.scalars(select(Skill.id))).all())
 
 
-async def check_quiz(session: AsyncSession, file: QuizFile, *, today: dt.date) -> QuizCheck:
-    """Validate a quiz file against the skills in the database."""
-    return validate_quiz(
-        file.data,
-        file=file.name,
-        skills=await known_skills(session),
-        read_source=file.read_source,
-        today=today,
-    )
+async def _check(file: QuizFile, skills: set[str], today: dt.date) -> QuizCheck:
+    # A 1 MB file takes a second or more to check: off the event loop, so that a bot serving
+    # learners keeps answering them meanwhile.
+    return await asyncio.to_thread(check_file, file, skills=skills, today=today)
 
 
 async def import_skill_catalogue(
@@ -110,20 +124,91 @@ async def import_quizzes(
     *,
     now: dt.datetime,
     owner_id: int | None = None,
+    admin: bool = False,
 ) -> list[ImportOutcome]:
-    """Validate every file, then import them all in one transaction, or nothing at all."""
-    checks = [await check_quiz(session, f, today=now.date()) for f in files]
-    errors = [str(p) for c in checks for p in c.errors]
-    if errors:
-        raise QuizImportError(errors)
+    """Validate every file, then import them all in one transaction, or nothing at all.
+
+    `owner_id` is the user who uploads in the chat: new quizzes become theirs (limited to
+    them until shared), and they may add versions only of their own quizzes unless `admin`.
+    Without it (the terminal, the bundled quizzes) the operator may change any quiz, and
+    new quizzes are public.
+    """
+    skills = await known_skills(session)
+    checks = [await _check(f, skills, now.date()) for f in files]
+    located = [p for c in checks for p in c.errors]
+    located += _repeated_ids(files, checks)
+    if owner_id is not None and not admin:
+        located += await _ownership_problems(session, files, checks, owner_id)
+    if located:
+        order = {f.name: n for n, f in enumerate(files)}
+        located.sort(key=lambda p: (order.get(p.file, 0), p.line))
+        raise QuizImportError([str(p) for p in located], located)
     outcomes = []
-    for check in checks:
-        assert check.quiz is not None and check.source_text is not None
-        outcomes.append(
-            await _store(session, check.quiz, check.source_text, check, now=now, owner_id=owner_id)
+    try:
+        for check in checks:
+            assert check.quiz is not None and check.source_text is not None
+            outcomes.append(
+                await _store(
+                    session, check.quiz, check.source_text, check, now=now, owner_id=owner_id
+                )
+            )
+        await session.commit()
+    except IntegrityError:
+        # Another upload of the same quiz id committed between our checks and our insert.
+        await session.rollback()
+        names = ", ".join(f.name for f in files)
+        problem = Problem(
+            names, 1, "another upload of this quiz was saved at the same moment; send it again"
         )
-    await session.commit()
+        raise QuizImportError([str(problem)], [problem]) from None
     return outcomes
+
+
+def _repeated_ids(files: Sequence[QuizFile], checks: Sequence[QuizCheck]) -> list[Problem]:
+    """A quiz id in two files of one import: which one is meant is unclear, so refuse both."""
+    first: dict[str, str] = {}
+    problems = []
+    for file, check in zip(files, checks, strict=True):
+        if check.quiz is None:
+            continue
+        slug = check.quiz.id
+        if slug in first:
+            problems.append(
+                Problem(
+                    file.name,
+                    check.id_line,
+                    f"the quiz id '{slug}' is also the id of {first[slug]}; "
+                    "each quiz needs its own id",
+                )
+            )
+        else:
+            first[slug] = file.name
+    return problems
+
+
+async def _ownership_problems(
+    session: AsyncSession,
+    files: Sequence[QuizFile],
+    checks: Sequence[QuizCheck],
+    owner_id: int,
+) -> list[Problem]:
+    problems = []
+    for file, check in zip(files, checks, strict=True):
+        if check.quiz is None:
+            continue  # its errors are reported already
+        quiz = await queries.quiz_by_slug(session, check.quiz.id)
+        if quiz is None or quiz.owner_id == owner_id:
+            continue
+        whose = "a bundled quiz" if quiz.owner_id is None else "another instructor's quiz"
+        problems.append(
+            Problem(
+                file.name,
+                check.id_line,
+                f"the quiz id '{check.quiz.id}' belongs to {whose}: you may upload new "
+                "versions only of your own quizzes; choose another id",
+            )
+        )
+    return problems
 
 
 def content_hash(quiz: QuizModel, source_text: str) -> str:
@@ -150,10 +235,13 @@ async def _store(
     skills = tuple(sorted({i.skill for i in model.items}))
     quiz = await queries.quiz_by_slug(session, model.id)
     if quiz is None:
-        quiz = Quiz(slug=model.id, owner_id=owner_id, is_public=True, created_at=now)
+        # A quiz uploaded in the chat stays with its owner until they share it.
+        quiz = Quiz(slug=model.id, owner_id=owner_id, is_public=owner_id is None, created_at=now)
         session.add(quiz)
         await session.flush()
+        created = True
     else:
+        created = False
         same = (
             await session.scalars(
                 select(QuizVersion).where(
@@ -169,6 +257,8 @@ async def _store(
                 skills=skills,
                 unchanged=True,
                 warnings=warnings,
+                warning_problems=check.warnings,
+                is_public=quiz.is_public,
             )
     latest = await queries.latest_version(session, quiz.id)
     version = QuizVersion(
@@ -186,23 +276,30 @@ async def _store(
     )
     session.add(version)
     await session.flush()
-    session.add_all(
-        Item(
-            quiz_version_id=version.id,
-            key=item.id,
-            position=position,
-            kind=item.kind.value,
-            skill_id=item.skill,
-            verdict=item.verdict.value if item.verdict else None,
-            passage=item.passage,
-            question=item.question,
-            options=[o.model_dump(mode="json") for o in item.options],
-            explanation=item.explanation,
-            claims=list(item.claims),
-            references=[r.model_dump(mode="json", exclude_none=True) for r in item.references],
-            checked=item.checked,
-        )
-        for position, item in enumerate(model.items)
+    # One executemany without RETURNING: the rows are not needed as objects, and an ORM
+    # flush would insert them one statement at a time to collect their ids.
+    await session.execute(
+        insert(Item),
+        [
+            {
+                "quiz_version_id": version.id,
+                "key": item.id,
+                "position": position,
+                "kind": item.kind.value,
+                "skill_id": item.skill,
+                "verdict": item.verdict.value if item.verdict else None,
+                "passage": item.passage,
+                "question": item.question,
+                "options": [o.model_dump(mode="json") for o in item.options],
+                "explanation": item.explanation,
+                "claims": list(item.claims),
+                "references": [
+                    r.model_dump(mode="json", exclude_none=True) for r in item.references
+                ],
+                "checked": item.checked,
+            }
+            for position, item in enumerate(model.items)
+        ],
     )
     await session.flush()
     return ImportOutcome(
@@ -212,6 +309,9 @@ async def _store(
         skills=skills,
         unchanged=False,
         warnings=warnings,
+        warning_problems=check.warnings,
+        created=created,
+        is_public=quiz.is_public,
     )
 
 
@@ -232,8 +332,8 @@ def _read_folder(folder: Path) -> tuple[bytes, list[QuizFile]]:
     return skills, files
 
 
-async def list_quizzes(session: AsyncSession) -> list[QuizListing]:
-    """Every quiz with its newest version and item count."""
+async def list_quizzes(session: AsyncSession, *, owner_id: int | None = None) -> list[QuizListing]:
+    """Every quiz (or every quiz of one owner) with its newest version and item count."""
     newest = (
         select(
             QuizVersion.quiz_id,
@@ -243,17 +343,19 @@ async def list_quizzes(session: AsyncSession) -> list[QuizListing]:
         .group_by(QuizVersion.quiz_id)
         .subquery()
     )
-    rows = (
-        await session.execute(
-            select(Quiz, QuizVersion, newest.c.versions)
-            .join(newest, newest.c.quiz_id == Quiz.id)
-            .join(
-                QuizVersion,
-                (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
-            )
-            .order_by(Quiz.slug)
+    stmt = (
+        select(Quiz, QuizVersion, newest.c.versions)
+        .join(newest, newest.c.quiz_id == Quiz.id)
+        .join(
+            QuizVersion,
+            (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
         )
-    ).all()
+        .order_by(Quiz.slug)
+    )
+    if owner_id is not None:
+        stmt = stmt.where(Quiz.owner_id == owner_id)
+    rows = (await session.execute(stmt)).all()
+    shared = await _cohort_names(session, [quiz.id for quiz, _, _ in rows])
     return [
         QuizListing(
             slug=quiz.slug,
@@ -262,6 +364,95 @@ async def list_quizzes(session: AsyncSession) -> list[QuizListing]:
             item_count=version.item_count,
             versions=versions,
             is_public=quiz.is_public,
+            cohorts=shared.get(quiz.id, ()),
         )
         for quiz, version, versions in rows
     ]
+
+
+async def _cohort_names(session: AsyncSession, quiz_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    if not quiz_ids:
+        return {}
+    rows = await session.execute(
+        select(QuizCohort.quiz_id, Cohort.name)
+        .join(Cohort, Cohort.id == QuizCohort.cohort_id)
+        .where(QuizCohort.quiz_id.in_(quiz_ids))
+        .order_by(Cohort.name, Cohort.id)
+    )
+    names: dict[int, list[str]] = {}
+    for quiz_id, name in rows:
+        names.setdefault(quiz_id, []).append(name)
+    return {quiz_id: tuple(found) for quiz_id, found in names.items()}
+
+
+async def instructor_overview(
+    session: AsyncSession, *, user_id: int, admin: bool
+) -> InstructorOverview:
+    """The quizzes and cohorts an instructor owns; an admin gets every one."""
+    owner = None if admin else user_id
+    quizzes = await list_quizzes(session, owner_id=owner)
+    cohorts = await list_cohorts(session, owner_id=owner)
+    return InstructorOverview(quizzes=tuple(quizzes), cohorts=tuple(cohorts), everything=admin)
+
+
+async def quiz_versions(
+    session: AsyncSession, *, slug: str, user_id: int | None = None, admin: bool = True
+) -> QuizVersions:
+    """A quiz's versions with attempts and answers on each; only its owner's (or an admin's).
+
+    Answers count those given in attempts on the version and to its items sent as follow-up
+    practice.
+    """
+    quiz = await queries.quiz_by_slug(session, slug)
+    if quiz is None or (not admin and quiz.owner_id != user_id):
+        raise NotFoundError(f"There is no quiz '{slug}' of yours.")
+    versions = (
+        await session.scalars(
+            select(QuizVersion).where(QuizVersion.quiz_id == quiz.id).order_by(QuizVersion.number)
+        )
+    ).all()
+    ids = [v.id for v in versions]
+    attempts = {
+        version_id: (count, finished)
+        for version_id, count, finished in await session.execute(
+            select(
+                Attempt.quiz_version_id,
+                func.count(),
+                func.count(Attempt.finished_at),
+            )
+            .where(Attempt.quiz_version_id.in_(ids))
+            .group_by(Attempt.quiz_version_id)
+        )
+    }
+    answers = {
+        version_id: (count, int(correct or 0))
+        for version_id, count, correct in await session.execute(
+            select(
+                Item.quiz_version_id,
+                func.count(),
+                func.sum(func.cast(Answer.correct, Integer)),
+            )
+            .join(Item, Item.id == Answer.item_id)
+            .where(Item.quiz_version_id.in_(ids))
+            .group_by(Item.quiz_version_id)
+        )
+    }
+    shared = await _cohort_names(session, [quiz.id])
+    return QuizVersions(
+        slug=quiz.slug,
+        title=versions[-1].title if versions else quiz.slug,
+        is_public=quiz.is_public,
+        cohorts=shared.get(quiz.id, ()),
+        versions=tuple(
+            VersionStats(
+                number=v.number,
+                item_count=v.item_count,
+                imported_at=v.imported_at,
+                attempts=attempts.get(v.id, (0, 0))[0],
+                finished=attempts.get(v.id, (0, 0))[1],
+                answers=answers.get(v.id, (0, 0))[0],
+                correct=answers.get(v.id, (0, 0))[1],
+            )
+            for v in versions
+        ),
+    )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.domain.validation import Problem
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class ItemView:
     options: tuple[OptionView, ...]
     number: int  # 1-based position in the quiz
     total: int
+    # Set when the item is the practice item of a follow-up lesson (not part of an attempt).
+    followup_id: int | None = None
 
     @property
     def is_multiple(self) -> bool:
@@ -124,6 +131,7 @@ class QuizListing:
     item_count: int
     versions: int
     is_public: bool
+    cohorts: tuple[str, ...] = ()  # names of the cohorts a limited quiz is open to
 
 
 @dataclass(frozen=True)
@@ -136,3 +144,157 @@ class ImportOutcome:
     skills: tuple[str, ...]
     unchanged: bool
     warnings: tuple[str, ...]
+    # The warnings with their line apart (the chat shows "line N: …" without the file name).
+    warning_problems: tuple[Problem, ...] = ()
+    created: bool = False  # the first version of a new quiz id
+    is_public: bool = True
+
+
+@dataclass(frozen=True)
+class CohortListing:
+    """A cohort as an instructor sees it."""
+
+    name: str
+    code: str
+    members: int
+
+
+@dataclass(frozen=True)
+class InstructorOverview:
+    """What /quizzes shows: the instructor's quizzes (an admin's: all) and cohorts."""
+
+    quizzes: tuple[QuizListing, ...]
+    cohorts: tuple[CohortListing, ...]
+    everything: bool  # an admin's view of every quiz and cohort
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    """One version of a quiz and what learners did with it."""
+
+    number: int
+    item_count: int
+    imported_at: dt.datetime
+    attempts: int
+    finished: int
+    answers: int
+    correct: int
+
+    @property
+    def percent(self) -> int:
+        """Share of answers correct, rounded, 0 when nothing was answered."""
+        return round(100 * self.correct / self.answers) if self.answers else 0
+
+
+@dataclass(frozen=True)
+class QuizVersions:
+    """A quiz with the statistics of each of its versions, oldest first."""
+
+    slug: str
+    title: str
+    is_public: bool
+    cohorts: tuple[str, ...]
+    versions: tuple[VersionStats, ...]
+
+
+@dataclass(frozen=True)
+class CohortCreated:
+    """A new cohort and the code that invites learners into it."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class CohortJoined:
+    """A learner in a cohort by its invite, and the quizzes the cohort may take."""
+
+    name: str
+    already_member: bool
+    quizzes: tuple[tuple[str, str], ...]  # (quiz id, title)
+
+
+@dataclass(frozen=True)
+class StartTarget:
+    """What a /start payload means: a cohort joined, a quiz to start, or neither."""
+
+    cohort: CohortJoined | None = None
+    quiz_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who may take a quiz: everyone, or the learners of the cohorts named."""
+
+    slug: str
+    is_public: bool
+    cohorts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SkillLesson:
+    """A skill's follow-up lesson from the catalogue."""
+
+    skill_id: str
+    name: str
+    lesson: str
+
+
+@dataclass(frozen=True)
+class FollowUpDelivery:
+    """One follow-up message for one learner: lessons on the due skills, then one item.
+
+    The practice items of the other skills follow one by one as each is answered.
+    """
+
+    user_id: int
+    chat_id: int
+    followup_ids: tuple[int, ...]
+    lessons: tuple[SkillLesson, ...]
+    practice: ItemView | None
+
+
+@dataclass(frozen=True)
+class PracticeResult:
+    """The verdict on a follow-up's practice item.
+
+    `lessons` are the lessons of the message the item came in, when the item is the one in
+    that message (its edit keeps them); empty for the items that followed.
+    """
+
+    answer: AnswerResult
+    lessons: tuple[SkillLesson, ...]
+
+
+@dataclass(frozen=True)
+class LessonsStatus:
+    """What /lessons shows: on or off, the next follow-up due, the daily window."""
+
+    enabled: bool
+    timezone: str
+    window_start_hour: int
+    window_end_hour: int
+    window_label: str
+    next_due_at: dt.datetime | None  # UTC
+    next_skill: str | None
+    pending: int
+
+
+@dataclass(frozen=True)
+class FollowUpStats:
+    """Follow-ups by state, and how learners respond to them.
+
+    pending: waiting to be sent (including those being sent right now); sent: ever sent
+    (answered ones included); answered: practice item answered; failed: given up after
+    retries; cancelled: stopped by the learner, a block or a retained skill.
+    answered_within_day_share: of the learners sent a follow-up at least a day ago (or who
+    answered one already), the share who answered one within a day of receiving it (0..1;
+    None when there is no such learner yet).
+    """
+
+    pending: int
+    sent: int
+    failed: int
+    cancelled: int
+    answered: int
+    answered_within_day_share: float | None

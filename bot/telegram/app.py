@@ -26,7 +26,8 @@ from bot.runtime import Runtime
 from bot.services import learners
 from bot.telegram import callback_data as cd
 from bot.telegram.context import RUNTIME_KEY, QuizContext
-from bot.telegram.handlers import learner
+from bot.telegram.dispatcher import schedule_dispatcher
+from bot.telegram.handlers import admin, instructor, learner
 from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
@@ -49,13 +50,16 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=QuizContext))
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .rate_limiter(
+            rate_limiter or RetryingRateLimiter(overall_max_rate=runtime.settings.max_send_rate)
+        )
         # The inbox poller feeds updates in; PTB's Updater would confirm them too early.
         .updater(None)
         .build()
     )
     app.bot_data[RUNTIME_KEY] = runtime
     register_handlers(app)
+    schedule_dispatcher(app)
     return app
 
 
@@ -82,7 +86,16 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_handler(CallbackQueryHandler(learner.mask_press, pattern=cd.TOGGLE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.continue_press, pattern=cd.CONTINUE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.forget_press, pattern=cd.FORGET_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN)
+    )
+    app.add_handler(CallbackQueryHandler(learner.window_press, pattern=cd.WINDOW_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.unknown_button))
+    # Instructors' commands and uploads; before the learners' document handler, which
+    # refuses every file (order matters).
+    instructor.register(app)
+    admin.register(app)
     app.add_handler(MessageHandler(filters.Document.ALL, learner.document))
     # Last: anything else that looks like a command, then any other text.
     app.add_handler(MessageHandler(filters.COMMAND, learner.unknown_command))

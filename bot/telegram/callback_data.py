@@ -5,6 +5,10 @@
     sub:<attempt>:<item>:<mask>       submit a "choose all" item with the options in mask
     cont:<attempt>:<answered>         show the next round (answered = count at the summary)
     fgt:yes | fgt:no                  confirm or cancel /forgetme
+    fu:<followup>:<option>            answer the one-choice practice item of a follow-up
+    fum:<followup>:<mask>             toggle an option of a "choose all" practice item
+    fus:<followup>:<mask>             submit a "choose all" practice item
+    win:<preset>                      choose the daily window for follow-ups (/lessons)
 
 Anything that does not match exactly is refused: buttons can be forged by any client.
 """
@@ -22,11 +26,17 @@ _ANSWER = re.compile(rf"^ans:{_ID}:{_ID}:([0-7])$")
 _MASK = re.compile(rf"^(tog|sub):{_ID}:{_ID}:([0-9a-f]{{1,2}})$")
 _CONTINUE = re.compile(rf"^cont:{_ID}:(0|{_ID})$")
 _FORGET = re.compile(r"^fgt:(yes|no)$")
+_PRACTICE = re.compile(rf"^fu:{_ID}:([0-7])$")
+_PRACTICE_MASK = re.compile(rf"^(fum|fus):{_ID}:([0-9a-f]{{1,2}})$")
+_WINDOW = re.compile(r"^win:([a-z]{1,12})$")
 
 ANSWER_PATTERN = r"^ans:"
 TOGGLE_PATTERN = r"^(tog|sub):"
 CONTINUE_PATTERN = r"^cont:"
 FORGET_PATTERN = r"^fgt:"
+PRACTICE_PATTERN = r"^fu:"
+PRACTICE_MASK_PATTERN = r"^(fum|fus):"
+WINDOW_PATTERN = r"^win:"
 
 
 class BadCallbackData(ValueError):
@@ -44,6 +54,13 @@ class AnswerPress:
 class MaskPress:
     attempt_id: int
     item_id: int
+    chosen: frozenset[int]
+    submit: bool
+
+
+@dataclass(frozen=True)
+class PracticePress:
+    followup_id: int
     chosen: frozenset[int]
     submit: bool
 
@@ -106,3 +123,39 @@ def parse_forget(data: str) -> bool:
     if not m:
         raise BadCallbackData(data)
     return m[1] == "yes"
+
+
+def practice(followup_id: int, option: int) -> str:
+    return _fit(f"fu:{followup_id}:{option}")
+
+
+def practice_mask(followup_id: int, chosen: frozenset[int], *, submit: bool) -> str:
+    bits = sum(1 << i for i in chosen)
+    return _fit(f"{'fus' if submit else 'fum'}:{followup_id}:{bits:x}")
+
+
+def window(preset: str) -> str:
+    return _fit(f"win:{preset}")
+
+
+def parse_practice(data: str) -> PracticePress:
+    """Parse an `fu:`, `fum:` or `fus:` payload (a one-choice press submits at once)."""
+    m = _PRACTICE.match(data)
+    if m:
+        return PracticePress(int(m[1]), frozenset({int(m[2])}), submit=True)
+    m = _PRACTICE_MASK.match(data)
+    if not m:
+        raise BadCallbackData(data)
+    bits = int(m[3], 16)
+    if bits >= 1 << MAX_OPTIONS:
+        raise BadCallbackData(data)
+    chosen = frozenset(i for i in range(MAX_OPTIONS) if bits >> i & 1)
+    return PracticePress(int(m[2]), chosen, submit=m[1] == "fus")
+
+
+def parse_window(data: str) -> str:
+    """The window preset named by a `win:` payload (checked by the service)."""
+    m = _WINDOW.match(data)
+    if not m:
+        raise BadCallbackData(data)
+    return m[1]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
+from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.inbox import StoredUpdate
@@ -112,6 +113,7 @@ class InboxPoller:
         else:
             update = Update.de_json(row.payload, self._app.bot)
             REDELIVERED.set(row.tries > 0)
+            current_update_id.set(row.update_id)  # every log line of the handlers carries it
             try:
                 # Handler errors go to the error handler inside; this catches the rest.
                 await self._app.process_update(update)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
 
+from bot.telegram import metrics
+
 log = logging.getLogger(__name__)
+
+# Waits until one message may be sent under a budget shared with other processes.
+SendBudget = Callable[[], Awaitable[None]]
 
 RETRIES = 3
 FIRST_BACKOFF = 0.5  # seconds; doubled after each failed try
@@ -23,6 +28,9 @@ class RetryingRateLimiter(AIORateLimiter):
     A 5xx or a drop may come after Telegram did send the message, so a retry can send it
     twice; a learner who misses their feedback is worse off than one who reads it twice.
     BadRequest is a NetworkError subclass in PTB but is final, so it is not retried.
+
+    With a `budget` (several processes, one bot), every message to a chat first waits for the
+    shared budget, and the in-process overall limit is off: the budget is the overall limit.
     """
 
     def __init__(
@@ -32,14 +40,16 @@ class RetryingRateLimiter(AIORateLimiter):
         overall_time_period: float = 1,
         retries: int = RETRIES,
         backoff: float = FIRST_BACKOFF,
+        budget: SendBudget | None = None,
     ) -> None:
         super().__init__(
-            overall_max_rate=overall_max_rate,
+            overall_max_rate=0 if budget is not None else overall_max_rate,
             overall_time_period=overall_time_period,
             max_retries=retries,
         )
         self._retries = retries
         self._backoff = backoff
+        self._budget = budget
 
     async def process_request(
         self,
@@ -52,13 +62,18 @@ class RetryingRateLimiter(AIORateLimiter):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         delay = self._backoff
         for attempt in range(self._retries + 1):
+            # The same messages the in-process limiter counts: those addressed to a chat.
+            if self._budget is not None and data.get("chat_id") is not None:
+                await self._budget()
+            metrics.TELEGRAM_REQUESTS.labels(method=endpoint).inc()
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
-            except BadRequest:
-                raise
-            except NetworkError as exc:
+            except TelegramError as exc:
+                metrics.TELEGRAM_ERRORS.labels(kind=metrics.error_kind(exc)).inc()
+                if isinstance(exc, BadRequest) or not isinstance(exc, NetworkError):
+                    raise
                 if endpoint == "getUpdates" or attempt == self._retries:
                     raise
                 if isinstance(exc, TimedOut) and endpoint == "answerCallbackQuery":

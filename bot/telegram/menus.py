@@ -21,8 +21,10 @@ LEARNER_COMMANDS = [
     ("help", "what the bot can do"),
 ]
 INSTRUCTOR_COMMANDS = [
-    ("quizzes", "list quizzes"),
+    ("quizzes", "your quizzes and cohorts; /quizzes QUIZ-ID: its versions"),
     ("cohort", "create a cohort: /cohort NAME"),
+    ("share", "open a quiz to cohorts: /share QUIZ-ID CODE"),
+    ("public", "open a quiz to everyone: /public QUIZ-ID"),
 ]
 ADMIN_COMMANDS = [
     ("stats", "score summary: /stats [quiz-id]"),

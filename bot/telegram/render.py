@@ -11,7 +11,14 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.limits import MESSAGE_TEXT_MAX
-from bot.services.views import AnswerResult, ItemView, RoundSummary, ScoreReport, SkillScore
+from bot.services.views import (
+    AnswerResult,
+    ItemView,
+    OptionView,
+    RoundSummary,
+    ScoreReport,
+    SkillScore,
+)
 from bot.telegram import callback_data as cd
 from bot.telegram.text import visible_length
 
@@ -34,8 +41,13 @@ def _short_options(item: ItemView) -> bool:
 
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
+    header = (
+        f"<b>Question {item.number} of {item.total}</b>"
+        if item.followup_id is None
+        else "<b>Practice</b>"
+    )
     parts = [
-        f"<b>Question {item.number} of {item.total}</b> · <i>{_e(item.skill_name)}</i>",
+        f"{header} · <i>{_e(item.skill_name)}</i>",
         f"<blockquote>{_e(item.passage)}</blockquote>",
         f"<b>{_e(item.question)}</b>",
     ]
@@ -50,19 +62,33 @@ def item_keyboard(item: ItemView, chosen: frozenset[int] = frozenset()) -> Inlin
     """Answer buttons; "choose all" items toggle and have a Submit button."""
     short = _short_options(item)
     buttons = []
+    fu = item.followup_id
     for o in item.options:
         label = o.text if short else o.letter
         if item.is_multiple:
             mark = "☑" if o.file_index in chosen else "☐"
-            data = cd.mask(item.attempt_id, item.item_id, chosen ^ {o.file_index}, submit=False)
+            toggled = chosen ^ {o.file_index}
+            data = (
+                cd.mask(item.attempt_id, item.item_id, toggled, submit=False)
+                if fu is None
+                else cd.practice_mask(fu, toggled, submit=False)
+            )
             buttons.append(InlineKeyboardButton(f"{mark} {label}", callback_data=data))
         else:
-            data = cd.answer(item.attempt_id, item.item_id, o.file_index)
+            data = (
+                cd.answer(item.attempt_id, item.item_id, o.file_index)
+                if fu is None
+                else cd.practice(fu, o.file_index)
+            )
             buttons.append(InlineKeyboardButton(label, callback_data=data))
     per_row = 1 if short and any(len(o.text) > 12 for o in item.options) else 4
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if item.is_multiple:
-        submit = cd.mask(item.attempt_id, item.item_id, chosen, submit=True)
+        submit = (
+            cd.mask(item.attempt_id, item.item_id, chosen, submit=True)
+            if fu is None
+            else cd.practice_mask(fu, chosen, submit=True)
+        )
         rows.append([InlineKeyboardButton("Submit ✔", callback_data=submit)])
     return InlineKeyboardMarkup(rows)
 
@@ -72,11 +98,9 @@ def verdict_popup(result: AnswerResult) -> str:
     return "✅ Right!" if result.correct else "❌ Not quite"
 
 
-def _option_line(item: ItemView, options: tuple[object, ...]) -> str:
-    return ", ".join(
-        f"{o.letter}) {_e(o.text)}" if not _short_options(item) else _e(o.text)
-        for o in options  # type: ignore[attr-defined]
-    )
+def _option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
+    short = _short_options(item)
+    return ", ".join(_e(o.text) if short else f"{o.letter}) {_e(o.text)}" for o in options)
 
 
 def answered_text(result: AnswerResult) -> tuple[str, str | None]:

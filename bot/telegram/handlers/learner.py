@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.config import DEFAULT_QUIZ_ID
-from bot.domain.errors import QuizbotError
-from bot.domain.limits import CALLBACK_ANSWER_MAX
+from bot.domain.errors import AlreadyAnsweredError, QuizbotError, StaleItemError
+from bot.domain.limits import CALLBACK_ANSWER_MAX, MESSAGE_TEXT_MAX
 from bot.domain.roles import Role
-from bot.services import attempts, learners
+from bot.services import attempts, cohorts, followups, learners
 from bot.services.views import AnswerResult, ItemView
 from bot.telegram import callback_data as cd
-from bot.telegram import menus, render
+from bot.telegram import followup_render, menus, render, render_instructor
 from bot.telegram.context import QuizContext
+from bot.telegram.inbox import REDELIVERED
 from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
+from bot.telegram.text import visible_length
 
 INVALID_BUTTON = "This button is not valid any more."
 
@@ -52,8 +57,8 @@ async def membership(update: Update, context: QuizContext) -> None:
 
 
 async def start(update: Update, context: QuizContext) -> None:
-    """Greet the learner; a deep link naming a quiz starts it."""
-    await context.learner_id(update)
+    """Greet the learner; a deep link joins a cohort or starts a quiz."""
+    user_id = await context.learner_id(update)
     payload = context.args[0] if context.args else None
     user = update.effective_user
     name = render.escape_text(user.first_name) if user and user.first_name else "there"
@@ -66,8 +71,19 @@ async def start(update: Update, context: QuizContext) -> None:
         "each answer. Later I send short follow-up lessons on the skills you missed "
         "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands.",
     )
-    if payload:
-        await _start_quiz(update, context, payload)
+    if not payload:
+        return
+    runtime = context.runtime
+    async with runtime.sessions() as session:
+        target = await cohorts.resolve_start_payload(
+            session, user_id=user_id, payload=payload, now=runtime.clock()
+        )
+    if target.cohort is not None:
+        await _reply(update, context, render_instructor.joined_text(target.cohort))
+    elif target.quiz_slug is not None:
+        await _start_quiz(update, context, target.quiz_slug)
+    else:
+        await _reply(update, context, render_instructor.BAD_START_LINK)
 
 
 async def help_command(update: Update, context: QuizContext) -> None:
@@ -77,7 +93,10 @@ async def help_command(update: Update, context: QuizContext) -> None:
     if role >= Role.INSTRUCTOR:
         lines += ["", "<b>Instructors</b>"]
         lines += [f"/{c} – {d}" for c, d in menus.INSTRUCTOR_COMMANDS]
-        lines.append("Send a .yaml quiz file as a document to upload it.")
+        lines.append(
+            "Send a .yaml quiz file as a document to upload it (with the source text inline "
+            "under source.text)."
+        )
     if role >= Role.ADMIN:
         lines += ["", "<b>Admins</b>", *(f"/{c} – {d}" for c, d in menus.ADMIN_COMMANDS)]
     await _reply(update, context, "\n".join(lines))
@@ -100,6 +119,7 @@ async def _start_quiz(update: Update, context: QuizContext, slug: str) -> None:
                 slug=slug,
                 round_size=runtime.settings.round_size,
                 now=runtime.clock(),
+                see_all=context.role(update) >= Role.ADMIN,
             )
     except QuizbotError as exc:
         await _reply(
@@ -130,18 +150,84 @@ async def score(update: Update, context: QuizContext) -> None:
 
 
 async def lessons(update: Update, context: QuizContext) -> None:
-    """Turn follow-up lessons on or off."""
+    """Show follow-up lessons (next due, window); `on`/`off`; `tz ZONE` sets the time zone."""
     user_id = await context.learner_id(update)
-    arg = context.args[0].lower() if context.args else ""
-    if arg not in {"on", "off"}:
-        await _reply(update, context, "Send /lessons on or /lessons off.")
+    runtime = context.runtime
+    args = context.args or []
+    arg = args[0].lower() if args else ""
+    if arg in {"on", "off"}:
+        async with runtime.sessions() as session:
+            await learners.set_lessons(
+                session,
+                user_id=user_id,
+                enabled=arg == "on",
+                now=runtime.clock(),
+                delay_scale=runtime.settings.followup_delay_scale,
+            )
+        await _reply(
+            update,
+            context,
+            "Follow-up lessons are on. /lessons shows the next one."
+            if arg == "on"
+            else "Follow-up lessons are off; nothing more will be sent. /lessons on resumes them.",
+        )
         return
-    async with context.runtime.sessions() as session:
-        await learners.set_lessons(session, user_id=user_id, enabled=arg == "on")
-    await _reply(
-        update,
-        context,
-        "Follow-up lessons are on." if arg == "on" else "Follow-up lessons are off.",
+    if arg not in {"", "tz"}:
+        await _reply(
+            update,
+            context,
+            "Send /lessons, /lessons on, /lessons off or /lessons tz Europe/Berlin.",
+        )
+        return
+    if arg == "tz" and len(args) != 2:
+        await _reply(update, context, followup_render.TZ_HINT)
+        return
+    try:
+        async with runtime.sessions() as session:
+            if arg == "tz":
+                status = await followups.set_timezone(
+                    session, user_id=user_id, name=args[1], now=runtime.clock()
+                )
+            else:
+                status = await followups.next_due(session, user_id=user_id)
+    except QuizbotError as exc:
+        await _reply(update, context, render.escape_text(str(exc)))
+        return
+    await send_html(
+        context.bot,
+        _chat_id(update),
+        followup_render.lessons_status_text(status),
+        followup_render.window_keyboard(status),
+    )
+
+
+async def window_press(update: Update, context: QuizContext) -> None:
+    """Set the daily window for follow-ups from a /lessons button."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        preset = cd.parse_window(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    user_id = await context.learner_id(update)
+    runtime = context.runtime
+    try:
+        async with runtime.sessions() as session:
+            status = await followups.set_window(
+                session, user_id=user_id, preset=preset, now=runtime.clock()
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    await query.answer(f"Follow-ups now arrive: {status.window_label}"[:CALLBACK_ANSWER_MAX])
+    message_id = query.message.message_id if query.message else None
+    await edit_or_send_html(
+        context.bot,
+        _chat_id(update),
+        message_id,
+        followup_render.lessons_status_text(status),
+        followup_render.window_keyboard(status),
     )
 
 
@@ -262,7 +348,14 @@ async def _grade(
                 item_id=item_id,
                 chosen=chosen,
                 now=runtime.clock(),
+                delay_scale=runtime.settings.followup_delay_scale,
             )
+    except AlreadyAnsweredError as exc:
+        if REDELIVERED.get():
+            await _replay(update, context, attempt_id, item_id)
+        else:
+            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
     except QuizbotError as exc:
         await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
         return
@@ -270,11 +363,33 @@ async def _grade(
     await _show_result(update, context, result)
 
 
-async def _show_result(update: Update, context: QuizContext, result: AnswerResult) -> None:
+async def _replay(update: Update, context: QuizContext, attempt_id: int, item_id: int) -> None:
+    """Show again the verdict and the next step of an answer recorded before a crash."""
+    query = update.callback_query
+    assert query is not None
+    async with context.runtime.sessions() as session:
+        result = await attempts.replay_answer(
+            session,
+            user_id=await context.learner_id(update),
+            attempt_id=attempt_id,
+            item_id=item_id,
+        )
+    with contextlib.suppress(BadRequest):  # the query may have been answered before the crash
+        await query.answer(render.verdict_popup(result) if result else None)
+    if result is not None:
+        await _show_result(update, context, result)
+
+
+async def _show_result(
+    update: Update, context: QuizContext, result: AnswerResult, before: str | None = None
+) -> None:
     chat_id = _chat_id(update)
     query = update.callback_query
     message_id = query.message.message_id if query and query.message else None
     text, rest = render.answered_text(result)
+    if before and visible_length(f"{before}\n\n{text}") <= MESSAGE_TEXT_MAX:
+        # A follow-up's edit keeps the lessons the item came with.
+        text = f"{before}\n\n{text}"
     await edit_or_send_html(context.bot, chat_id, message_id, text)
     if rest:
         await send_html(context.bot, chat_id, rest)
@@ -286,6 +401,62 @@ async def _show_result(update: Update, context: QuizContext, result: AnswerResul
             chat_id,
             render.summary_text(result.summary),
             render.continue_keyboard(result.summary),
+        )
+
+
+async def practice_press(update: Update, context: QuizContext) -> None:
+    """Grade a follow-up's practice item, or toggle an option of a "choose all" one."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        press = cd.parse_practice(query.data)
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return
+    user_id = await context.learner_id(update)
+    runtime = context.runtime
+    if not press.submit:
+        await _toggle_practice(update, context, user_id, press)
+        return
+    try:
+        async with runtime.sessions() as session:
+            practice = await followups.answer_practice(
+                session,
+                user_id=user_id,
+                followup_id=press.followup_id,
+                chosen=sorted(press.chosen),
+                now=runtime.clock(),
+                delay_scale=runtime.settings.followup_delay_scale,
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    await query.answer(render.verdict_popup(practice.answer))
+    await _show_result(update, context, practice.answer, followup_render.lessons_block(practice))
+
+
+async def _toggle_practice(
+    update: Update, context: QuizContext, user_id: int, press: cd.PracticePress
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        async with context.runtime.sessions() as session:
+            item = await followups.open_practice(
+                session, user_id=user_id, followup_id=press.followup_id
+            )
+    except QuizbotError as exc:
+        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        return
+    if any(i >= len(item.options) for i in press.chosen):
+        await query.answer(INVALID_BUTTON)
+        return
+    await query.answer()
+    if query.message is not None:
+        await context.bot.edit_message_reply_markup(
+            chat_id=_chat_id(update),
+            message_id=query.message.message_id,
+            reply_markup=render.item_keyboard(item, press.chosen),
         )
 
 
@@ -309,10 +480,24 @@ async def continue_press(update: Update, context: QuizContext) -> None:
                 answered=press.answered,
                 now=runtime.clock(),
             )
+    except StaleItemError as exc:
+        # Redelivered after a crash: the round was continued, but the item may never have
+        # reached the learner.
+        shown = None
+        if REDELIVERED.get():
+            async with runtime.sessions() as session:
+                shown = await attempts.current_item(
+                    session, user_id=user_id, attempt_id=press.attempt_id
+                )
+        if shown is None:
+            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+            return
+        item = shown
     except QuizbotError as exc:
         await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
         return
-    await query.answer()
+    with contextlib.suppress(BadRequest):  # a redelivered query may be answered already
+        await query.answer()
     if query.message is not None:
         await drop_keyboard(context.bot, _chat_id(update), query.message.message_id)
     await _send_item(context, _chat_id(update), item)

@@ -1,0 +1,188 @@
+"""Statistics formulas for the admins' reports, computed from aggregates (sums and counts).
+
+The database does the aggregation (GROUP BY, sums of products); these functions turn the
+aggregates into figures. docs/reports.md explains every figure and how to read it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from statistics import NormalDist
+
+# Moodle flags items whose discrimination is below 0.3; below that an item separates strong
+# from weak learners poorly.
+LOW_DISCRIMINATION = 0.3
+# Outside these bounds nearly everyone (or nearly no one) gets the item right: it tells the
+# learners apart little, or its key may be wrong.
+FACILITY_LOW = 0.2
+FACILITY_HIGH = 0.9
+# Below this many complete attempts alpha and discrimination swing too much to act on.
+MIN_COMPLETE_ATTEMPTS = 10
+
+_NORMAL = NormalDist()
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole, or None when whole is 0."""
+    return part / whole if whole else None
+
+
+def median_from_counts(counts: Iterable[tuple[float, int]]) -> float | None:
+    """The median of values given as (value, how many times) pairs; None when empty."""
+    pairs = sorted((value, n) for value, n in counts if n > 0)
+    total = sum(n for _, n in pairs)
+    if total == 0:
+        return None
+    # The median is the mean of the values at 0-based ranks (total-1)//2 and total//2.
+    low_rank, high_rank = (total - 1) // 2, total // 2
+    low: float | None = None
+    seen = 0
+    for value, n in pairs:
+        if low is None and seen + n > low_rank:
+            low = value
+        if seen + n > high_rank:
+            assert low is not None
+            return (low + value) / 2
+        seen += n
+    raise AssertionError("unreachable: ranks are below the total")
+
+
+@dataclass(frozen=True)
+class ItemTotalSums:
+    """Sums over complete attempts for one item: x is the item score (0/1), t the total."""
+
+    n: int
+    sum_x: int
+    sum_t: float
+    sum_tt: float
+    sum_xt: float
+
+
+def item_rest_correlation(s: ItemTotalSums) -> float | None:
+    """Corrected item-total (item-rest) point-biserial correlation; None when undefined.
+
+    The rest score r = t - x leaves the item out of the total, so an item does not
+    correlate with itself. With x in {0, 1}: sum r = sum t - sum x,
+    sum r² = sum t² - 2 sum xt + sum x, sum xr = sum xt - sum x.
+    """
+    n = s.n
+    if n < 2:
+        return None
+    sum_r = s.sum_t - s.sum_x
+    sum_rr = s.sum_tt - 2 * s.sum_xt + s.sum_x
+    sum_xr = s.sum_xt - s.sum_x
+    var_x = n * s.sum_x - s.sum_x * s.sum_x  # n² times the variance, x² = x
+    var_r = n * sum_rr - sum_r * sum_r
+    if var_x <= 0 or var_r <= 1e-9:
+        return None
+    return (n * sum_xr - s.sum_x * sum_r) / math.sqrt(var_x * var_r)
+
+
+def cronbach_alpha(
+    item_facilities: Iterable[float], *, n: int, sum_t: float, sum_tt: float
+) -> float | None:
+    """Cronbach's alpha of 0/1 items from their facilities and the totals' sums.
+
+    alpha = k/(k-1) * (1 - sum of item variances / variance of totals), with population
+    variances throughout (p(1-p) for a 0/1 item), over the same complete attempts.
+    """
+    facilities = list(item_facilities)
+    k = len(facilities)
+    if k < 2 or n < 2:
+        return None
+    mean_t = sum_t / n
+    var_t = sum_tt / n - mean_t * mean_t
+    if var_t <= 1e-12:
+        return None
+    var_items = sum(p * (1 - p) for p in facilities)
+    return k / (k - 1) * (1 - var_items / var_t)
+
+
+def needs_checking(facility: float | None, discrimination: float | None) -> tuple[str, ...]:
+    """Why an item deserves a look (empty when it looks fine)."""
+    reasons: list[str] = []
+    if facility is not None and facility < FACILITY_LOW:
+        reasons.append("very hard")
+    if facility is not None and facility > FACILITY_HIGH:
+        reasons.append("very easy")
+    if discrimination is not None and discrimination < LOW_DISCRIMINATION:
+        reasons.append("low discrimination")
+    return tuple(reasons)
+
+
+@dataclass(frozen=True)
+class DetectionCounts:
+    """One learner's (or a group's) judgements on flawed (signal) and sound (noise) items."""
+
+    hits: int  # flawed items answered right: the flaw was seen
+    flawed: int  # flawed items answered
+    false_alarms: int  # sound items answered wrong: a flaw was seen where there is none
+    sound: int  # sound items answered
+
+    @property
+    def complete(self) -> bool:
+        """True when both kinds of item were answered, so d' and c are defined."""
+        return self.flawed > 0 and self.sound > 0
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Signal detection measures of discernment."""
+
+    hit_rate: float  # log-linear corrected
+    false_alarm_rate: float  # log-linear corrected
+    d_prime: float  # z(H) - z(FA): telling flawed from sound; 0 = chance
+    criterion: float  # -(z(H) + z(FA)) / 2: below 0 leans to "flawed", above to "sound"
+
+
+def detection(counts: DetectionCounts) -> Detection | None:
+    """d' and c with the log-linear correction (add 0.5 to counts, 1 to totals)."""
+    if not counts.complete:
+        return None
+    hit_rate = (counts.hits + 0.5) / (counts.flawed + 1)
+    fa_rate = (counts.false_alarms + 0.5) / (counts.sound + 1)
+    z_hit, z_fa = _NORMAL.inv_cdf(hit_rate), _NORMAL.inv_cdf(fa_rate)
+    return Detection(
+        hit_rate=hit_rate,
+        false_alarm_rate=fa_rate,
+        d_prime=z_hit - z_fa,
+        criterion=-(z_hit + z_fa) / 2,
+    )
+
+
+@dataclass(frozen=True)
+class DetectionSummary:
+    """Discernment of a group: means of the learners' own d' and c, and raw pooled rates."""
+
+    learners: int  # learners with both kinds of item answered
+    mean_d_prime: float | None
+    mean_criterion: float | None
+    hit_rate: float | None  # pooled, uncorrected: hits / flawed answers
+    false_alarm_rate: float | None  # pooled, uncorrected: false alarms / sound answers
+
+
+def summarise_detection(groups: Iterable[tuple[DetectionCounts, int]]) -> DetectionSummary:
+    """Summarise learners given as (counts, how many learners have exactly these counts)."""
+    learners = 0
+    d_total = c_total = 0.0
+    hits = flawed = false_alarms = sound = 0
+    for counts, number in groups:
+        hits += counts.hits * number
+        flawed += counts.flawed * number
+        false_alarms += counts.false_alarms * number
+        sound += counts.sound * number
+        measures = detection(counts)
+        if measures is None:
+            continue
+        learners += number
+        d_total += measures.d_prime * number
+        c_total += measures.criterion * number
+    return DetectionSummary(
+        learners=learners,
+        mean_d_prime=d_total / learners if learners else None,
+        mean_criterion=c_total / learners if learners else None,
+        hit_rate=share(hits, flawed),
+        false_alarm_rate=share(false_alarms, sound),
+    )

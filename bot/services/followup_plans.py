@@ -1,0 +1,147 @@
+"""Writing the follow-up schedule: plan after an answer, cancel, resume, re-window.
+
+These helpers join the caller's transaction and never commit: they run inside the use case
+that changed the memory model or the learner's settings (answering an item, /lessons off, a
+block), so the schedule changes atomically with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import FollowUp, SkillState, User
+from bot.domain import followups as rules
+
+OPEN = ("pending", "claimed")
+# The predicate of the partial unique index uq_followups_open_user_skill, spelled the same way
+# so that both backends accept it as the ON CONFLICT target.
+OPEN_PREDICATE = "status IN ('pending', 'claimed')"
+
+
+def window_of(user: User) -> rules.Window:
+    """The learner's daily window for follow-ups."""
+    return rules.Window(user.timezone, user.window_start_hour, user.window_end_hour)
+
+
+def wants_followups(user: User) -> bool:
+    """True if follow-ups may be planned for a learner (reachable, active, lessons on)."""
+    return user.telegram_id is not None and user.is_active and user.lessons_enabled
+
+
+async def upsert_followup(
+    session: AsyncSession, *, user_id: int, skill_id: str, due_at: dt.datetime, now: dt.datetime
+) -> None:
+    """Schedule a skill's follow-up, moving the learner's open one if there is one.
+
+    A follow-up that is being sent right now (claimed) is left alone: the answer to it plans
+    the next one.
+    """
+    values = {
+        "user_id": user_id,
+        "skill_id": skill_id,
+        "status": "pending",
+        "due_at": due_at,
+        "created_at": now,
+        "tries": 0,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(FollowUp).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "skill_id"],
+        index_where=text(OPEN_PREDICATE),
+        set_={"due_at": stmt.excluded.due_at, "tries": 0, "error": None, "item_id": None},
+        where=FollowUp.status == "pending",
+    )
+    await session.execute(stmt)
+
+
+async def cancel_open(
+    session: AsyncSession, *, user_id: int, skill_id: str | None = None, reason: str
+) -> int:
+    """Cancel a learner's open follow-ups (of one skill, or all); return how many."""
+    stmt = update(FollowUp).where(FollowUp.user_id == user_id, FollowUp.status.in_(OPEN))
+    if skill_id is not None:
+        stmt = stmt.where(FollowUp.skill_id == skill_id)
+    result = await session.execute(
+        stmt.values(status="cancelled", error=reason, lease_until=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def plan_after_review(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    skill_id: str,
+    model_due: dt.datetime,
+    now: dt.datetime,
+    scale: float,
+) -> dt.datetime | None:
+    """Plan the skill's next follow-up after a graded answer; return its due time, if any."""
+    user = await session.get(User, user_id)
+    if user is None or not wants_followups(user):
+        return None
+    due = rules.plan_next(now=now, model_due=model_due, scale=scale, window=window_of(user))
+    if due is None:
+        await cancel_open(session, user_id=user_id, skill_id=skill_id, reason="retained")
+        return None
+    await upsert_followup(session, user_id=user_id, skill_id=skill_id, due_at=due, now=now)
+    return due
+
+
+async def cancel_for_user(session: AsyncSession, *, user_id: int, reason: str) -> int:
+    """Cancel every open follow-up of a learner at once (/lessons off, /stop, a block)."""
+    return await cancel_open(session, user_id=user_id, reason=reason)
+
+
+async def resume_for_user(
+    session: AsyncSession, *, user_id: int, now: dt.datetime, scale: float
+) -> int:
+    """Plan follow-ups again from the learner's memory model (after /lessons on)."""
+    user = await session.get(User, user_id)
+    if user is None or not wants_followups(user):
+        return 0
+    window = window_of(user)
+    states = (
+        await session.scalars(
+            select(SkillState).where(SkillState.user_id == user_id, SkillState.due_at.is_not(None))
+        )
+    ).all()
+    planned = 0
+    for state in states:
+        assert state.due_at is not None
+        due = rules.resume_due(
+            now=now,
+            model_due=state.due_at,
+            last_answer_at=state.last_answer_at,
+            scale=scale,
+            window=window,
+        )
+        if due is not None:
+            await upsert_followup(
+                session, user_id=user_id, skill_id=state.skill_id, due_at=due, now=now
+            )
+            planned += 1
+    return planned
+
+
+async def rewindow_for_user(session: AsyncSession, *, user: User, now: dt.datetime) -> None:
+    """Move the learner's pending follow-ups into their (changed) daily window."""
+    window = window_of(user)
+    rows = (
+        await session.scalars(
+            select(FollowUp).where(FollowUp.user_id == user.id, FollowUp.status == "pending")
+        )
+    ).all()
+    for row in rows:
+        # A due time that was pushed into the old window may now be later than needed; the
+        # earliest it could be is now, if it was already due.
+        row.due_at = rules.into_window(max(row.due_at, now), window)
+    await session.flush()

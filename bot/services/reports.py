@@ -1,0 +1,888 @@
+"""Admins' and instructors' reports: score summary, item analysis, discernment, CSV export.
+
+Every figure is an SQL aggregation (GROUP BY over indexed columns, sums of products for the
+correlations); Python only combines the aggregated rows, whose number is bounded by items,
+options, seconds and score values, never by the number of answers. docs/reports.md explains
+the figures; bot/domain/statistics.py holds the formulas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Interval,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import queries
+from bot.db.models import (
+    Answer,
+    Attempt,
+    Cohort,
+    CohortMember,
+    FollowUp,
+    Item,
+    Quiz,
+    QuizVersion,
+    SkillState,
+    User,
+)
+from bot.domain import statistics as st
+from bot.domain.errors import NotFoundError
+from bot.domain.grading import LETTERS
+from bot.domain.report_query import (
+    ReportAccessDeniedError,
+    ReportQuery,
+    Viewer,
+    check_may_report,
+)
+from bot.domain.roles import Role
+from bot.services.views import FollowUpStats
+
+# Discernment after training: each learner's most recent follow-up answers on sound/flawed
+# items (docs/reports.md says why a fixed number and not a period).
+LATEST_FOLLOWUPS = 10
+# Per-learner discernment rows are listed for a class, not for a whole population.
+LEARNER_ROWS_MAX = 30
+# A skill counts as mastered by a learner whose last answers on it were right this many times
+# in a row.
+MASTERY_STREAK = 3
+MOST_MISSED = 5
+EXPORT_CHUNK = 2000
+DAY = dt.timedelta(days=1)
+
+EXPORT_COLUMNS = (
+    "learner",
+    "cohort",
+    "quiz",
+    "version",
+    "item",
+    "skill",
+    "chosen",
+    "correct",
+    "seconds",
+    "answered_at",
+    "attempt",
+    "followup",
+)
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    """How often one option of an item was chosen (letters in the file's order)."""
+
+    letter: str
+    text: str
+    correct: bool
+    chosen: int
+    share: float | None  # of the item's answers; "choose all" shares can add up past 1
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Item analysis of one item of one quiz version."""
+
+    item_id: int
+    quiz: str
+    version: int
+    key: str
+    position: int
+    skill_id: str
+    verdict: str | None
+    passage: str
+    answers: int  # all answers in attempts in scope
+    correct: int
+    facility: float | None  # share correct
+    complete_answers: int  # answers in complete attempts (discrimination and alpha)
+    complete_correct: int
+    discrimination: float | None  # corrected item-rest correlation
+    median_seconds: float | None  # to the nearest second
+    options: tuple[OptionCount, ...]
+    flags: tuple[str, ...]  # why it needs checking; empty when it looks fine
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    """Reliability of one quiz version."""
+
+    quiz: str
+    version: int
+    title: str
+    items: int
+    complete_attempts: int
+    alpha: float | None  # None below MIN_COMPLETE_ATTEMPTS or when undefined
+
+
+@dataclass(frozen=True)
+class SkillMastery:
+    """One skill across the learners in scope (from their memory model rows)."""
+
+    skill_id: str
+    name: str
+    learners: int
+    mean_share_right: float | None  # mean over learners of their share right on the skill
+    mastered: int  # learners whose last MASTERY_STREAK answers on it were right
+
+
+@dataclass(frozen=True)
+class DiscernmentGroup:
+    """Discernment of a group at the first attempt and in the latest follow-ups."""
+
+    label: str
+    first: st.DetectionSummary
+    latest: st.DetectionSummary
+
+
+@dataclass(frozen=True)
+class LearnerDiscernment:
+    """One learner's hits and false alarms, first attempt and latest follow-ups."""
+
+    learner: str  # pseudonym
+    first: st.DetectionCounts | None
+    first_measures: st.Detection | None
+    latest: st.DetectionCounts | None
+    latest_measures: st.Detection | None
+
+
+@dataclass(frozen=True)
+class QuizReport:
+    """Everything /stats and `quizbot stats` show."""
+
+    query: ReportQuery
+    scope: str  # "everything", or what an instructor's report is limited to
+    generated_at: dt.datetime
+    learners: int
+    attempts_started: int
+    attempts_finished: int
+    completion_rate: float | None
+    mean_score: float | None  # share right in complete attempts
+    median_score: float | None
+    score_deciles: tuple[int, ...]  # complete attempts per 10% band of score (10 bands)
+    skills: tuple[SkillMastery, ...]
+    items: tuple[ItemStats, ...]  # quiz, version, position order
+    most_missed: tuple[ItemStats, ...]
+    versions: tuple[VersionStats, ...]
+    discernment: DiscernmentGroup
+    cohorts: tuple[DiscernmentGroup, ...]
+    learner_rows: tuple[LearnerDiscernment, ...]  # empty past LEARNER_ROWS_MAX learners
+    followups: FollowUpStats
+
+    @property
+    def needs_checking(self) -> tuple[ItemStats, ...]:
+        """Items with a flag."""
+        return tuple(i for i in self.items if i.flags)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Resolved filters: which versions, learners and period a report covers."""
+
+    version_ids: list[int] | None  # None: every quiz
+    cohort_id: int | None
+    since: dt.datetime | None
+    owner_id: int | None  # an instructor: only their quizzes and their cohorts' learners
+    label: str
+
+    def conditions(
+        self,
+        *,
+        version: Any,
+        user: Any,
+        time: Any | None,
+    ) -> list[ColumnElement[bool]]:
+        """SQL conditions restricting rows (with these columns) to the scope."""
+        conds: list[ColumnElement[bool]] = []
+        if self.version_ids is not None:
+            conds.append(version.in_(self.version_ids))
+        if self.since is not None and time is not None:
+            conds.append(time >= self.since)
+        if self.cohort_id is not None:
+            members = select(CohortMember.user_id).where(CohortMember.cohort_id == self.cohort_id)
+            conds.append(user.in_(members))
+        if self.owner_id is not None:
+            owned_versions = (
+                select(QuizVersion.id)
+                .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+                .where(Quiz.owner_id == self.owner_id)
+            )
+            taught = (
+                select(CohortMember.user_id)
+                .join(Cohort, Cohort.id == CohortMember.cohort_id)
+                .where(Cohort.owner_id == self.owner_id)
+            )
+            conds.append(or_(version.in_(owned_versions), user.in_(taught)))
+        return conds
+
+    def attempts(self) -> list[ColumnElement[bool]]:
+        """Conditions on attempts: in scope and started within the period."""
+        return self.conditions(
+            version=Attempt.quiz_version_id, user=Attempt.user_id, time=Attempt.started_at
+        )
+
+
+async def _resolve_scope(
+    session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime
+) -> _Scope:
+    """Check the viewer's rights and turn names (quiz id, cohort code) into ids."""
+    check_may_report(viewer)
+    quiz: Quiz | None = None
+    version_ids: list[int] | None = None
+    if query.quiz is not None:
+        quiz = await queries.quiz_by_slug(session, query.quiz)
+        if quiz is None:
+            raise NotFoundError(f"There is no quiz '{query.quiz}'.")
+        stmt = select(QuizVersion.id).where(QuizVersion.quiz_id == quiz.id)
+        if query.version is not None:
+            stmt = stmt.where(QuizVersion.number == query.version)
+        version_ids = list((await session.scalars(stmt)).all())
+        if not version_ids:
+            raise NotFoundError(f"The quiz '{query.quiz}' has no version {query.version}.")
+    cohort: Cohort | None = None
+    if query.cohort is not None:
+        cohort = (
+            await session.scalars(select(Cohort).where(Cohort.code == query.cohort))
+        ).one_or_none()
+        if cohort is None:
+            raise NotFoundError(f"There is no cohort with the code '{query.cohort}'.")
+    owner_id: int | None = None
+    label = "all learners"
+    if viewer.role < Role.ADMIN:
+        owner_id = viewer.user_id
+        denied = ReportAccessDeniedError(
+            "You can see reports only on your own quizzes and cohorts."
+        )
+        if owner_id is None:
+            raise denied
+        owns_quiz = quiz is not None and quiz.owner_id == owner_id
+        owns_cohort = cohort is not None and cohort.owner_id == owner_id
+        if cohort is not None and not (owns_cohort or owns_quiz):
+            raise denied
+        if quiz is not None and not owns_quiz and cohort is None:
+            has_cohort = await session.scalar(
+                select(func.count()).select_from(Cohort).where(Cohort.owner_id == owner_id)
+            )
+            if not has_cohort:
+                raise denied
+        label = "your quizzes and your cohorts' learners"
+    if cohort is not None:
+        label = f"cohort {cohort.name}"
+    return _Scope(
+        version_ids=version_ids,
+        cohort_id=cohort.id if cohort else None,
+        since=now - dt.timedelta(days=query.days) if query.days else None,
+        owner_id=owner_id,
+        label=label,
+    )
+
+
+async def quiz_report(
+    session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime
+) -> QuizReport:
+    """The score summary, item analysis, reliability, discernment and follow-up figures."""
+    scope = await _resolve_scope(session, viewer=viewer, query=query, now=now)
+    attempt_conds = scope.attempts()
+
+    # Attempts: one row per (version, finished?, score): bounded by versions x item counts.
+    rows = (
+        await session.execute(
+            select(
+                Attempt.quiz_version_id,
+                Attempt.finished_at.is_not(None),
+                Attempt.correct_count,
+                func.count(),
+            )
+            .where(*attempt_conds)
+            .group_by(
+                Attempt.quiz_version_id, Attempt.finished_at.is_not(None), Attempt.correct_count
+            )
+        )
+    ).all()
+    learners = (
+        await session.scalar(
+            select(func.count(func.distinct(Attempt.user_id))).where(*attempt_conds)
+        )
+        or 0
+    )
+    version_ids = sorted({r[0] for r in rows})
+    versions = await _versions(session, version_ids)
+    started = finished = 0
+    scores: dict[float, int] = defaultdict(int)
+    totals: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # n, sum t, sum t²
+    deciles = [0] * 10
+    for version_id, done, correct, count in rows:
+        started += count
+        if not done:
+            continue
+        finished += count
+        item_count = versions[version_id][3]
+        score = correct / item_count if item_count else 0.0
+        scores[score] += count
+        deciles[min(int(score * 10 + 1e-9), 9)] += count
+        sums = totals[version_id]
+        sums[0] += count
+        sums[1] += correct * count
+        sums[2] += correct * correct * count
+    mean_score = sum(score * n for score, n in scores.items()) / finished if finished else None
+
+    items = await _item_stats(session, attempt_conds, versions)
+    version_stats = _version_stats(versions, totals, items)
+    most_missed = tuple(
+        sorted(
+            (i for i in items if i.answers and i.facility is not None),
+            key=lambda i: (i.facility, -i.answers, i.item_id),
+        )[:MOST_MISSED]
+    )
+    in_scope_users = select(Attempt.user_id).where(*attempt_conds) if attempt_conds else None
+    skills = await _skill_mastery(session, scope, in_scope_users)
+    overall, cohorts, learner_rows = await _discernment(
+        session, scope, attempt_conds, in_scope_users, list_learners=learners <= LEARNER_ROWS_MAX
+    )
+    followups = await _followup_figures(session, scope, in_scope_users, now)
+    return QuizReport(
+        query=query,
+        scope=scope.label,
+        generated_at=now,
+        learners=learners,
+        attempts_started=started,
+        attempts_finished=finished,
+        completion_rate=st.share(finished, started),
+        mean_score=mean_score,
+        median_score=st.median_from_counts(scores.items()),
+        score_deciles=tuple(deciles),
+        skills=skills,
+        items=items,
+        most_missed=most_missed,
+        versions=version_stats,
+        discernment=overall,
+        cohorts=cohorts,
+        learner_rows=learner_rows,
+        followups=followups,
+    )
+
+
+async def _versions(
+    session: AsyncSession, version_ids: Sequence[int]
+) -> dict[int, tuple[str, int, str, int]]:
+    """version id -> (quiz slug, version number, title, item count)."""
+    if not version_ids:
+        return {}
+    rows = await session.execute(
+        select(QuizVersion.id, Quiz.slug, QuizVersion.number, QuizVersion.title)
+        .add_columns(QuizVersion.item_count)
+        .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+        .where(QuizVersion.id.in_(version_ids))
+    )
+    return {vid: (slug, number, title, count) for vid, slug, number, title, count in rows}
+
+
+async def _item_stats(
+    session: AsyncSession,
+    attempt_conds: list[ColumnElement[bool]],
+    versions: dict[int, tuple[str, int, str, int]],
+) -> tuple[ItemStats, ...]:
+    """Facility, discrimination, option counts and median time of every answered item."""
+    if not versions:
+        return ()
+    # One pass over the answers, grouped by item, chosen options and whole seconds. The
+    # totals of complete attempts ride along for the item-rest correlation.
+    # Grouped by the JSON value itself (jsonb on PostgreSQL, text on SQLite): no cast per row.
+    chosen = Answer.chosen
+    second = _whole_second(session)
+    done = Attempt.finished_at.is_not(None)
+    total = case((done, Attempt.correct_count))
+    stmt = (
+        select(
+            Answer.item_id,
+            chosen,
+            Answer.correct,
+            second,
+            func.count(),
+            func.count(total),
+            func.sum(total),
+            func.sum(total * total),
+        )
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(*attempt_conds)
+        .group_by(Answer.item_id, chosen, Answer.correct, second)
+    )
+    per_item: dict[int, dict[str, Any]] = {}
+    for item_id, chosen_list, correct, sec, n, n_done, sum_t, sum_tt in await session.execute(
+        stmt
+    ):
+        acc = per_item.setdefault(
+            item_id,
+            {
+                "n": 0,
+                "x": 0,
+                "nf": 0,
+                "xf": 0,
+                "t": 0.0,
+                "tt": 0.0,
+                "xt": 0.0,
+                "chosen": defaultdict(int),
+                "seconds": defaultdict(int),
+            },
+        )
+        acc["n"] += n
+        acc["nf"] += n_done
+        acc["t"] += float(sum_t or 0)
+        acc["tt"] += float(sum_tt or 0)
+        if correct:
+            acc["x"] += n
+            acc["xf"] += n_done
+            acc["xt"] += float(sum_t or 0)
+        for index in chosen_list:
+            acc["chosen"][int(index)] += n
+        acc["seconds"][float(sec)] += n
+    if not per_item:
+        return ()
+    meta = (
+        await session.execute(
+            select(Item).where(Item.id.in_(per_item)).order_by(Item.quiz_version_id, Item.position)
+        )
+    ).scalars()
+    result: list[ItemStats] = []
+    for item in meta:
+        acc = per_item[item.id]
+        facility = st.share(acc["x"], acc["n"])
+        discrimination = None
+        if acc["nf"] >= st.MIN_COMPLETE_ATTEMPTS:
+            discrimination = st.item_rest_correlation(
+                st.ItemTotalSums(
+                    n=acc["nf"],
+                    sum_x=acc["xf"],
+                    sum_t=acc["t"],
+                    sum_tt=acc["tt"],
+                    sum_xt=acc["xt"],
+                )
+            )
+        slug, number, _title, _count = versions[item.quiz_version_id]
+        options = tuple(
+            OptionCount(
+                letter=LETTERS[i] if i < len(LETTERS) else str(i + 1),
+                text=str(option["text"]),
+                correct=bool(option["correct"]),
+                chosen=acc["chosen"].get(i, 0),
+                share=st.share(acc["chosen"].get(i, 0), acc["n"]),
+            )
+            for i, option in enumerate(item.options)
+        )
+        result.append(
+            ItemStats(
+                item_id=item.id,
+                quiz=slug,
+                version=number,
+                key=item.key,
+                position=item.position,
+                skill_id=item.skill_id,
+                verdict=item.verdict,
+                passage=item.passage,
+                answers=acc["n"],
+                correct=acc["x"],
+                facility=facility,
+                complete_answers=acc["nf"],
+                complete_correct=acc["xf"],
+                discrimination=discrimination,
+                median_seconds=st.median_from_counts(acc["seconds"].items()),
+                options=options,
+                flags=st.needs_checking(facility, discrimination),
+            )
+        )
+    # Stable order for the reports: quiz, version, position.
+    result.sort(key=lambda i: (i.quiz, i.version, i.position))
+    return tuple(result)
+
+
+def _whole_second(session: AsyncSession) -> ColumnElement[Any]:
+    """Seconds rounded half up to a whole second, the same on both backends."""
+    if session.get_bind().dialect.name == "sqlite":
+        # CAST truncates towards zero in SQLite; times are never negative.
+        return cast(Answer.seconds + 0.5, Integer)
+    return func.floor(Answer.seconds + 0.5)
+
+
+def _version_stats(
+    versions: dict[int, tuple[str, int, str, int]],
+    totals: dict[int, list[float]],
+    items: Sequence[ItemStats],
+) -> tuple[VersionStats, ...]:
+    """Cronbach's alpha per version over its complete attempts."""
+    facilities: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for item in items:
+        if item.complete_answers:
+            # Facility within complete attempts, where every item of the version is answered.
+            facilities[(item.quiz, item.version)].append(
+                item.complete_correct / item.complete_answers
+            )
+    out: list[VersionStats] = []
+    for version_id, (slug, number, title, item_count) in versions.items():
+        n, sum_t, sum_tt = totals.get(version_id, [0, 0.0, 0.0])
+        alpha = None
+        if n >= st.MIN_COMPLETE_ATTEMPTS:
+            item_facilities = facilities.get((slug, number), [])
+            if len(item_facilities) == item_count:
+                alpha = st.cronbach_alpha(item_facilities, n=int(n), sum_t=sum_t, sum_tt=sum_tt)
+        out.append(
+            VersionStats(
+                quiz=slug,
+                version=number,
+                title=title,
+                items=item_count,
+                complete_attempts=int(n),
+                alpha=alpha,
+            )
+        )
+    out.sort(key=lambda v: (v.quiz, v.version))
+    return tuple(out)
+
+
+async def _skill_mastery(
+    session: AsyncSession, scope: _Scope, in_scope_users: Select[Any] | None
+) -> tuple[SkillMastery, ...]:
+    """Per skill: learners, their mean share right, and how many have it mastered."""
+    conds: list[ColumnElement[bool]] = [SkillState.answered > 0]
+    if in_scope_users is not None:
+        conds.append(SkillState.user_id.in_(in_scope_users))
+    if scope.since is not None:
+        conds.append(SkillState.last_answer_at >= scope.since)
+    stmt = (
+        select(
+            SkillState.skill_id,
+            func.count(),
+            func.avg(cast(SkillState.correct, Float) / SkillState.answered),
+            func.sum(case((SkillState.streak >= MASTERY_STREAK, 1), else_=0)),
+        )
+        .where(*conds)
+        .group_by(SkillState.skill_id)
+        .order_by(SkillState.skill_id)
+    )
+    names = await queries.skill_names(session)
+    return tuple(
+        SkillMastery(
+            skill_id=skill_id,
+            name=names.get(skill_id, skill_id),
+            learners=count,
+            mean_share_right=float(mean) if mean is not None else None,
+            mastered=int(mastered or 0),
+        )
+        for skill_id, count, mean, mastered in await session.execute(stmt)
+    )
+
+
+def _detection_sums(verdict: Any, correct: Any) -> list[Any]:
+    """hits, flawed, false alarms, sound: the per-learner sums of discernment."""
+    flawed = verdict == "flawed"
+    sound = verdict == "sound"
+    return [
+        func.sum(case((and_(flawed, correct), 1), else_=0)).label("hits"),
+        func.sum(case((flawed, 1), else_=0)).label("flawed"),
+        func.sum(case((and_(sound, not_(correct)), 1), else_=0)).label("fas"),
+        func.sum(case((sound, 1), else_=0)).label("sound"),
+    ]
+
+
+async def _discernment(
+    session: AsyncSession,
+    scope: _Scope,
+    attempt_conds: list[ColumnElement[bool]],
+    in_scope_users: Select[Any] | None,
+    *,
+    list_learners: bool,
+) -> tuple[DiscernmentGroup, tuple[DiscernmentGroup, ...], tuple[LearnerDiscernment, ...]]:
+    """Hits and false alarms per learner at the first attempt and in the latest follow-ups."""
+    # Phase 0: each learner's first attempt at each quiz in scope.
+    first_attempts = (
+        select(func.min(Attempt.id))
+        .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+        .where(*attempt_conds)
+        .group_by(Attempt.user_id, QuizVersion.quiz_id)
+    )
+    first = (
+        select(
+            Answer.user_id.label("user_id"),
+            literal(0, Integer).label("phase"),
+            *_detection_sums(Item.verdict, Answer.correct),
+        )
+        .join(Item, Item.id == Answer.item_id)
+        .where(Answer.attempt_id.in_(first_attempts), Item.verdict.is_not(None))
+        .group_by(Answer.user_id)
+    )
+    # Phase 1: each learner's LATEST_FOLLOWUPS most recent follow-up answers.
+    followup_conds: list[ColumnElement[bool]] = [
+        Answer.followup_id.is_not(None),
+        Item.verdict.is_not(None),
+    ]
+    if in_scope_users is not None:
+        followup_conds.append(Answer.user_id.in_(in_scope_users))
+    if scope.since is not None:
+        followup_conds.append(Answer.answered_at >= scope.since)
+    ranked = (
+        select(
+            Answer.user_id,
+            Answer.correct,
+            Item.verdict,
+            func.row_number()
+            .over(
+                partition_by=Answer.user_id,
+                order_by=(Answer.answered_at.desc(), Answer.id.desc()),
+            )
+            .label("rn"),
+        )
+        .join(Item, Item.id == Answer.item_id)
+        .where(*followup_conds)
+        .subquery()
+    )
+    latest = (
+        select(
+            ranked.c.user_id.label("user_id"),
+            literal(1, Integer).label("phase"),
+            *_detection_sums(ranked.c.verdict, ranked.c.correct),
+        )
+        .where(ranked.c.rn <= LATEST_FOLLOWUPS)
+        .group_by(ranked.c.user_id)
+    )
+    # Computed once (MATERIALIZED, on SQLite and PostgreSQL alike) and read by both the
+    # overall and the per-cohort grouping below.
+    per_user = union_all(first, latest).cte("per_user").prefix_with("MATERIALIZED")
+    counts = (per_user.c.hits, per_user.c.flawed, per_user.c.fas, per_user.c.sound)
+
+    cohort_conds: list[ColumnElement[bool]] = []
+    if scope.cohort_id is not None:
+        cohort_conds.append(CohortMember.cohort_id == scope.cohort_id)
+    if scope.owner_id is not None:
+        owned = select(Cohort.id).where(Cohort.owner_id == scope.owner_id)
+        cohort_conds.append(CohortMember.cohort_id.in_(owned))
+    # Learners with the same counts have the same d' and c: grouping by the counts keeps
+    # the rows few however many learners there are. Cohort NULL is everyone in scope.
+    overall_q = select(
+        literal(None, Integer).label("cohort_id"), per_user.c.phase, *counts, func.count()
+    ).group_by(per_user.c.phase, *counts)
+    cohort_q = (
+        select(CohortMember.cohort_id, per_user.c.phase, *counts, func.count())
+        .select_from(per_user)
+        .join(CohortMember, CohortMember.user_id == per_user.c.user_id)
+        .where(*cohort_conds)
+        .group_by(CohortMember.cohort_id, per_user.c.phase, *counts)
+    )
+    groups: dict[int | None, dict[int, list[tuple[st.DetectionCounts, int]]]] = {}
+    for cohort_id, phase, hits, flawed, fas, sound, number in await session.execute(
+        union_all(overall_q, cohort_q)
+    ):
+        phases = groups.setdefault(cohort_id, {0: [], 1: []})
+        phases[phase].append((st.DetectionCounts(hits, flawed, fas, sound), number))
+    everyone = groups.pop(None, {0: [], 1: []})
+    overall = DiscernmentGroup(
+        label="all learners in scope",
+        first=st.summarise_detection(everyone[0]),
+        latest=st.summarise_detection(everyone[1]),
+    )
+    names: dict[int, str] = {}
+    if groups:
+        named = await session.execute(
+            select(Cohort.id, Cohort.name).where(Cohort.id.in_(list(groups)))
+        )
+        names = {cohort_id: name for cohort_id, name in named}
+    cohorts = tuple(
+        sorted(
+            (
+                DiscernmentGroup(
+                    label=names.get(cohort_id, "?"),
+                    first=st.summarise_detection(phases[0]),
+                    latest=st.summarise_detection(phases[1]),
+                )
+                for cohort_id, phases in groups.items()
+                if cohort_id is not None
+            ),
+            key=lambda g: g.label,
+        )
+    )
+
+    learner_rows: tuple[LearnerDiscernment, ...] = ()
+    if list_learners:
+        rows = await session.execute(
+            select(User.pseudonym, per_user.c.phase, *counts)
+            .select_from(per_user)
+            .join(User, User.id == per_user.c.user_id)
+            .order_by(User.pseudonym, per_user.c.phase)
+        )
+        found: dict[str, dict[int, st.DetectionCounts]] = {}
+        for pseudonym, phase, hits, flawed, fas, sound in rows:
+            found.setdefault(pseudonym or "?", {})[phase] = st.DetectionCounts(
+                hits, flawed, fas, sound
+            )
+        learner_rows = tuple(
+            LearnerDiscernment(
+                learner=name,
+                first=phases.get(0),
+                first_measures=st.detection(phases[0]) if 0 in phases else None,
+                latest=phases.get(1),
+                latest_measures=st.detection(phases[1]) if 1 in phases else None,
+            )
+            for name, phases in found.items()
+        )
+    return overall, cohorts, learner_rows
+
+
+def _within_day(session: AsyncSession) -> ColumnElement[bool]:
+    """A follow-up answered within 24 hours of being sent (as services.followups counts)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps datetimes as text; julianday() turns them into days.
+        return func.julianday(FollowUp.answered_at) - func.julianday(FollowUp.sent_at) <= 1.0
+    return FollowUp.answered_at <= FollowUp.sent_at + literal(DAY, Interval())
+
+
+async def _followup_figures(
+    session: AsyncSession, scope: _Scope, in_scope_users: Select[Any] | None, now: dt.datetime
+) -> FollowUpStats:
+    """Follow-ups of the learners in scope by state, and how quickly learners answer them.
+
+    The figures and their definitions are those of services.followups.followup_stats,
+    computed here for the learners and period in scope (that function counts everyone).
+    """
+    conds: list[ColumnElement[bool]] = []
+    if in_scope_users is not None:
+        conds.append(FollowUp.user_id.in_(in_scope_users))
+    if scope.since is not None:
+        conds.append(FollowUp.created_at >= scope.since)
+    counts: dict[str, int] = defaultdict(int)
+    for status, count in await session.execute(
+        select(FollowUp.status, func.count()).where(*conds).group_by(FollowUp.status)
+    ):
+        counts[status] += count
+    quick = func.max(
+        case((and_(FollowUp.answered_at.is_not(None), _within_day(session)), 1), else_=0)
+    )
+    per_user = (
+        select(FollowUp.user_id, quick.label("quick"))
+        .where(
+            *conds,
+            FollowUp.sent_at.is_not(None),
+            or_(FollowUp.sent_at <= now - DAY, FollowUp.answered_at.is_not(None)),
+        )
+        .group_by(FollowUp.user_id)
+        .subquery()
+    )
+    learners_sent, learners_quick = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(per_user.c.quick), 0)).select_from(
+                per_user
+            )
+        )
+    ).one()
+    answered = counts["answered"]
+    return FollowUpStats(
+        pending=counts["pending"] + counts["claimed"],
+        sent=counts["sent"] + answered,
+        failed=counts["failed"],
+        cancelled=counts["cancelled"],
+        answered=answered,
+        answered_within_day_share=st.share(int(learners_quick), int(learners_sent)),
+    )
+
+
+async def export_answers(
+    session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime, out: TextIO
+) -> int:
+    """Write one CSV row per recorded answer in scope to `out`; return the number of rows.
+
+    Rows are streamed from the database in chunks, so memory does not grow with the number
+    of answers. Learners appear by pseudonym only. The period is on the answer's time.
+    """
+    scope = await _resolve_scope(session, viewer=viewer, query=query, now=now)
+    codes = (
+        select(
+            CohortMember.user_id.label("user_id"),
+            func.aggregate_strings(Cohort.code, ";").label("codes"),
+        )
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .group_by(CohortMember.user_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            User.pseudonym,
+            codes.c.codes,
+            Quiz.slug,
+            QuizVersion.number,
+            Item.key,
+            Answer.skill_id,
+            # As text: few distinct values, each turned into letters once (see _letters).
+            cast(Answer.chosen, String),
+            Answer.correct,
+            Answer.seconds,
+            Answer.answered_at,
+            Answer.attempt_id,
+            Answer.followup_id,
+        )
+        .join(User, User.id == Answer.user_id)
+        .join(Item, Item.id == Answer.item_id)
+        .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+        .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+        .outerjoin(codes, codes.c.user_id == Answer.user_id)
+        .where(
+            *scope.conditions(
+                version=Item.quiz_version_id, user=Answer.user_id, time=Answer.answered_at
+            )
+        )
+        .order_by(Answer.id)
+    )
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    written = 0
+    letters: dict[str, str] = {}
+    # Core rows (no ORM loading) from a server-side cursor, a chunk at a time.
+    connection = await session.connection()
+    result = await connection.stream(stmt)
+    async for chunk in result.partitions(EXPORT_CHUNK):
+        rows = [_csv_row(tuple(row), letters) for row in chunk]
+        # Writing a chunk may block on the disk; keep the event loop free meanwhile.
+        await asyncio.to_thread(writer.writerows, rows)
+        written += len(rows)
+    await session.rollback()  # read only; ends the transaction holding the cursor
+    return written
+
+
+def _csv_row(row: tuple[Any, ...], letters: dict[str, str]) -> list[str]:
+    (pseudonym, codes, slug, number, key, skill, chosen, correct, seconds, at, attempt, fup) = row
+    chosen_letters = letters.get(chosen)
+    if chosen_letters is None:
+        chosen_letters = letters[chosen] = ";".join(
+            LETTERS[i] if i < len(LETTERS) else str(i + 1) for i in json.loads(chosen or "[]")
+        )
+    answered_at: dt.datetime = at
+    return [
+        pseudonym or "",
+        codes or "",
+        slug,
+        str(number),
+        key,
+        skill,
+        chosen_letters,
+        "1" if correct else "0",
+        f"{seconds:.3f}",
+        answered_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "" if attempt is None else str(attempt),
+        "" if fup is None else str(fup),
+    ]

@@ -1,0 +1,149 @@
+"""The /stats reply in Telegram HTML: a short summary, sent split at paragraphs if long."""
+
+from __future__ import annotations
+
+import textwrap
+from html import escape
+
+from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.services.reports import QuizReport
+
+# The chat shows the items most worth a look; `quizbot stats` lists them all.
+CHECK_ROWS_MAX = 10
+PASSAGE_MAX = 160
+CAPTION = "Scores, skills and discernment"
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def pct(value: float | None) -> str:
+    """A share as a whole percentage, or a dash when undefined."""
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    """A number with fixed decimals, or a dash when undefined."""
+    # Adding 0.0 turns a rounded -0.0 into 0.0, so no "-0.00" is shown.
+    return "–" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
+
+
+def _filters(report: QuizReport) -> str:
+    q = report.query
+    parts = [report.scope]
+    if q.version is not None:
+        parts.append(f"version {q.version}")
+    if q.days is not None:
+        parts.append(f"attempts started in the last {q.days} days")
+    return " · ".join(parts)
+
+
+def stats_caption(report: QuizReport) -> str:
+    """The chart's caption (well under Telegram's 1024 characters)."""
+    return f"{CAPTION}: {(report.query.quiz or 'all quizzes')[:64]}"
+
+
+def _detection_line(label: str, s: DetectionSummary) -> str:
+    if s.learners == 0 and s.hit_rate is None:
+        return f"{label}: no answers yet"
+    return (
+        f"{label}: d′ {num(s.mean_d_prime)}, c {num(s.mean_criterion)} "
+        f"({s.learners} learners; hits {pct(s.hit_rate)}, "
+        f"false alarms {pct(s.false_alarm_rate)})"
+    )
+
+
+def _counts(c: DetectionCounts | None) -> str:
+    if c is None:
+        return "–"
+    return f"{c.hits}/{c.flawed} hits, {c.false_alarms}/{c.sound} FA"
+
+
+def stats_text(report: QuizReport) -> str:
+    """The summary of a report as Telegram HTML."""
+    title = _e(report.query.quiz or "all quizzes")
+    lines = [f"<b>Stats: {title}</b>", _e(_filters(report))]
+    if report.attempts_started == 0:
+        lines.append("\nNo attempts yet in this scope.")
+        return "\n".join(lines)
+    lines += [
+        f"Learners: {report.learners}",
+        f"Attempts: {report.attempts_started} started, {report.attempts_finished} finished "
+        f"(completion {pct(report.completion_rate)})",
+        f"Score of finished attempts: mean {pct(report.mean_score)}, "
+        f"median {pct(report.median_score)}",
+    ]
+    for v in report.versions:
+        alpha = (
+            f"alpha {num(v.alpha)}"
+            if v.complete_attempts >= MIN_COMPLETE_ATTEMPTS
+            else f"alpha needs {MIN_COMPLETE_ATTEMPTS} finished attempts"
+        )
+        lines.append(
+            f"{_e(v.quiz)} v{v.version}: {v.items} items, {v.complete_attempts} finished, {alpha}"
+        )
+
+    blocks = ["\n".join(lines)]
+    if report.skills:
+        skill_lines = ["<b>Skills</b> (mean % right · learners who mastered it)"]
+        skill_lines += [
+            f"• {_e(s.name)}: {pct(s.mean_share_right)} · {s.mastered} of {s.learners}"
+            for s in report.skills
+        ]
+        blocks.append("\n".join(skill_lines))
+
+    if report.most_missed:
+        missed = ["<b>Most missed</b>"]
+        for n, item in enumerate(report.most_missed, start=1):
+            passage = textwrap.shorten(item.passage, PASSAGE_MAX, placeholder="…")
+            missed.append(
+                f"{n}. {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
+                f"{pct(item.facility)} right of {item.answers}\n"
+                f"<blockquote>{_e(passage)}</blockquote>"
+            )
+        blocks.append("\n".join(missed))
+
+    flagged = report.needs_checking
+    if flagged:
+        check = [f"<b>Needs checking</b> ({len(flagged)} items)"]
+        for item in flagged[:CHECK_ROWS_MAX]:
+            check.append(
+                f"• {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
+                f"{_e(', '.join(item.flags))} (right {pct(item.facility)}, "
+                f"discrimination {num(item.discrimination)})"
+            )
+        if len(flagged) > CHECK_ROWS_MAX:
+            check.append(f"… and {len(flagged) - CHECK_ROWS_MAX} more: see quizbot stats.")
+        blocks.append("\n".join(check))
+
+    d = report.discernment
+    disc = [
+        "<b>Discernment</b> (flawed vs sound claims)",
+        _detection_line("First attempt", d.first),
+        _detection_line("Latest follow-ups", d.latest),
+        "d′ up: better at telling them apart. c below 0: leaning to “flawed” (doubt).",
+    ]
+    for group in report.cohorts:
+        disc.append(
+            f"• {_e(group.label)}: d′ {num(group.first.mean_d_prime)} → "
+            f"{num(group.latest.mean_d_prime)}, c {num(group.first.mean_criterion)} → "
+            f"{num(group.latest.mean_criterion)}"
+        )
+    blocks.append("\n".join(disc))
+    if report.learner_rows:
+        rows = ["<b>Learners</b> (first attempt → latest follow-ups)"]
+        rows += [
+            f"<code>{_e(r.learner)}</code> {_counts(r.first)} → {_counts(r.latest)}"
+            for r in report.learner_rows
+        ]
+        blocks.append("\n".join(rows))
+
+    f = report.followups
+    blocks.append(
+        "<b>Follow-ups</b>\n"
+        f"pending {f.pending} · sent {f.sent} · answered {f.answered} · failed {f.failed} · "
+        f"cancelled {f.cancelled}\n"
+        f"Learners answering one within a day: {pct(f.answered_within_day_share)}"
+    )
+    return "\n\n".join(blocks)

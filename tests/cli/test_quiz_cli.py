@@ -1,0 +1,215 @@
+"""`quizbot quiz validate|import|list|schema` on a SQLite file.
+
+Most cases call `bot.cli.main` in this process (a subprocess costs seconds of imports);
+the database failures run as real subprocesses, to see exactly what an operator sees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain.validation import quiz_json_schema
+from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _quizbot(db: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "QUIZBOT_LOG_LEVEL": "WARNING"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs `quizbot` in this process against one database."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, db: Path, *args: str) -> Run:
+        self.monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return Run(code, out, err)
+
+
+@pytest.fixture
+def quizbot(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Cli]:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("QUIZBOT_LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    # The command configures logging for a process of its own; give pytest its own back.
+    loggers = [logging.getLogger(name) for name in ("", "httpx", "alembic")]
+    saved = [(lg, lg.handlers[:], lg.level) for lg in loggers]
+    try:
+        yield Cli(capsys, monkeypatch)
+    finally:
+        for lg, handlers, level in saved:
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_validate_good_and_broken_files(tmp_path: Path, quizbot: Cli) -> None:
+    good = _write(tmp_path, "good.yaml", quiz_yaml())
+    result = quizbot(tmp_path / "q.db", "quiz", "validate", str(good))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{good}: ok, quiz 'bike-lane' with 2 items" in result.stdout
+
+    text = broken_quiz_yaml()
+    bad = _write(tmp_path, "bad.yaml", text)
+    result = quizbot(tmp_path / "q.db", "quiz", "validate", str(good), str(bad))
+    assert result.returncode == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith(f"{bad}:")]
+    assert [int(p.split(":")[1]) for p in problems] == [
+        line_of(text, "skill: sourcin"),
+        line_of(text, "secret minutes"),
+        line_of(text, "- id: q2"),
+    ]
+    assert "passage not found in the source text" in problems[1]
+    # validate does not touch the database.
+    assert not (tmp_path / "q.db").exists()
+
+
+def test_validate_missing_file_and_the_bundled_quiz(tmp_path: Path, quizbot: Cli) -> None:
+    result = quizbot(tmp_path / "q.db", "quiz", "validate", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}:1: no such file"
+    bundled = ROOT / "quizzes" / "nk-arms-article.yaml"
+    assert quizbot(tmp_path / "q.db", "quiz", "validate", str(bundled)).returncode == 0
+
+
+def test_import_is_all_or_nothing_and_versions(tmp_path: Path, quizbot: Cli) -> None:
+    db = tmp_path / "q.db"
+    good = _write(tmp_path, "good.yaml", quiz_yaml("good-quiz"))
+    bad = _write(tmp_path, "bad.yaml", broken_quiz_yaml("bad-quiz"))
+    result = quizbot(db, "quiz", "import", str(good), str(bad))
+    assert result.returncode == 1
+    assert all(line.startswith(f"{bad}:") for line in result.stdout.splitlines())
+    assert "nothing imported: 3 problem(s)" in result.stderr
+    listing = quizbot(db, "quiz", "list")
+    assert "good-quiz" not in listing.stdout
+
+    result = quizbot(db, "quiz", "import", str(good))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "imported quiz good-quiz version 1: 2 items, skills sourcing, vague-attribution"
+    )
+    result = quizbot(db, "quiz", "import", str(good))
+    assert result.stdout.strip() == "quiz good-quiz version 1: already up to date"
+
+    good.write_text(quiz_yaml("good-quiz", extra_item=True), encoding="utf-8")
+    result = quizbot(db, "quiz", "import", str(good))
+    assert result.returncode == 0
+    assert result.stdout.startswith("imported quiz good-quiz version 2: 3 items")
+
+    listing = quizbot(db, "quiz", "list")
+    assert listing.returncode == 0
+    rows = {line.split()[0]: line.split() for line in listing.stdout.splitlines()[1:]}
+    assert rows["good-quiz"][1:3] == ["2", "3"]
+    assert rows["nk-arms-article"][1] == "1"
+
+    versions = quizbot(db, "quiz", "list", "good-quiz")
+    assert versions.returncode == 0
+    lines = versions.stdout.splitlines()
+    assert lines[0] == "good-quiz: Bike lane news (public)"
+    assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
+    unknown = quizbot(db, "quiz", "list", "no-such-quiz")
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "there is no quiz 'no-such-quiz'")
+
+
+def test_import_reads_text_file_beside_the_quiz(tmp_path: Path, quizbot: Cli) -> None:
+    folder = tmp_path / "quizzes"
+    folder.mkdir()
+    text = quiz_yaml("beside").replace("  text: |\n", "  text_file: source.txt\n")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("    The city"))
+    path = _write(folder, "beside.yaml", text + "\n")
+    source = quiz_yaml().split("text: |\n", 1)[1].split("items:", 1)[0]
+    _write(folder, "source.txt", " ".join(source.split()))
+    result = quizbot(tmp_path / "q.db", "quiz", "import", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_is_json_and_the_committed_copy_is_current(tmp_path: Path, quizbot: Cli) -> None:
+    result = quizbot(tmp_path / "q.db", "quiz", "schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema == quiz_json_schema()
+    committed = json.loads((ROOT / "docs" / "quiz.schema.json").read_text(encoding="utf-8"))
+    assert committed == schema, "regenerate: quizbot quiz schema > docs/quiz.schema.json"
+
+
+def test_corrupt_database_is_one_clear_line(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    db.write_bytes(os.urandom(8192))
+    good = _write(tmp_path, "good.yaml", quiz_yaml())
+    result = _quizbot(db, "quiz", "import", str(good))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "quizbot: database error: file is not a database"
+
+
+@pytest.mark.slow
+def test_locked_database_is_one_clear_line(tmp_path: Path, quizbot: Cli) -> None:
+    db = tmp_path / "q.db"
+    assert quizbot(db, "db", "upgrade").returncode == 0
+    good = _write(tmp_path, "good.yaml", quiz_yaml())
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        result = quizbot(db, "quiz", "import", str(good))  # waits out the busy timeout
+    finally:
+        holder.close()
+    assert result.returncode == 2
+    assert result.stderr.strip() == "quizbot: database error: database is locked"
+    # Nothing was half-imported: once the lock is gone the import goes through in full.
+    result = quizbot(db, "quiz", "import", str(good))
+    assert result.stdout.startswith("imported quiz bike-lane version 1: 2 items")
+
+
+def test_fifty_megabytes_are_refused_without_reading_them(tmp_path: Path, quizbot: Cli) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as file:
+        file.truncate(50_000_000)  # sparse: nothing is written, nothing need be read
+    for command in ("validate", "import"):
+        result = quizbot(tmp_path / "q.db", "quiz", command, str(huge))
+        assert result.returncode == 1
+        assert result.stdout.strip() == (
+            f"{huge}:1: the file is 50,000,000 bytes; the limit is 1 MB"
+        )

@@ -1,0 +1,67 @@
+"""`quizbot stats` and `quizbot export` as subprocesses on a small class, both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+from bot.runtime import Runtime
+from tests.reports_data import build_class
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _quizbot(database_url: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "QUIZBOT_LOG_LEVEL": "WARNING"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_stats_and_export_in_the_terminal(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    async with runtime.sessions() as session:
+        built = await build_class(session)
+
+    code, out, err = await _quizbot(
+        database_url, "stats", "--quiz", "tiny", "--chart", str(tmp_path / "chart.png")
+    )
+    assert code == 0, err
+    assert "attempts finished 10  (completion 83%)" in out
+    assert "tiny        1      4        10   0.42" in out  # the alpha row
+    assert "low discrimination" in out
+    assert "Secretname" not in out
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+    target = tmp_path / "answers.csv"
+    code, _out, err = await _quizbot(
+        database_url, "export", "--quiz", "tiny", "--out", str(target)
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == built.answers
+    assert f"exported {built.answers} answers" in err
+
+    code, _out, err = await _quizbot(database_url, "stats", "--quiz", "nope")
+    assert code == 1
+    assert err.strip() == "quizbot stats: There is no quiz 'nope'."
+    code, _out, err = await _quizbot(database_url, "export", "--days", "0", "--out", "-")
+    assert code == 1
+    assert "days must be a whole number" in err
+    assert "Traceback" not in err

@@ -1,0 +1,149 @@
+"""Admins and instructors ask for /stats and /export over Telegram, end to end."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import struct
+
+from tests.e2e.harness import BotHarness, answer_buttons, running_bot
+from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
+from tests.fakes.clock import FakeClock
+from tests.reports_data import NOW, Built, build_class
+
+ROLES = {"QUIZBOT_ADMIN_IDS": "900", "QUIZBOT_INSTRUCTOR_IDS": "802,803"}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+async def _class(bot: BotHarness) -> Built:
+    async with bot.runtime.sessions() as session:
+        return await build_class(session)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+async def _photo(user: FakeUser) -> ChatMessage:
+    return await user.wait_for_message(lambda m: bool(m.photo))
+
+
+async def _document(user: FakeUser) -> ChatMessage:
+    return await user.wait_for_message(lambda m: m.document is not None)
+
+
+async def test_admin_gets_summary_chart_and_csv(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url, clock=FakeClock(NOW), **ROLES) as bot:
+        built = await _class(bot)
+        admin = bot.user(900, "Ada")
+        admin.send_text("/stats tiny")
+        summary = await admin.wait_for_message("Stats: tiny")
+        text = summary.content
+        assert "Learners: 12" in text
+        assert "12 started, 10 finished (completion 83%)" in text
+        assert "mean 50%, median 50%" in text
+        assert "alpha 0.42" in text
+        assert "Most missed" in text
+        assert "Passage C" in text
+        assert "Discernment" in text
+        assert "Follow-ups" in text
+        assert "Secretname" not in text
+        photo = await _photo(admin)
+        width, height = _png_size(fake_telegram.file_content(photo))
+        assert 600 <= width <= 2000
+        assert 600 <= height <= 2000
+        assert len(fake_telegram.file_content(photo)) < 1_000_000
+        assert photo.caption
+        assert len(photo.caption) <= 1024
+
+        admin.send_text("/export tiny")
+        document = await _document(admin)
+        assert document.document is not None
+        assert document.document["file_name"] == "answers-tiny.csv"
+        content = fake_telegram.file_content(document).decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(content)))
+        assert len(rows) == built.answers
+        assert "Secretname" not in content
+        assert "Ada" not in content
+
+        # Filters and bad input give one clear line each.
+        admin.send_text("/stats tiny cohort=alpha days=30")
+        assert "Learners: 6" in (await admin.wait_for_message("cohort Class alpha")).content
+        admin.send_text("/stats nosuchquiz")
+        await admin.wait_for_message("There is no quiz 'nosuchquiz'.")
+        admin.send_text("/stats tiny days=forever")
+        await admin.wait_for_message("days must be a whole number")
+    assert fake_telegram.rejected == []
+
+
+async def test_roles_for_stats_and_export(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url, clock=FakeClock(NOW), **ROLES) as bot:
+        await _class(bot)
+        learner = bot.user(1001, "Lea")
+        for command in ("/stats", "/export tiny", "/stats tiny days=x"):
+            learner.send_text(command)
+            refusal = await learner.wait_for_message("Only admins and instructors")
+            assert "\n" not in refusal.content
+        assert not any(m.photo or m.document for m in learner.messages())
+
+        # The teacher owns cohort alpha: their report and export hold its learners only.
+        teacher = bot.user(802, "Tess")
+        teacher.send_text("/stats tiny")
+        assert "Learners: 6" in (await teacher.wait_for_message("Stats: tiny")).content
+        await _photo(teacher)
+        teacher.send_text("/export tiny")
+        content = fake_telegram.file_content(await _document(teacher)).decode("utf-8")
+        learners = {r["learner"] for r in csv.DictReader(io.StringIO(content))}
+        assert learners == {f"p{n:02d}" for n in range(1, 7)}
+        teacher.send_text("/stats tiny cohort=beta")
+        await teacher.wait_for_message("only on your own quizzes and cohorts")
+
+        # An instructor with no quiz and no cohort is refused.
+        stranger = bot.user(803, "Sam")
+        stranger.send_text("/export tiny")
+        await stranger.wait_for_message("only on your own quizzes and cohorts")
+    assert fake_telegram.rejected == []
+
+
+async def test_new_admin_sees_a_class_that_played_through_the_bot(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url, **ROLES) as bot:
+        for user_id, name in ((601, "Ana"), (602, "Ben")):
+            learner = bot.user(user_id, name)
+            learner.send_text("/quiz")
+            for _ in range(3):
+                item = await learner.wait_for_message(
+                    lambda m: m.content.startswith("Question") and bool(answer_buttons(m))
+                )
+                data = str(answer_buttons(item)[0]["callback_data"])
+                if data.startswith("ans:"):
+                    press = learner.press_data(item, data)
+                else:
+                    attempt, item_id = data.split(":")[1:3]
+                    press = learner.press_data(item, f"sub:{attempt}:{item_id}:1")
+                await learner.wait_for_answer(press)
+
+        admin = bot.user(900, "Ada")
+        admin.send_text("/stats nk-arms-article")
+        text = (await admin.wait_for_message("Stats: nk-arms-article")).content
+        assert "Learners: 2" in text
+        assert "2 started, 0 finished" in text
+        await _photo(admin)
+        admin.send_text("/export")
+        document = await _document(admin)
+        raw = fake_telegram.file_content(document)
+        if document.document and str(document.document.get("file_name", "")).endswith(".gz"):
+            raw = gzip.decompress(raw)
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+        assert len(rows) == 6
+        assert {r["quiz"] for r in rows} == {"nk-arms-article"}
+        assert not {"Ana", "Ben"} & {r["learner"] for r in rows}
+    assert fake_telegram.rejected == []

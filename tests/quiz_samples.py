@@ -1,0 +1,90 @@
+"""Small quiz files for tests: valid ones, and the usual ways instructors break them."""
+
+from __future__ import annotations
+
+import textwrap
+
+SOURCE = (
+    "The city council approved a new bike lane on Main Street on Monday, according to the "
+    "council's published minutes. Critics say the lane will ruin local shops. The mayor said "
+    "traffic deaths fell by half in cities that built similar lanes."
+)
+
+
+def quiz_yaml(
+    slug: str = "bike-lane",
+    *,
+    title: str = "Bike lane news",
+    question: str = "Does the passage say where the information comes from?",
+    extra_item: bool = False,
+) -> str:
+    """A valid quiz with its source text inline (as an upload in the chat needs)."""
+    text = textwrap.dedent(
+        f"""\
+        # yaml-language-server: $schema=../docs/quiz.schema.json
+        id: {slug}
+        title: {title}
+        language: en
+        source:
+          title: Council approves bike lane
+          publisher: Local Gazette
+          text: |
+            {SOURCE}
+        items:
+          - id: q1
+            skill: sourcing
+            verdict: sound
+            passage: "according to the council's published minutes"
+            question: {question}
+            options:
+              - text: "Yes: the council's minutes"
+                correct: true
+              - text: "No: it gives no source"
+            explanation: The minutes are a public record anyone can check.
+          - id: q2
+            skill: vague-attribution
+            verdict: flawed
+            passage: Critics say the lane will ruin local shops.
+            question: Who are the critics?
+            options:
+              - text: The passage does not say
+                correct: true
+              - text: The shop owners on Main Street
+            explanation: '"Critics say" names nobody, so the claim cannot be checked.'
+        """
+    )
+    if extra_item:
+        text += textwrap.indent(
+            textwrap.dedent(
+                """\
+                - id: q3
+                  skill: numbers-and-currency
+                  verdict: flawed
+                  passage: traffic deaths fell by half
+                  question: Is the figure sourced?
+                  options:
+                    - text: "No: no study or city is named"
+                      correct: true
+                    - text: "Yes: the mayor's office"
+                  explanation: The mayor gives no study, city or period for the figure.
+                """
+            ),
+            "  ",
+        )
+    return text
+
+
+def broken_quiz_yaml(slug: str = "bike-lane") -> str:
+    """A quiz with three errors: an unknown skill, a misquoted passage, a missing question."""
+    text = quiz_yaml(slug)
+    text = text.replace("skill: sourcing", "skill: sourcin")
+    text = text.replace(
+        'passage: "according to the council\'s published minutes"',
+        'passage: "according to the council\'s secret minutes"',
+    )
+    return text.replace("    question: Who are the critics?\n", "")
+
+
+def line_of(text: str, marker: str) -> int:
+    """The 1-based line of the first line of `text` that contains `marker`."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if marker in line)

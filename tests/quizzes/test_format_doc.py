@@ -1,0 +1,47 @@
+"""docs/quiz-format.md stays true: its example validates, its skill list is the catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.config import BUNDLED_QUIZ_DIR
+from bot.domain.validation import validate_quiz
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "quiz-format.md"
+
+
+def _catalogue() -> set[str]:
+    data = yaml.safe_load((BUNDLED_QUIZ_DIR / "skills.yaml").read_text(encoding="utf-8"))
+    return {str(skill["id"]) for skill in data["skills"]}
+
+
+def _example() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## A complete example", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "the example's yaml block is missing"
+    return match[1]
+
+
+def test_the_example_validates_without_a_single_problem() -> None:
+    check = validate_quiz(
+        _example(),
+        file="example.yaml",
+        skills=_catalogue(),
+        read_source=None,  # as in the chat: the source text is inline
+        today=dt.date(2026, 3, 1),
+    )
+    assert check.problems == (), [str(p) for p in check.problems]
+    assert check.quiz is not None
+    assert {item.kind.value for item in check.quiz.items} >= {"single", "multiple", "true_false"}
+
+
+def test_the_skill_list_is_the_catalogue() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("### Skills", 1)[1].split("##", 1)[0]
+    listed = set(re.findall(r"`([a-z][a-z-]+)`", section)) - {"quizzes"}
+    assert listed == _catalogue()
