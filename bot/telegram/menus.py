@@ -25,11 +25,11 @@ INSTRUCTOR_COMMANDS = [
     ("cohort", "create a cohort: /cohort NAME"),
     ("share", "open a quiz to cohorts: /share QUIZ-ID CODE"),
     ("public", "open a quiz to everyone: /public QUIZ-ID"),
-]
-ADMIN_COMMANDS = [
-    ("stats", "score summary: /stats [quiz-id]"),
+    ("stats", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]"),
     ("export", "answers as CSV: /export [quiz-id]"),
 ]
+# Admins use the same commands; /stats and /export then cover every quiz and cohort.
+ADMIN_COMMANDS: list[tuple[str, str]] = []
 
 
 def commands_for(role: Role) -> list[tuple[str, str]]:
