@@ -320,7 +320,16 @@ async def mask_press(update: Update, context: QuizContext) -> None:
     except QuizbotError as exc:
         await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
         return
-    if any(i >= len(item.options) for i in press.chosen):
+    await _show_ticks(update, context, item, press.chosen)
+
+
+async def _show_ticks(
+    update: Update, context: QuizContext, item: ItemView, chosen: frozenset[int]
+) -> None:
+    """Redraw a "choose all" keyboard with the ticked options."""
+    query = update.callback_query
+    assert query is not None
+    if any(i >= len(item.options) for i in chosen):
         await query.answer(INVALID_BUTTON)
         return
     await query.answer()
@@ -328,7 +337,7 @@ async def mask_press(update: Update, context: QuizContext) -> None:
         await context.bot.edit_message_reply_markup(
             chat_id=_chat_id(update),
             message_id=query.message.message_id,
-            reply_markup=render.item_keyboard(item, press.chosen),
+            reply_markup=render.item_keyboard(item, chosen),
         )
 
 
@@ -448,16 +457,7 @@ async def _toggle_practice(
     except QuizbotError as exc:
         await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
         return
-    if any(i >= len(item.options) for i in press.chosen):
-        await query.answer(INVALID_BUTTON)
-        return
-    await query.answer()
-    if query.message is not None:
-        await context.bot.edit_message_reply_markup(
-            chat_id=_chat_id(update),
-            message_id=query.message.message_id,
-            reply_markup=render.item_keyboard(item, press.chosen),
-        )
+    await _show_ticks(update, context, item, press.chosen)
 
 
 async def continue_press(update: Update, context: QuizContext) -> None:
