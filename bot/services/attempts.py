@@ -123,29 +123,16 @@ async def answer_item(
     grading.check_choice(item.kind, len(item.options), chosen)
     correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
     correct = grading.grade(correct_indices, chosen)
-    presented = attempt.presented_at or now
-    seconds = min(max((now - presented).total_seconds(), 0.0), MAX_SECONDS_PER_ANSWER)
-
-    session.add(
-        Answer(
-            attempt_id=attempt.id,
-            user_id=user_id,
-            item_id=item.id,
-            skill_id=item.skill_id,
-            chosen=sorted(set(chosen)),
-            correct=correct,
-            seconds=seconds,
-            answered_at=now,
-        )
+    await record_answer(
+        session,
+        user_id=user_id,
+        item=item,
+        chosen=chosen,
+        correct=correct,
+        shown_at=attempt.presented_at or now,
+        now=now,
+        attempt_id=attempt.id,
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        # A concurrent press recorded this answer first; that one counts.
-        await session.rollback()
-        raise AlreadyAnsweredError(
-            "You already answered this one; your first answer counts."
-        ) from None
     await record_skill_review(
         session,
         user_id=user_id,
@@ -173,6 +160,46 @@ async def answer_item(
         next_item = await _present(session, attempt, version, now)
     await session.commit()
     return _result(view, item, chosen, correct, next_item, summary)
+
+
+async def record_answer(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    item: Item,
+    chosen: list[int],
+    correct: bool,
+    shown_at: dt.datetime,
+    now: dt.datetime,
+    attempt_id: int | None = None,
+    followup_id: int | None = None,
+) -> None:
+    """Append an answer (of a quiz attempt or a follow-up), or raise AlreadyAnsweredError.
+
+    The unique constraints on (attempt, item) and on the follow-up are the guard: a second
+    press, even one racing the first in another process, cannot add a row.
+    """
+    seconds = min(max((now - shown_at).total_seconds(), 0.0), MAX_SECONDS_PER_ANSWER)
+    session.add(
+        Answer(
+            attempt_id=attempt_id,
+            followup_id=followup_id,
+            user_id=user_id,
+            item_id=item.id,
+            skill_id=item.skill_id,
+            chosen=sorted(set(chosen)),
+            correct=correct,
+            seconds=seconds,
+            answered_at=now,
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise AlreadyAnsweredError(
+            "You already answered this one; your first answer counts."
+        ) from None
 
 
 async def replay_answer(

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, Interval, and_, case, func, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -679,27 +678,16 @@ async def answer_practice(
     correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
     correct = grading.grade(correct_indices, chosen)
     sent_at = row.sent_at or now
-    session.add(
-        Answer(
-            followup_id=row.id,
-            user_id=user_id,
-            item_id=item.id,
-            skill_id=item.skill_id,
-            chosen=sorted(set(chosen)),
-            correct=correct,
-            seconds=min(
-                max((now - sent_at).total_seconds(), 0.0), attempts.MAX_SECONDS_PER_ANSWER
-            ),
-            answered_at=now,
-        )
+    await attempts.record_answer(
+        session,
+        user_id=user_id,
+        item=item,
+        chosen=chosen,
+        correct=correct,
+        shown_at=sent_at,
+        now=now,
+        followup_id=row.id,
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        raise AlreadyAnsweredError(
-            "You already answered this one; your first answer counts."
-        ) from None
     row.status = "answered"
     row.answered_at = now
     row.sent_at = sent_at
