@@ -18,8 +18,9 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Integer, Interval, and_, case, func, literal, or_, select, update
+from sqlalchemy import Integer, Interval, Select, and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -856,9 +857,25 @@ def _within_day(session: AsyncSession) -> ColumnElement[bool]:
     return func.julianday(FollowUp.answered_at) - func.julianday(FollowUp.sent_at) <= 1.0
 
 
-async def followup_stats(session: AsyncSession, *, now: dt.datetime) -> FollowUpStats:
-    """Follow-ups by state, and the share of learners who answered one within a day."""
-    rows = await session.execute(select(FollowUp.status, func.count()).group_by(FollowUp.status))
+async def followup_stats(
+    session: AsyncSession,
+    *,
+    now: dt.datetime,
+    users: Select[Any] | None = None,
+    since: dt.datetime | None = None,
+) -> FollowUpStats:
+    """Follow-ups by state, and the share of learners who answered one within a day.
+
+    `users` (a select of user ids) and `since` (planned since) narrow it to a report's scope.
+    """
+    conds: list[ColumnElement[bool]] = []
+    if users is not None:
+        conds.append(FollowUp.user_id.in_(users))
+    if since is not None:
+        conds.append(FollowUp.created_at >= since)
+    rows = await session.execute(
+        select(FollowUp.status, func.count()).where(*conds).group_by(FollowUp.status)
+    )
     counts: dict[str, int] = {status: int(n) for status, n in rows.all()}
     quick = func.max(
         case((and_(FollowUp.answered_at.is_not(None), _within_day(session)), 1), else_=0)
@@ -866,6 +883,7 @@ async def followup_stats(session: AsyncSession, *, now: dt.datetime) -> FollowUp
     per_user = (
         select(FollowUp.user_id, quick.label("quick"))
         .where(
+            *conds,
             FollowUp.sent_at.is_not(None),
             or_(FollowUp.sent_at <= now - DAY, FollowUp.answered_at.is_not(None)),
         )
@@ -879,7 +897,6 @@ async def followup_stats(session: AsyncSession, *, now: dt.datetime) -> FollowUp
             ).select_from(per_user)
         )
     ).one()
-    await session.rollback()
     answered = int(counts.get("answered", 0))
     return FollowUpStats(
         pending=int(counts.get("pending", 0)) + int(counts.get("claimed", 0)),

@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
-    Interval,
     Select,
     String,
     and_,
@@ -42,7 +41,6 @@ from bot.db.models import (
     Attempt,
     Cohort,
     CohortMember,
-    FollowUp,
     Item,
     Quiz,
     QuizVersion,
@@ -59,6 +57,7 @@ from bot.domain.report_query import (
     check_may_report,
 )
 from bot.domain.roles import Role
+from bot.services.followups import followup_stats
 from bot.services.views import FollowUpStats
 
 # Discernment after training: each learner's most recent follow-up answers on sound/flawed
@@ -359,7 +358,7 @@ async def quiz_report(
     overall, cohorts, learner_rows = await _discernment(
         session, scope, attempt_conds, in_scope_users, list_learners=learners <= LEARNER_ROWS_MAX
     )
-    followups = await _followup_figures(session, scope, in_scope_users, now)
+    followups = await followup_stats(session, now=now, users=in_scope_users, since=scope.since)
     return QuizReport(
         query=query,
         scope=scope.label,
@@ -743,63 +742,6 @@ async def _discernment(
             for name, phases in found.items()
         )
     return overall, cohorts, learner_rows
-
-
-def _within_day(session: AsyncSession) -> ColumnElement[bool]:
-    """A follow-up answered within 24 hours of being sent (as services.followups counts)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite keeps datetimes as text; julianday() turns them into days.
-        return func.julianday(FollowUp.answered_at) - func.julianday(FollowUp.sent_at) <= 1.0
-    return FollowUp.answered_at <= FollowUp.sent_at + literal(DAY, Interval())
-
-
-async def _followup_figures(
-    session: AsyncSession, scope: _Scope, in_scope_users: Select[Any] | None, now: dt.datetime
-) -> FollowUpStats:
-    """Follow-ups of the learners in scope by state, and how quickly learners answer them.
-
-    The figures and their definitions are those of services.followups.followup_stats,
-    computed here for the learners and period in scope (that function counts everyone).
-    """
-    conds: list[ColumnElement[bool]] = []
-    if in_scope_users is not None:
-        conds.append(FollowUp.user_id.in_(in_scope_users))
-    if scope.since is not None:
-        conds.append(FollowUp.created_at >= scope.since)
-    counts: dict[str, int] = defaultdict(int)
-    for status, count in await session.execute(
-        select(FollowUp.status, func.count()).where(*conds).group_by(FollowUp.status)
-    ):
-        counts[status] += count
-    quick = func.max(
-        case((and_(FollowUp.answered_at.is_not(None), _within_day(session)), 1), else_=0)
-    )
-    per_user = (
-        select(FollowUp.user_id, quick.label("quick"))
-        .where(
-            *conds,
-            FollowUp.sent_at.is_not(None),
-            or_(FollowUp.sent_at <= now - DAY, FollowUp.answered_at.is_not(None)),
-        )
-        .group_by(FollowUp.user_id)
-        .subquery()
-    )
-    learners_sent, learners_quick = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(per_user.c.quick), 0)).select_from(
-                per_user
-            )
-        )
-    ).one()
-    answered = counts["answered"]
-    return FollowUpStats(
-        pending=counts["pending"] + counts["claimed"],
-        sent=counts["sent"] + answered,
-        failed=counts["failed"],
-        cancelled=counts["cancelled"],
-        answered=answered,
-        answered_within_day_share=st.share(int(learners_quick), int(learners_sent)),
-    )
 
 
 async def export_answers(
