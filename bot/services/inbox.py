@@ -9,7 +9,7 @@ table and marks each row, so a restart finishes what was left and skips what was
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,28 +82,36 @@ class StoredUpdate:
     tries: int
 
 
-async def pending_updates(session: AsyncSession, *, limit: int = 100) -> list[StoredUpdate]:
-    """Unprocessed updates in the order Telegram sent them."""
-    stmt = (
-        select(InboxUpdate)
-        .where(InboxUpdate.processed_at.is_(None))
-        .order_by(InboxUpdate.update_id)
-        .limit(limit)
-    )
-    return [
-        StoredUpdate(r.update_id, r.payload, r.chat_id, r.tries)
-        for r in (await session.scalars(stmt)).all()
-    ]
+async def pending_updates(
+    session: AsyncSession, *, limit: int = 100, busy_chats: Collection[int] = ()
+) -> list[StoredUpdate]:
+    """Unprocessed updates in the order Telegram sent them, leaving out chats being processed."""
+    stmt = select(InboxUpdate).where(InboxUpdate.processed_at.is_(None))
+    if busy_chats:
+        stmt = stmt.where(
+            or_(InboxUpdate.chat_id.is_(None), InboxUpdate.chat_id.not_in(list(busy_chats)))
+        )
+    stmt = stmt.order_by(InboxUpdate.update_id).limit(limit)
+    rows = (await session.scalars(stmt)).all()
+    await session.commit()
+    return [StoredUpdate(r.update_id, r.payload, r.chat_id, r.tries) for r in rows]
 
 
-async def claim_update(session: AsyncSession, update_id: int) -> None:
-    """Count a processing try (a row tried too often is poison and is given up)."""
-    await session.execute(
+async def count_restart(session: AsyncSession) -> int:
+    """Count one more try for every update left unprocessed by an earlier run.
+
+    A poller processes each update once within a run (handler errors are caught), so only a
+    crash leaves an update behind: counting at start-up, rather than before every update,
+    spares a commit per update and still gives up an update that kills the process again
+    and again.
+    """
+    result = await session.execute(
         update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
+        .where(InboxUpdate.processed_at.is_(None))
         .values(tries=InboxUpdate.tries + 1)
     )
     await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_processed(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
-import itertools
+import functools
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
@@ -21,11 +23,15 @@ if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLL_TIMEOUT = 25  # seconds Telegram may hold a getUpdates call open
 BATCH = 100  # getUpdates' maximum, and the most updates processed in one pass
 MAX_TRIES = 3  # an update that failed this often is given up, not retried forever
-CHAT_LANES = 32  # chats processed at the same time; one chat's updates stay in order
+CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
+SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
+PENDING_SCAN = 500  # stored updates looked at per pass to find chats to start
+MARK_RETRIES = 4
 KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -35,19 +41,46 @@ REDELIVERED: contextvars.ContextVar[bool] = contextvars.ContextVar("redelivered"
 
 
 class InboxPoller:
-    """Fetch updates into the inbox table and process them from there."""
+    """Fetch updates into the inbox table and process them from there.
 
-    def __init__(self, app: QuizApplication, runtime: Runtime) -> None:
+    Fetching and processing run side by side: one task stores what getUpdates returns and
+    confirms it; the other starts one task per chat with stored updates, so one chat's updates
+    are handled in order while different chats go on at the same time.
+    """
+
+    def __init__(
+        self, app: QuizApplication, runtime: Runtime, *, lanes: int | None = None
+    ) -> None:
         self._app = app
         self._runtime = runtime
-        self._lanes = asyncio.Semaphore(CHAT_LANES)
+        # SQLite has one writer at a time: more lanes would only queue on its lock.
+        sqlite = runtime.engine.dialect.name == "sqlite"
+        self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
+        self._busy: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; leftovers from a previous run are processed first."""
+        """Poll until `stop` is set, then let the updates in hand finish."""
+        offset = await _retrying(stop, self._start_up)
+        self._wake.set()  # leftovers of an earlier run first
+        pump = asyncio.create_task(self._pump(stop))
+        try:
+            await self._poll(stop, offset)
+        finally:
+            stop.set()
+            self._wake.set()
+            await pump
+            if self._busy:
+                await asyncio.gather(*self._busy.values(), return_exceptions=True)
+
+    async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
             offset = await inbox.next_offset(session)
+            await inbox.count_restart(session)
             await inbox.prune_processed(session, older_than=self._runtime.clock() - KEEP_PROCESSED)
-        await self.process_pending()
+        return offset
+
+    async def _poll(self, stop: asyncio.Event, offset: int | None) -> None:
         backoff = 1.0
         while not stop.is_set():
             fetch = asyncio.ensure_future(self._fetch(offset))
@@ -71,11 +104,14 @@ class InboxPoller:
             backoff = 1.0
             if not payloads:
                 continue
-            async with self._runtime.sessions() as session:
-                await inbox.store_updates(session, payloads, now=self._runtime.clock())
+            await _retrying(stop, functools.partial(self._store, payloads))
             # Only now, with the updates committed, may the next call confirm them.
             offset = max(int(p["update_id"]) for p in payloads) + 1
-            await self.process_pending()
+            self._wake.set()
+
+    async def _store(self, payloads: list[dict[str, Any]]) -> None:
+        async with self._runtime.sessions() as session:
+            await inbox.store_updates(session, payloads, now=self._runtime.clock())
 
     async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
         updates = await self._app.bot.get_updates(
@@ -83,32 +119,50 @@ class InboxPoller:
         )
         return [u.to_dict() for u in updates]
 
-    async def process_pending(self) -> None:
-        """Process every stored, unprocessed update; different chats run side by side."""
+    async def _pump(self, stop: asyncio.Event) -> None:
+        """Start a task for each chat with stored updates that no task is working on."""
         while True:
-            async with self._runtime.sessions() as session:
-                rows = await inbox.pending_updates(session, limit=BATCH)
-            if not rows:
+            await self._wake.wait()
+            self._wake.clear()
+            if stop.is_set():
                 return
-            by_chat = itertools.groupby(
-                sorted(rows, key=lambda r: (r.chat_id or 0, r.update_id)),
-                key=lambda r: r.chat_id or 0,
-            )
-            await asyncio.gather(*(self._process_chat(list(group)) for _, group in by_chat))
+            free = self._lanes - len(self._busy)
+            if free <= 0:
+                continue  # a finishing chat task wakes us again
+            try:
+                async with self._runtime.sessions() as session:
+                    rows = await inbox.pending_updates(
+                        session, limit=PENDING_SCAN, busy_chats=list(self._busy)
+                    )
+            except SQLAlchemyError:
+                log.exception("cannot read the inbox; retrying")
+                await _sleep_or_stop(stop, 1.0)
+                self._wake.set()
+                continue
+            by_chat: dict[int, list[StoredUpdate]] = {}
+            for row in rows:
+                by_chat.setdefault(_chat_key(row), []).append(row)
+            for key, chat_rows in list(by_chat.items())[:free]:
+                task = asyncio.create_task(self._drain(key, chat_rows))
+                self._busy[key] = task
 
-    async def _process_chat(self, rows: list[StoredUpdate]) -> None:
-        async with self._lanes:
+    async def _drain(self, key: int, rows: list[StoredUpdate]) -> None:
+        try:
             for row in rows:
                 await self.process_row(row)
+        except Exception:
+            # The update stays unprocessed and is taken up again on the next pass.
+            log.exception("processing chat %s stopped; will retry", key)
+            await asyncio.sleep(1.0)
+        finally:
+            del self._busy[key]
+            self._wake.set()
 
     async def process_row(self, row: StoredUpdate) -> None:
-        """Process one stored update once, and mark it."""
-        sessions, clock = self._runtime.sessions, self._runtime.clock
+        """Process one stored update, and mark it processed."""
         error: str | None = None
-        async with sessions() as session:
-            await inbox.claim_update(session, row.update_id)
-        if row.tries + 1 > MAX_TRIES:
-            error = f"given up after {MAX_TRIES} tries"
+        if row.tries >= MAX_TRIES:
+            error = f"given up after {row.tries} tries"
             log.error("update %s: %s", row.update_id, error)
         else:
             update = Update.de_json(row.payload, self._app.bot)
@@ -120,8 +174,37 @@ class InboxPoller:
             except TelegramError as exc:
                 error = str(exc)
                 log.exception("update %s failed", row.update_id)
-        async with sessions() as session:
-            await inbox.mark_processed(session, row.update_id, now=clock(), error=error)
+        for attempt in range(MARK_RETRIES):
+            try:
+                async with self._runtime.sessions() as session:
+                    await inbox.mark_processed(
+                        session, row.update_id, now=self._runtime.clock(), error=error
+                    )
+                return
+            except SQLAlchemyError:
+                if attempt == MARK_RETRIES - 1:
+                    raise
+                log.warning("cannot mark update %s processed; retrying", row.update_id)
+                await asyncio.sleep(0.5 * 2**attempt)
+
+
+def _chat_key(row: StoredUpdate) -> int:
+    # Updates without a chat keep no order; a negative key gives each its own task.
+    return row.chat_id if row.chat_id is not None else -row.update_id
+
+
+async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:
+    """Run a database step, retrying while the database is briefly unavailable or locked."""
+    backoff = 0.5
+    while True:
+        try:
+            return await step()
+        except SQLAlchemyError as exc:
+            if stop.is_set():
+                raise
+            log.warning("database unavailable (%s); retrying in %.1f s", exc, backoff)
+            await _sleep_or_stop(stop, backoff)
+            backoff = min(backoff * 2, 10.0)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
