@@ -154,10 +154,12 @@ async def answer_item(
     finished = attempt.answered_count >= version.item_count
     if finished:
         attempt.finished_at = now
-    if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
-        summary = await _summary(session, attempt, version)
-    else:
-        next_item = await _present(session, attempt, version, now)
+    # The attempt's changes go out once, at commit; the reads below do not need them.
+    with session.no_autoflush:
+        if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
+            summary = await _summary(session, attempt, version)
+        else:
+            next_item = await _present(session, attempt, version, now)
     await session.commit()
     return _result(view, item, chosen, correct, next_item, summary)
 
@@ -357,7 +359,6 @@ async def _present(
         item = found
         attempt.current_item_id = item.id
     attempt.presented_at = now
-    await session.flush()
     return await _item_view(session, attempt, version, item)
 
 
