@@ -82,16 +82,38 @@ class StoredUpdate:
     tries: int
 
 
+async def waiting_chats(
+    session: AsyncSession, *, busy: Collection[int | None] = (), limit: int = 100
+) -> list[int | None]:
+    """Chats with unprocessed updates that no task is working on, longest waiting first.
+
+    None stands for the updates that have no chat. Only ids are read: the payloads are
+    loaded by the task that processes the chat.
+    """
+    first = func.min(InboxUpdate.update_id)
+    stmt = select(InboxUpdate.chat_id).where(InboxUpdate.processed_at.is_(None))
+    ids = [c for c in busy if c is not None]
+    if ids:
+        stmt = stmt.where(or_(InboxUpdate.chat_id.is_(None), InboxUpdate.chat_id.not_in(ids)))
+    if None in busy:
+        stmt = stmt.where(InboxUpdate.chat_id.is_not(None))
+    stmt = stmt.group_by(InboxUpdate.chat_id).order_by(first).limit(limit)
+    chats = list((await session.scalars(stmt)).all())
+    await session.commit()
+    return chats
+
+
 async def pending_updates(
-    session: AsyncSession, *, limit: int = 100, busy_chats: Collection[int] = ()
+    session: AsyncSession, *, chat_id: int | None, limit: int = 20
 ) -> list[StoredUpdate]:
-    """Unprocessed updates in the order Telegram sent them, leaving out chats being processed."""
-    stmt = select(InboxUpdate).where(InboxUpdate.processed_at.is_(None))
-    if busy_chats:
-        stmt = stmt.where(
-            or_(InboxUpdate.chat_id.is_(None), InboxUpdate.chat_id.not_in(list(busy_chats)))
-        )
-    stmt = stmt.order_by(InboxUpdate.update_id).limit(limit)
+    """One chat's unprocessed updates (or those without a chat) in the order Telegram sent them."""
+    chat = InboxUpdate.chat_id.is_(None) if chat_id is None else InboxUpdate.chat_id == chat_id
+    stmt = (
+        select(InboxUpdate)
+        .where(InboxUpdate.processed_at.is_(None), chat)
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
     rows = (await session.scalars(stmt)).all()
     await session.commit()
     return [StoredUpdate(r.update_id, r.payload, r.chat_id, r.tries) for r in rows]

@@ -30,7 +30,6 @@ BATCH = 100  # getUpdates' maximum, and the most updates processed in one pass
 MAX_TRIES = 3  # an update that failed this often is given up, not retried forever
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
-PENDING_SCAN = 500  # stored updates looked at per pass to find chats to start
 MARK_RETRIES = 4
 KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -56,7 +55,7 @@ class InboxPoller:
         # SQLite has one writer at a time: more lanes would only queue on its lock.
         sqlite = runtime.engine.dialect.name == "sqlite"
         self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
-        self._busy: dict[int, asyncio.Task[None]] = {}
+        self._busy: dict[int | None, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -131,31 +130,31 @@ class InboxPoller:
                 continue  # a finishing chat task wakes us again
             try:
                 async with self._runtime.sessions() as session:
-                    rows = await inbox.pending_updates(
-                        session, limit=PENDING_SCAN, busy_chats=list(self._busy)
-                    )
+                    chats = await inbox.waiting_chats(session, busy=list(self._busy), limit=free)
             except SQLAlchemyError:
                 log.exception("cannot read the inbox; retrying")
                 await _sleep_or_stop(stop, 1.0)
                 self._wake.set()
                 continue
-            by_chat: dict[int, list[StoredUpdate]] = {}
-            for row in rows:
-                by_chat.setdefault(_chat_key(row), []).append(row)
-            for key, chat_rows in list(by_chat.items())[:free]:
-                task = asyncio.create_task(self._drain(key, chat_rows))
-                self._busy[key] = task
+            for chat_id in chats:
+                self._busy[chat_id] = asyncio.create_task(self._drain(chat_id))
 
-    async def _drain(self, key: int, rows: list[StoredUpdate]) -> None:
+    async def _drain(self, chat_id: int | None) -> None:
+        """Process one chat's stored updates in order, until none is left."""
         try:
-            for row in rows:
-                await self.process_row(row)
+            while True:
+                async with self._runtime.sessions() as session:
+                    rows = await inbox.pending_updates(session, chat_id=chat_id)
+                if not rows:
+                    return
+                for row in rows:
+                    await self.process_row(row)
         except Exception:
-            # The update stays unprocessed and is taken up again on the next pass.
-            log.exception("processing chat %s stopped; will retry", key)
+            # The update stays unprocessed and is taken up again on a later pass.
+            log.exception("processing chat %s stopped; will retry", chat_id)
             await asyncio.sleep(1.0)
         finally:
-            del self._busy[key]
+            del self._busy[chat_id]
             self._wake.set()
 
     async def process_row(self, row: StoredUpdate) -> None:
@@ -186,11 +185,6 @@ class InboxPoller:
                     raise
                 log.warning("cannot mark update %s processed; retrying", row.update_id)
                 await asyncio.sleep(0.5 * 2**attempt)
-
-
-def _chat_key(row: StoredUpdate) -> int:
-    # Updates without a chat keep no order; a negative key gives each its own task.
-    return row.chat_id if row.chat_id is not None else -row.update_id
 
 
 async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:
