@@ -373,6 +373,7 @@ async def measure(
                     raise RuntimeError(f"Telegram would refuse: {server.rejected[:3]}")
         finally:
             _stop(procs)
+    log.unlink(missing_ok=True)  # kept only when the run failed, to read why
     return Run(workers, done, seconds, latencies, sends, cpu, os.getloadavg()[0])
 
 

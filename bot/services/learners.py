@@ -128,9 +128,7 @@ async def set_lessons(
         await followup_plans.cancel_for_user(session, user_id=user_id, reason="lessons off")
     elif not was_enabled and now is not None:
         await session.flush()
-        await followup_plans.resume_for_user(
-            session, user_id=user_id, now=now, scale=delay_scale
-        )
+        await followup_plans.resume_for_user(session, user_id=user_id, now=now, scale=delay_scale)
     await session.commit()
 
 

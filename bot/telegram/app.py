@@ -87,9 +87,7 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_handler(CallbackQueryHandler(learner.continue_press, pattern=cd.CONTINUE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.forget_press, pattern=cd.FORGET_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_PATTERN))
-    app.add_handler(
-        CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN)
-    )
+    app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.window_press, pattern=cd.WINDOW_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.unknown_button))
     # Instructors' commands and uploads; before the learners' document handler, which

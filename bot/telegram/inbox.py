@@ -10,7 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
@@ -18,6 +17,7 @@ from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.inbox import StoredUpdate
+from bot.services.monitoring import DATABASE_ERRORS
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -131,7 +131,7 @@ class InboxPoller:
             try:
                 async with self._runtime.sessions() as session:
                     chats = await inbox.waiting_chats(session, busy=list(self._busy), limit=free)
-            except SQLAlchemyError:
+            except DATABASE_ERRORS:
                 log.exception("cannot read the inbox; retrying")
                 await _sleep_or_stop(stop, 1.0)
                 self._wake.set()
@@ -180,7 +180,7 @@ class InboxPoller:
                         session, row.update_id, now=self._runtime.clock(), error=error
                     )
                 return
-            except SQLAlchemyError:
+            except DATABASE_ERRORS:
                 if attempt == MARK_RETRIES - 1:
                     raise
                 log.warning("cannot mark update %s processed; retrying", row.update_id)
@@ -193,7 +193,7 @@ async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:
     while True:
         try:
             return await step()
-        except SQLAlchemyError as exc:
+        except DATABASE_ERRORS as exc:
             if stop.is_set():
                 raise
             log.warning("database unavailable (%s); retrying in %.1f s", exc, backoff)

@@ -15,7 +15,6 @@ import datetime as dt
 import hmac
 import json
 import logging
-import math
 import os
 import secrets
 import signal
@@ -53,6 +52,9 @@ READY_TIMEOUT = 2.0  # seconds /readyz waits for the database
 # Longer than a proxy keeps idle upstream connections (nginx: 60 s), so that the proxy, not
 # the worker, closes them: a worker closing one just as a POST is sent on it yields a 502.
 KEEP_ALIVE = 75
+# Seconds a stopping worker waits for open HTTP requests (a POST only stores its update);
+# the updates in progress then get QUIZBOT_SHUTDOWN_TIMEOUT.
+HTTP_GRACE = 5
 DATABASE_OR_TIMEOUT: tuple[type[Exception], ...] = (*DATABASE_ERRORS, TimeoutError)
 
 
@@ -218,6 +220,9 @@ class InboxWorker:
                 await self.sweep(grace=grace)
             except DATABASE_ERRORS as exc:
                 log.warning("inbox sweep failed: %s", exc)
+            except Exception:
+                # Not expected; the sweeper is what rescues stranded updates, so it goes on.
+                log.exception("inbox sweep failed")
 
     async def finish(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Stop taking new work and wait for the updates in progress; False on timeout."""
@@ -414,7 +419,7 @@ async def _serve(
             access_log=False,
             server_header=False,
             timeout_keep_alive=KEEP_ALIVE,
-            timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+            timeout_graceful_shutdown=HTTP_GRACE,
         )
     )
     if stop is None:
@@ -464,8 +469,7 @@ async def _serve(
                 await serving
             if sweeper is not None:
                 sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                await asyncio.wait({sweeper})
             await worker.finish(settings.shutdown_timeout)
             await app.stop()
     log.info("webhook worker %s stopped", worker.name)

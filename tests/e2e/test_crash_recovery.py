@@ -114,8 +114,9 @@ async def test_kill_9_mid_quiz_loses_nothing_and_counts_nothing_twice(
             # never an answer counted twice: wait for the next question, whichever copy.
             following = f"Question {number + 1} of"
             message = await ana.wait_for_message(
-                lambda m, q=following: (_is_item(m) and m.content.startswith(q))
-                or "Round done" in m.content,
+                lambda m, q=following: (
+                    (_is_item(m) and m.content.startswith(q)) or "Round done" in m.content
+                ),
                 timeout=60,
             )
             if "Round done" in message.content:

@@ -119,6 +119,8 @@ async def test_learner_plays_through_the_webhook(
 async def test_health_readiness_and_metrics(
     fake_telegram: FakeTelegramServer, database_url: str
 ) -> None:
+    # One 502: retried, and counted as a Telegram error of kind "network".
+    fake_telegram.faults.add("sendMessage", "server_error", status=502, chat_id=602)
     async with running_webhook(fake_telegram, database_url) as bot:
         ana = fake_telegram.user(602, "Ana")
         ana.send_text("/start")
@@ -142,6 +144,7 @@ async def test_health_readiness_and_metrics(
             "quizbot_inbox_unprocessed_updates",
             'quizbot_telegram_requests_total{method="sendMessage"}',
             'quizbot_webhook_requests_total{status="200"}',
+            'quizbot_telegram_errors_total{kind="network"}',
         ):
             assert name in text, name
 

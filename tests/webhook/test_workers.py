@@ -127,7 +127,7 @@ async def test_a_worker_killed_while_processing_loses_nothing(
     items = [m for m in ana.messages() if m.content.startswith("Question")]
     assert len(items) == 1, "the item was sent once"
     assert not fake_telegram.rejected
-    assert await second.terminate() == 0
+    assert await second.terminate() == 0, second.log()[-3000:]
 
 
 @ONLY_POSTGRESQL
@@ -192,7 +192,7 @@ async def test_a_worker_killed_mid_request_loses_nothing(
         assert all(r.error is None for r in rows)
         assert len([m for m in ana.messages() if m.content.startswith("Question")]) == 1
         assert not fake_telegram.rejected
-        assert await survivor.terminate() == 0
+        assert await survivor.terminate() == 0, survivor.log()[-3000:]
 
 
 # ------------------------------------------------------- two workers, many learners
@@ -277,7 +277,7 @@ async def test_two_workers_keep_every_guarantee_over_a_thousand_updates(
         assert sum(proxy.forwarded.values()) >= 1000
         assert all(proxy.forwarded[w.base_url] > 400 for w in pair), proxy.forwarded
         terminated = await asyncio.gather(*(w.terminate() for w in pair))
-    assert terminated == [0, 0]
+    assert terminated == [0, 0], "\n".join(w.log()[-3000:] for w in pair)
 
     assert len(rows) == learners * (1 + TAPS * items + 3) >= 1000
     assert all(r.tries == 1 and r.error is None for r in rows), "each update processed once"
@@ -333,7 +333,7 @@ async def test_workers_share_one_send_budget_and_log_json_without_the_token(
         await asyncio.gather(*(u.wait_for_message("Hi", timeout=30) for u in users))
         assert all(proxy.forwarded[w.base_url] >= 10 for w in pair), proxy.forwarded
         terminated = await asyncio.gather(*(w.terminate() for w in pair))
-    assert terminated == [0, 0]
+    assert terminated == [0, 0], "\n".join(w.log()[-3000:] for w in pair)
 
     sends = sorted(
         c.at for c in fake_telegram.calls_of("sendMessage") if c.status == 200 and not c.injected
@@ -409,9 +409,7 @@ async def test_two_workers_send_each_follow_up_once(
 
     await eventually(all_sent, 30, "every follow-up sent")
     terminated = await asyncio.gather(*(w.terminate() for w in pair))
-    assert terminated == [0, 0]
+    assert terminated == [0, 0], "\n".join(w.log()[-3000:] for w in pair)
+    # Whichever worker's pass came first sent them; none was sent twice.
     assert [len(u.messages()) for u in users] == [1] * learners, "one message each"
-    async with db.sessions() as session:
-        claimed_by = set((await session.scalars(select(FollowUp.claimed_by))).all())
-    assert len(claimed_by) == 2, "both workers dispatched"
     assert not fake_telegram.rejected
