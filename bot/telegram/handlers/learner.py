@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -21,6 +23,18 @@ from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
 from bot.telegram.text import visible_length
 
 INVALID_BUTTON = "This button is not valid any more."
+T = TypeVar("T")
+
+
+async def _parsed(update: Update, parse: Callable[[str], T]) -> T | None:
+    """Parse a press's callback data; answer a forged or malformed one and return None."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        return parse(query.data or "")
+    except cd.BadCallbackData:
+        await query.answer(INVALID_BUTTON)
+        return None
 
 
 def _chat_id(update: Update) -> int:
@@ -204,11 +218,9 @@ async def lessons(update: Update, context: QuizContext) -> None:
 async def window_press(update: Update, context: QuizContext) -> None:
     """Set the daily window for follow-ups from a /lessons button."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        preset = cd.parse_window(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    preset = await _parsed(update, cd.parse_window)
+    if preset is None:
         return
     user_id = await context.learner_id(update)
     runtime = context.runtime
@@ -264,11 +276,9 @@ async def forgetme(update: Update, context: QuizContext) -> None:
 async def forget_press(update: Update, context: QuizContext) -> None:
     """Delete the learner's data after confirmation."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        confirmed = cd.parse_forget(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    confirmed = await _parsed(update, cd.parse_forget)
+    if confirmed is None:
         return
     await query.answer()
     message_id = query.message.message_id if query.message else None
@@ -290,11 +300,9 @@ async def forget_press(update: Update, context: QuizContext) -> None:
 async def answer_press(update: Update, context: QuizContext) -> None:
     """Grade a one-choice answer and show the verdict."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        press = cd.parse_answer(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    press = await _parsed(update, cd.parse_answer)
+    if press is None:
         return
     await _grade(update, context, press.attempt_id, press.item_id, [press.option])
 
@@ -302,11 +310,9 @@ async def answer_press(update: Update, context: QuizContext) -> None:
 async def mask_press(update: Update, context: QuizContext) -> None:
     """Toggle an option of a "choose all" item, or submit the choice."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        press = cd.parse_mask(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    press = await _parsed(update, cd.parse_mask)
+    if press is None:
         return
     if press.submit:
         await _grade(update, context, press.attempt_id, press.item_id, sorted(press.chosen))
@@ -416,11 +422,9 @@ async def _show_result(
 async def practice_press(update: Update, context: QuizContext) -> None:
     """Grade a follow-up's practice item, or toggle an option of a "choose all" one."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        press = cd.parse_practice(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    press = await _parsed(update, cd.parse_practice)
+    if press is None:
         return
     user_id = await context.learner_id(update)
     runtime = context.runtime
@@ -463,11 +467,9 @@ async def _toggle_practice(
 async def continue_press(update: Update, context: QuizContext) -> None:
     """Show the next round's first item."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        press = cd.parse_continue(query.data)
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
+    assert query is not None
+    press = await _parsed(update, cd.parse_continue)
+    if press is None:
         return
     user_id = await context.learner_id(update)
     runtime = context.runtime
