@@ -143,6 +143,13 @@ class Attempt(Base):
     presented_at: Mapped[dt.datetime | None]
     answered_count: Mapped[int] = mapped_column(Integer, default=0)
     correct_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Discernment counters, kept by answer_item so reports need not read the answers: items
+    # whose right answer is "flawed" (seen, and called flawed: hits) and "sound" (seen, and
+    # wrongly called flawed: false alarms). Items without a verdict count in neither.
+    flawed_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    flawed_hits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sound_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sound_false_alarms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Answer(Base):
@@ -170,6 +177,40 @@ class Answer(Base):
     correct: Mapped[bool] = mapped_column(Boolean)
     seconds: Mapped[float] = mapped_column(Float)
     answered_at: Mapped[dt.datetime]
+
+
+class ItemAnswerCount(Base):
+    """Quiz answers (not follow-ups) per item, options chosen and whole second, kept by
+    answer_item: the item analysis of a whole quiz without reading its answers."""
+
+    __tablename__ = "item_answer_counts"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The chosen option indices in file order, sorted, joined by commas: "0,2".
+    chosen: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds to answer rounded half up, as the reports round them.
+    second: Mapped[int] = mapped_column(Integer, primary_key=True)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    answers: Mapped[int] = mapped_column(Integer)
+
+
+class ItemTotalSums(Base):
+    """Per item, over the finished attempts that answered it: the sums behind the item-rest
+    correlation. t is the attempt's number right, x is 1 when the item was right. Added to
+    when an attempt finishes, since t is known only then."""
+
+    __tablename__ = "item_total_sums"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    answers: Mapped[int] = mapped_column(BigInteger)
+    correct: Mapped[int] = mapped_column(BigInteger)
+    sum_t: Mapped[int] = mapped_column(BigInteger)
+    sum_tt: Mapped[int] = mapped_column(BigInteger)
+    sum_xt: Mapped[int] = mapped_column(BigInteger)
 
 
 class SkillState(Base):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Insert, and_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Answer, Attempt, Item, QuizVersion, SkillState
+from bot.db.base import Base
+from bot.db.models import Answer, Attempt, SkillState, User
 from bot.domain import grading, mastery
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -20,7 +25,7 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quiz import ItemKind
-from bot.services import followup_plans
+from bot.services import content, followup_plans, report_counters
 from bot.services.views import (
     AnswerResult,
     ItemView,
@@ -32,6 +37,147 @@ from bot.services.views import (
 
 # Time on an item is capped: a learner who left the phone for a day did not think for a day.
 MAX_SECONDS_PER_ANSWER = 600.0
+
+# The answer path writes with Core statements on the tables: no ORM unit of work per press.
+ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
+ANSWERS = Base.metadata.tables[Answer.__tablename__]
+SKILL_STATES = Base.metadata.tables[SkillState.__tablename__]
+USERS = Base.metadata.tables[User.__tablename__]
+
+# One read for a press: the attempt (locked on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+# holds the write lock), the learner's follow-up settings and the item's skill state.
+_ANSWER_READ = (
+    select(
+        ATTEMPTS.c.id,
+        ATTEMPTS.c.user_id,
+        ATTEMPTS.c.quiz_version_id,
+        ATTEMPTS.c.seed,
+        ATTEMPTS.c.round_size,
+        ATTEMPTS.c.finished_at,
+        ATTEMPTS.c.current_item_id,
+        ATTEMPTS.c.presented_at,
+        ATTEMPTS.c.answered_count,
+        ATTEMPTS.c.correct_count,
+        USERS.c.telegram_id,
+        USERS.c.is_active,
+        USERS.c.lessons_enabled,
+        USERS.c.timezone,
+        USERS.c.window_start_hour,
+        USERS.c.window_end_hour,
+        SKILL_STATES.c.card,
+        SKILL_STATES.c.answered,
+        SKILL_STATES.c.correct,
+        SKILL_STATES.c.streak,
+    )
+    .select_from(
+        ATTEMPTS.join(USERS, USERS.c.id == ATTEMPTS.c.user_id).outerjoin(
+            SKILL_STATES,
+            and_(
+                SKILL_STATES.c.user_id == ATTEMPTS.c.user_id,
+                SKILL_STATES.c.skill_id == bindparam("skill_id"),
+            ),
+        )
+    )
+    .where(ATTEMPTS.c.id == bindparam("attempt_id"))
+    .with_for_update(of=ATTEMPTS)
+)
+_skill_state_upserts: dict[str, Insert] = {}
+
+
+class _AttemptLike(Protocol):
+    """What showing an item or a summary reads of an attempt (an ORM row or a _Sitting)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def round_size(self) -> int: ...
+    @property
+    def answered_count(self) -> int: ...
+    @property
+    def correct_count(self) -> int: ...
+    @property
+    def finished_at(self) -> dt.datetime | None: ...
+
+
+@dataclass
+class _Sitting:
+    """The attempt as answer_item reads and then writes it."""
+
+    id: int
+    user_id: int
+    quiz_version_id: int
+    seed: int
+    round_size: int
+    finished_at: dt.datetime | None
+    current_item_id: int | None
+    presented_at: dt.datetime | None
+    answered_count: int
+    correct_count: int
+
+    @classmethod
+    def of(cls, row: Any) -> _Sitting:
+        return cls(
+            id=row.id,
+            user_id=row.user_id,
+            quiz_version_id=row.quiz_version_id,
+            seed=row.seed,
+            round_size=row.round_size,
+            finished_at=row.finished_at,
+            current_item_id=row.current_item_id,
+            presented_at=row.presented_at,
+            answered_count=row.answered_count,
+            correct_count=row.correct_count,
+        )
+
+
+@dataclass(frozen=True)
+class _Learner:
+    """The learner's settings that planning a follow-up reads."""
+
+    telegram_id: int | None
+    is_active: bool
+    lessons_enabled: bool
+    timezone: str
+    window_start_hour: int
+    window_end_hour: int
+
+    @classmethod
+    def of(cls, row: Any) -> _Learner:
+        return cls(
+            row.telegram_id,
+            row.is_active,
+            row.lessons_enabled,
+            row.timezone,
+            row.window_start_hour,
+            row.window_end_hour,
+        )
+
+
+@dataclass(frozen=True)
+class _KnownState:
+    """A skill state as read (all None when the learner has none yet)."""
+
+    card: dict[str, Any] | None
+    answered: int | None
+    correct: int | None
+    streak: int | None
+
+
+def _skill_state_upsert(dialect: str) -> Insert:
+    stmt = _skill_state_upserts.get(dialect)
+    if stmt is None:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        base = insert_(SKILL_STATES)
+        stmt = _skill_state_upserts[dialect] = base.on_conflict_do_update(
+            index_elements=[SKILL_STATES.c.user_id, SKILL_STATES.c.skill_id],
+            set_={
+                name: base.excluded[name]
+                for name in ("card", "due_at", "answered", "correct", "streak", "last_answer_at")
+            },
+        )
+    return stmt
 
 
 async def start_quiz(
@@ -54,12 +200,12 @@ async def start_quiz(
     attempt = await queries.open_attempt(session, user_id, quiz.id)
     resumed = attempt is not None
     if attempt is None:
-        version = await queries.latest_version(session, quiz.id)
-        if version is None:
+        latest = await queries.latest_version(session, quiz.id)
+        if latest is None:
             raise NotFoundError(f"The quiz '{slug}' has no content yet.")
         attempt = Attempt(
             user_id=user_id,
-            quiz_version_id=version.id,
+            quiz_version_id=latest.id,
             seed=secrets.randbits(31),
             round_size=round_size,
             started_at=now,
@@ -68,8 +214,7 @@ async def start_quiz(
         )
         session.add(attempt)
         await session.flush()
-    else:
-        version = await session.get_one(QuizVersion, attempt.quiz_version_id)
+    version = await content.version(session, attempt.quiz_version_id)
     item = await _present(session, attempt, version, now)
     await session.commit()
     return QuizStart(
@@ -95,7 +240,7 @@ async def continue_attempt(
         raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
     if attempt.answered_count != answered or attempt.current_item_id is not None:
         raise StaleItemError("You already continued.")
-    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
+    version = await content.version(session, attempt.quiz_version_id)
     item = await _present(session, attempt, version, now)
     await session.commit()
     return item
@@ -111,27 +256,43 @@ async def answer_item(
     now: dt.datetime,
     delay_scale: float = 1.0,
 ) -> AnswerResult:
-    """Grade and record an answer exactly once, update the skill state, and move on."""
-    attempt = await _own_attempt(session, user_id, attempt_id)
-    if attempt.current_item_id != item_id:
+    """Grade and record an answer exactly once, update the skill state, and move on.
+
+    This is the path of every press, so it reads once (the attempt, locked, with the
+    learner's settings and skill state), takes the quiz content from memory, and writes
+    with plain statements: the answer, the skill state, its follow-up, the report counters
+    and the attempt.
+    """
+    item = await content.find_item(session, item_id)
+    row = (
+        await session.execute(
+            _ANSWER_READ,
+            {"attempt_id": attempt_id, "skill_id": item.skill_id if item else ""},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("This quiz session no longer exists. Send /quiz to start again.")
+    sitting = _Sitting.of(row)
+    if sitting.user_id != user_id:
+        raise NotYourAttemptError("These buttons belong to someone else's quiz.")
+    if item is None or sitting.current_item_id != item_id:
         if await queries.answer_of(session, attempt_id, item_id) is not None:
             raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
-        if attempt.finished_at is not None:
+        if sitting.finished_at is not None:
             raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
         raise StaleItemError("This question is no longer open.")
-    item = await session.get_one(Item, item_id)
     grading.check_choice(item.kind, len(item.options), chosen)
-    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
-    correct = grading.grade(correct_indices, chosen)
-    await record_answer(
+    correct = grading.grade(item.correct_indices, chosen)
+    seconds = await record_answer(
         session,
         user_id=user_id,
-        item=item,
+        item_id=item.id,
+        skill_id=item.skill_id,
         chosen=chosen,
         correct=correct,
-        shown_at=attempt.presented_at or now,
+        shown_at=sitting.presented_at or now,
         now=now,
-        attempt_id=attempt.id,
+        attempt_id=attempt_id,
     )
     await record_skill_review(
         session,
@@ -140,26 +301,48 @@ async def answer_item(
         correct=correct,
         now=now,
         delay_scale=delay_scale,
+        known=_KnownState(row.card, row.answered, row.correct, row.streak),
+        learner=_Learner.of(row),
+    )
+    await report_counters.count_attempt_answer(
+        session, item_id=item.id, chosen=chosen, correct=correct, seconds=seconds
     )
 
-    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
-    view = await _item_view(session, attempt, version, item)
-    attempt.answered_count += 1
-    attempt.correct_count += int(correct)
-    attempt.current_item_id = None
-    attempt.presented_at = None
-
+    version = await content.version(session, sitting.quiz_version_id)
+    view = await _item_view(session, sitting, version, item)
+    sitting.answered_count += 1
+    sitting.correct_count += int(correct)
+    sitting.current_item_id = None
+    sitting.presented_at = None
+    flawed = item.verdict == "flawed"
+    sound = item.verdict == "sound"
+    changes: dict[str, Any] = {
+        "answered_count": sitting.answered_count,
+        "correct_count": sitting.correct_count,
+        "flawed_seen": ATTEMPTS.c.flawed_seen + int(flawed),
+        "flawed_hits": ATTEMPTS.c.flawed_hits + int(flawed and correct),
+        "sound_seen": ATTEMPTS.c.sound_seen + int(sound),
+        "sound_false_alarms": ATTEMPTS.c.sound_false_alarms + int(sound and not correct),
+    }
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
-    finished = attempt.answered_count >= version.item_count
-    if finished:
-        attempt.finished_at = now
-    # The attempt's changes go out once, at commit; the reads below do not need them.
-    with session.no_autoflush:
-        if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
-            summary = await _summary(session, attempt, version)
-        else:
-            next_item = await _present(session, attempt, version, now)
+    if sitting.answered_count >= version.item_count:
+        sitting.finished_at = changes["finished_at"] = now
+        await report_counters.count_finished_attempt(
+            session, attempt_id=attempt_id, total=sitting.correct_count
+        )
+    if grading.is_round_end(sitting.answered_count, version.item_count, sitting.round_size):
+        summary = await _summary(session, sitting, version)
+    else:
+        following = await content.item_at(session, version.id, sitting.answered_count)
+        if following is None:
+            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
+        sitting.current_item_id = following.id
+        sitting.presented_at = now
+        next_item = await _item_view(session, sitting, version, following)
+    changes["current_item_id"] = sitting.current_item_id
+    changes["presented_at"] = sitting.presented_at
+    await session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(changes))
     await session.commit()
     return _result(view, item, chosen, correct, next_item, summary)
 
@@ -168,40 +351,43 @@ async def record_answer(
     session: AsyncSession,
     *,
     user_id: int,
-    item: Item,
+    item_id: int,
+    skill_id: str,
     chosen: list[int],
     correct: bool,
     shown_at: dt.datetime,
     now: dt.datetime,
     attempt_id: int | None = None,
     followup_id: int | None = None,
-) -> None:
-    """Append an answer (of a quiz attempt or a follow-up), or raise AlreadyAnsweredError.
+) -> float:
+    """Append an answer (of a quiz attempt or a follow-up) and return its seconds, or raise
+    AlreadyAnsweredError.
 
     The unique constraints on (attempt, item) and on the follow-up are the guard: a second
     press, even one racing the first in another process, cannot add a row.
     """
     seconds = min(max((now - shown_at).total_seconds(), 0.0), MAX_SECONDS_PER_ANSWER)
-    session.add(
-        Answer(
-            attempt_id=attempt_id,
-            followup_id=followup_id,
-            user_id=user_id,
-            item_id=item.id,
-            skill_id=item.skill_id,
-            chosen=sorted(set(chosen)),
-            correct=correct,
-            seconds=seconds,
-            answered_at=now,
-        )
-    )
     try:
-        await session.flush()
+        await session.execute(
+            insert(ANSWERS),
+            {
+                "attempt_id": attempt_id,
+                "followup_id": followup_id,
+                "user_id": user_id,
+                "item_id": item_id,
+                "skill_id": skill_id,
+                "chosen": sorted(set(chosen)),
+                "correct": correct,
+                "seconds": seconds,
+                "answered_at": now,
+            },
+        )
     except IntegrityError:
         await session.rollback()
         raise AlreadyAnsweredError(
             "You already answered this one; your first answer counts."
         ) from None
+    return seconds
 
 
 async def replay_answer(
@@ -223,13 +409,13 @@ async def replay_answer(
     if latest is None or latest.item_id != item_id:
         await session.commit()
         return None
-    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
-    item = await session.get_one(Item, item_id)
+    version = await content.version(session, attempt.quiz_version_id)
+    item = await content.item(session, item_id)
     view = await _item_view(session, attempt, version, item)
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
     if attempt.current_item_id is not None:
-        current = await session.get_one(Item, attempt.current_item_id)
+        current = await content.item(session, attempt.current_item_id)
         next_item = await _item_view(session, attempt, version, current)
     else:
         summary = await _summary(session, attempt, version)
@@ -240,7 +426,7 @@ async def replay_answer(
 
 def _result(
     view: ItemView,
-    item: Item,
+    item: content.ItemContent,
     chosen: list[int],
     correct: bool,
     next_item: ItemView | None,
@@ -271,8 +457,8 @@ async def open_item(
         if await queries.answer_of(session, attempt_id, item_id) is not None:
             raise AlreadyAnsweredError("You already answered this one.")
         raise StaleItemError("This question is no longer open.")
-    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
-    item = await session.get_one(Item, item_id)
+    version = await content.version(session, attempt.quiz_version_id)
+    item = await content.item(session, item_id)
     view = await _item_view(session, attempt, version, item)
     await session.commit()  # read only; ends the transaction (and the row lock on PostgreSQL)
     return view
@@ -283,8 +469,8 @@ async def current_item(session: AsyncSession, *, user_id: int, attempt_id: int) 
     attempt = await _own_attempt(session, user_id, attempt_id)
     view = None
     if attempt.current_item_id is not None:
-        version = await session.get_one(QuizVersion, attempt.quiz_version_id)
-        item = await session.get_one(Item, attempt.current_item_id)
+        version = await content.version(session, attempt.quiz_version_id)
+        item = await content.item(session, attempt.current_item_id)
         view = await _item_view(session, attempt, version, item)
     await session.commit()
     return view
@@ -298,27 +484,38 @@ async def record_skill_review(
     correct: bool,
     now: dt.datetime,
     delay_scale: float = 1.0,
-) -> SkillState:
-    """Feed one graded answer into the learner's memory model, and plan its follow-up."""
-    state = await queries.skill_state(session, user_id, skill_id)
-    if state is None:
-        state = SkillState(
-            user_id=user_id,
-            skill_id=skill_id,
-            answered=0,
-            correct=0,
-            streak=0,
-            card=mastery.new_card(now),
-        )
-        session.add(state)
-    outcome = mastery.review(state.card, correct, now)
-    state.card = outcome.card
-    state.due_at = outcome.due_at
-    state.answered += 1
-    state.correct += int(correct)
-    state.streak = state.streak + 1 if correct else 0
-    state.last_answer_at = now
-    await session.flush()
+    known: _KnownState | None = None,
+    learner: followup_plans.LearnerPrefs | None = None,
+) -> None:
+    """Feed one graded answer into the learner's memory model, and plan its follow-up.
+
+    `known` is the skill state when the caller read it already (answer_item reads it with
+    the attempt); `learner` likewise spares reading the learner's settings.
+    """
+    if known is None:
+        state = (
+            await session.execute(
+                select(
+                    SKILL_STATES.c.card,
+                    SKILL_STATES.c.answered,
+                    SKILL_STATES.c.correct,
+                    SKILL_STATES.c.streak,
+                ).where(SKILL_STATES.c.user_id == user_id, SKILL_STATES.c.skill_id == skill_id)
+            )
+        ).one_or_none()
+        known = _KnownState(*state) if state is not None else _KnownState(None, None, None, None)
+    outcome = mastery.review(known.card or mastery.new_card(now), correct, now)
+    values = {
+        "user_id": user_id,
+        "skill_id": skill_id,
+        "card": outcome.card,
+        "due_at": outcome.due_at,
+        "answered": (known.answered or 0) + 1,
+        "correct": (known.correct or 0) + int(correct),
+        "streak": (known.streak or 0) + 1 if correct else 0,
+        "last_answer_at": now,
+    }
+    await session.execute(_skill_state_upsert(session.get_bind().dialect.name), values)
     await followup_plans.plan_after_review(
         session,
         user_id=user_id,
@@ -326,14 +523,14 @@ async def record_skill_review(
         model_due=outcome.due_at,
         now=now,
         scale=delay_scale,
+        learner=learner,
     )
-    return state
 
 
 async def attempt_summary(session: AsyncSession, *, user_id: int, attempt_id: int) -> RoundSummary:
     """The summary of an attempt as it stands."""
     attempt = await _own_attempt(session, user_id, attempt_id)
-    version = await session.get_one(QuizVersion, attempt.quiz_version_id)
+    version = await content.version(session, attempt.quiz_version_id)
     return await _summary(session, attempt, version)
 
 
@@ -347,13 +544,13 @@ async def _own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> 
 
 
 async def _present(
-    session: AsyncSession, attempt: Attempt, version: QuizVersion, now: dt.datetime
+    session: AsyncSession, attempt: Attempt, version: content.VersionContent, now: dt.datetime
 ) -> ItemView:
     """Put the next unanswered item on screen (or the current one again) and time it from now."""
     if attempt.current_item_id is not None:
-        item = await session.get_one(Item, attempt.current_item_id)
+        item = await content.item(session, attempt.current_item_id)
     else:
-        found = await queries.item_at(session, version.id, attempt.answered_count)
+        found = await content.item_at(session, version.id, attempt.answered_count)
         if found is None:
             raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
         item = found
@@ -363,9 +560,12 @@ async def _present(
 
 
 async def _item_view(
-    session: AsyncSession, attempt: Attempt, version: QuizVersion, item: Item
+    session: AsyncSession,
+    attempt: _AttemptLike,
+    version: content.VersionContent,
+    item: content.ItemContent,
 ) -> ItemView:
-    names = await queries.skill_names(session)
+    names = await content.skill_names(session)
     count = len(item.options)
     order = (
         list(range(count))
@@ -397,8 +597,10 @@ def _display_sorted(view: ItemView, indices: list[int]) -> list[int]:
     return sorted(set(indices), key=shown.index)
 
 
-async def _summary(session: AsyncSession, attempt: Attempt, version: QuizVersion) -> RoundSummary:
-    names = await queries.skill_names(session)
+async def _summary(
+    session: AsyncSession, attempt: _AttemptLike, version: content.VersionContent
+) -> RoundSummary:
+    names = await content.skill_names(session)
     counts = await queries.attempt_skill_counts(session, attempt.id)
     in_round = attempt.answered_count % attempt.round_size or min(
         attempt.round_size, attempt.answered_count

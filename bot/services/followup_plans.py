@@ -8,12 +8,14 @@ block), so the schedule changes atomically with it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Insert, Integer, String, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import Base, UTCDateTime
 from bot.db.models import FollowUp, SkillState, User
 from bot.domain import followups as rules
 
@@ -22,13 +24,34 @@ OPEN = ("pending", "claimed")
 # so that both backends accept it as the ON CONFLICT target.
 OPEN_PREDICATE = "status IN ('pending', 'claimed')"
 
+# Core, not the ORM: a plain statement with no ORM bookkeeping on the answer path.
+FOLLOWUPS = Base.metadata.tables[FollowUp.__tablename__]
+_upsert_statements: dict[str, Insert] = {}
 
-def window_of(user: User) -> rules.Window:
+
+class LearnerPrefs(Protocol):
+    """What planning reads of a learner: a User row, or the same columns read with others."""
+
+    @property
+    def telegram_id(self) -> int | None: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def lessons_enabled(self) -> bool: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def window_start_hour(self) -> int: ...
+    @property
+    def window_end_hour(self) -> int: ...
+
+
+def window_of(user: LearnerPrefs) -> rules.Window:
     """The learner's daily window for follow-ups."""
     return rules.Window(user.timezone, user.window_start_hour, user.window_end_hour)
 
 
-def wants_followups(user: User) -> bool:
+def wants_followups(user: LearnerPrefs) -> bool:
     """True if follow-ups may be planned for a learner (reachable, active, lessons on)."""
     return user.telegram_id is not None and user.is_active and user.lessons_enabled
 
@@ -41,23 +64,29 @@ async def upsert_followup(
     A follow-up that is being sent right now (claimed) is left alone: the answer to it plans
     the next one.
     """
-    values = {
-        "user_id": user_id,
-        "skill_id": skill_id,
-        "status": "pending",
-        "due_at": due_at,
-        "created_at": now,
-        "tries": 0,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(FollowUp).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "skill_id"],
-        index_where=text(OPEN_PREDICATE),
-        set_={"due_at": stmt.excluded.due_at, "tries": 0, "error": None, "item_id": None},
-        where=FollowUp.status == "pending",
+    dialect = session.get_bind().dialect.name
+    stmt = _upsert_statements.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(FOLLOWUPS).values(
+            user_id=bindparam("user_id", type_=Integer),
+            skill_id=bindparam("skill_id", type_=String),
+            status="pending",
+            due_at=bindparam("due_at", type_=UTCDateTime()),
+            created_at=bindparam("created_at", type_=UTCDateTime()),
+            tries=0,
+        )
+        stmt = _upsert_statements[dialect] = stmt.on_conflict_do_update(
+            index_elements=["user_id", "skill_id"],
+            index_where=text(OPEN_PREDICATE),
+            set_={"due_at": stmt.excluded.due_at, "tries": 0, "error": None, "item_id": None},
+            where=FOLLOWUPS.c.status == "pending",
+        )
+    # One statement object per dialect, reused with new parameters: it is on every answer's
+    # path, and building it again each time cost more than running it.
+    await session.execute(
+        stmt, {"user_id": user_id, "skill_id": skill_id, "due_at": due_at, "created_at": now}
     )
-    await session.execute(stmt)
 
 
 async def cancel_open(
@@ -83,9 +112,13 @@ async def plan_after_review(
     model_due: dt.datetime,
     now: dt.datetime,
     scale: float,
+    learner: LearnerPrefs | None = None,
 ) -> dt.datetime | None:
-    """Plan the skill's next follow-up after a graded answer; return its due time, if any."""
-    user = await session.get(User, user_id)
+    """Plan the skill's next follow-up after a graded answer; return its due time, if any.
+
+    `learner` spares a read when the caller has the learner's settings at hand.
+    """
+    user = learner if learner is not None else await session.get(User, user_id)
     if user is None or not wants_followups(user):
         return None
     due = rules.plan_next(now=now, model_due=model_due, scale=scale, window=window_of(user))

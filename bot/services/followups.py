@@ -682,7 +682,8 @@ async def answer_practice(
     await attempts.record_answer(
         session,
         user_id=user_id,
-        item=item,
+        item_id=item.id,
+        skill_id=item.skill_id,
         chosen=chosen,
         correct=correct,
         shown_at=sent_at,

@@ -9,7 +9,7 @@ table and marks each row, so a restart finishes what was left and skips what was
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import InboxUpdate
 
 
-def _chat_id(payload: dict[str, Any]) -> int | None:
+def chat_of(payload: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (its order is kept per chat), or None."""
     for key in ("message", "edited_message", "callback_query", "my_chat_member"):
         part = payload.get(key)
         if isinstance(part, dict):
@@ -35,25 +36,34 @@ def _chat_id(payload: dict[str, Any]) -> int | None:
 
 async def store_updates(
     session: AsyncSession, payloads: Sequence[dict[str, Any]], *, now: dt.datetime
-) -> int:
-    """Store updates durably, ignoring update ids already stored; return how many were new."""
+) -> set[int]:
+    """Store updates durably, ignoring update ids already stored; return the new ones' ids.
+
+    An update Telegram delivers again (its confirmation was lost) is not new: it was, or
+    will be, processed from the first copy.
+    """
     if not payloads:
-        return 0
+        return set()
     rows = [
         {
             "update_id": int(p["update_id"]),
             "payload": p,
-            "chat_id": _chat_id(p),
+            "chat_id": chat_of(p),
             "received_at": now,
             "tries": 0,
         }
         for p in payloads
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
-    result = await session.execute(stmt)
+    stmt = (
+        insert(InboxUpdate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
+    )
+    new = set((await session.scalars(stmt)).all())
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return new
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ async def receive_update(
 ) -> Waiting:
     """Store one update (a redelivered one is ignored) and say which chat's queue it joined."""
     await store_updates(session, [payload], now=now)
-    return Waiting(_chat_id(payload), int(payload["update_id"]))
+    return Waiting(chat_of(payload), int(payload["update_id"]))
 
 
 @dataclass(frozen=True)
@@ -82,41 +92,20 @@ class StoredUpdate:
     tries: int
 
 
-async def waiting_chats(
-    session: AsyncSession, *, busy: Collection[int | None] = (), limit: int = 100
-) -> list[int | None]:
-    """Chats with unprocessed updates that no task is working on, longest waiting first.
+async def unprocessed_updates(session: AsyncSession) -> list[StoredUpdate]:
+    """Every update not processed yet, in the order Telegram sent them (start-up leftovers).
 
-    None stands for the updates that have no chat. Only ids are read: the payloads are
-    loaded by the task that processes the chat.
+    They are few: a poller stops fetching while too many wait, so a crash leaves at most
+    that many and a batch.
     """
-    first = func.min(InboxUpdate.update_id)
-    stmt = select(InboxUpdate.chat_id).where(InboxUpdate.processed_at.is_(None))
-    ids = [c for c in busy if c is not None]
-    if ids:
-        stmt = stmt.where(or_(InboxUpdate.chat_id.is_(None), InboxUpdate.chat_id.not_in(ids)))
-    if None in busy:
-        stmt = stmt.where(InboxUpdate.chat_id.is_not(None))
-    stmt = stmt.group_by(InboxUpdate.chat_id).order_by(first).limit(limit)
-    chats = list((await session.scalars(stmt)).all())
-    await session.commit()
-    return chats
-
-
-async def pending_updates(
-    session: AsyncSession, *, chat_id: int | None, limit: int = 20
-) -> list[StoredUpdate]:
-    """One chat's unprocessed updates (or those without a chat) in the order Telegram sent them."""
-    chat = InboxUpdate.chat_id.is_(None) if chat_id is None else InboxUpdate.chat_id == chat_id
     stmt = (
-        select(InboxUpdate)
-        .where(InboxUpdate.processed_at.is_(None), chat)
+        select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.chat_id, InboxUpdate.tries)
+        .where(InboxUpdate.processed_at.is_(None))
         .order_by(InboxUpdate.update_id)
-        .limit(limit)
     )
-    rows = (await session.scalars(stmt)).all()
+    rows = (await session.execute(stmt)).all()
     await session.commit()
-    return [StoredUpdate(r.update_id, r.payload, r.chat_id, r.tries) for r in rows]
+    return [StoredUpdate(*row) for row in rows]
 
 
 async def count_restart(session: AsyncSession) -> int:

@@ -22,6 +22,7 @@ from bot.domain.quiz import Quiz as QuizModel
 from bot.domain.quiz import SkillCatalogue
 from bot.domain.validation import Problem, QuizCheck, validate_quiz, validate_skill_catalogue
 from bot.domain.yaml_lines import too_big_message
+from bot.services import content
 from bot.services.cohorts import list_cohorts
 from bot.services.views import (
     ImportOutcome,
@@ -115,6 +116,7 @@ async def import_skill_catalogue(
                 row.name, row.definition, row.lesson = fresh
                 row.updated_at = now
     await session.flush()
+    content.forget_skill_names(session)
     return catalogue
 
 

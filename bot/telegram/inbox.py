@@ -7,7 +7,9 @@ import contextvars
 import datetime as dt
 import functools
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
@@ -16,7 +18,6 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox
-from bot.services.inbox import StoredUpdate
 from bot.services.monitoring import DATABASE_ERRORS
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ MAX_TRIES = 3  # an update that failed this often is given up, not retried forev
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
 MARK_RETRIES = 4
+# Updates held in memory waiting for their chat's turn; past this the poller stops fetching
+# (Telegram keeps what it has not confirmed) until processing catches up.
+MAX_QUEUED = 2_000
 KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -39,12 +43,25 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 REDELIVERED: contextvars.ContextVar[bool] = contextvars.ContextVar("redelivered", default=False)
 
 
+@dataclass
+class _Queued:
+    """An update stored in the inbox and waiting in memory for its chat's turn."""
+
+    update_id: int
+    tries: int
+    update: Update | None = None  # parsed already when it was fetched in this run
+    payload: dict[str, Any] | None = None  # a leftover of an earlier run, as stored
+
+
 class InboxPoller:
     """Fetch updates into the inbox table and process them from there.
 
-    Fetching and processing run side by side: one task stores what getUpdates returns and
-    confirms it; the other starts one task per chat with stored updates, so one chat's updates
-    are handled in order while different chats go on at the same time.
+    Fetching and processing run side by side. The fetch loop stores each batch, confirms it
+    (by asking for the next offset) only once it is committed, and hands the updates it just
+    stored to per-chat queues in memory, so processing does not read back what it wrote.
+    Each chat with queued updates gets one task at a time (a learner's updates are handled
+    in order) and different chats run side by side, up to the number of lanes. Updates left
+    unprocessed by an earlier run are read from the table at start-up, ahead of new ones.
     """
 
     def __init__(
@@ -55,33 +72,48 @@ class InboxPoller:
         # SQLite has one writer at a time: more lanes would only queue on its lock.
         sqlite = runtime.engine.dialect.name == "sqlite"
         self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
+        self._queues: dict[int | None, deque[_Queued]] = {}
+        # Chats with queued updates and no task, in the order their first update arrived.
+        self._ready: OrderedDict[int | None, None] = OrderedDict()
         self._busy: dict[int | None, asyncio.Task[None]] = {}
-        self._wake = asyncio.Event()
+        self._queued = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set, then let the updates in hand finish."""
+        """Poll until `stop` is set, then let the updates being processed finish.
+
+        Updates still queued stay in the table for the next start.
+        """
+        self._stop = stop
         offset = await _retrying(stop, self._start_up)
-        self._wake.set()  # leftovers of an earlier run first
-        pump = asyncio.create_task(self._pump(stop))
         try:
             await self._poll(stop, offset)
         finally:
             stop.set()
-            self._wake.set()
-            await pump
-            if self._busy:
-                await asyncio.gather(*self._busy.values(), return_exceptions=True)
+            self._room.set()
+            while self._busy:
+                await asyncio.gather(*list(self._busy.values()), return_exceptions=True)
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
             offset = await inbox.next_offset(session)
             await inbox.count_restart(session)
             await inbox.prune_processed(session, older_than=self._runtime.clock() - KEEP_PROCESSED)
+            leftovers = await inbox.unprocessed_updates(session)
+        for row in leftovers:
+            self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))
+        self._start_chats()
         return offset
 
     async def _poll(self, stop: asyncio.Event, offset: int | None) -> None:
         backoff = 1.0
         while not stop.is_set():
+            if self._queued >= MAX_QUEUED:
+                self._room.clear()
+                await self._room.wait()
+                continue
             fetch = asyncio.ensure_future(self._fetch(offset))
             stopped = asyncio.ensure_future(stop.wait())
             done, _ = await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -90,7 +122,7 @@ class InboxPoller:
                 break
             stopped.cancel()
             try:
-                payloads = fetch.result()
+                updates = fetch.result()
             except InvalidToken:
                 raise
             except (Conflict, NetworkError) as exc:
@@ -101,89 +133,96 @@ class InboxPoller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
-            if not payloads:
+            if not updates:
                 continue
-            await _retrying(stop, functools.partial(self._store, payloads))
+            payloads = [u.to_dict() for u in updates]
+            new = await _retrying(stop, functools.partial(self._store, payloads))
             # Only now, with the updates committed, may the next call confirm them.
-            offset = max(int(p["update_id"]) for p in payloads) + 1
-            self._wake.set()
+            offset = max(u.update_id for u in updates) + 1
+            for update, payload in zip(updates, payloads, strict=True):
+                if update.update_id in new:  # not one delivered again
+                    chat_id = inbox.chat_of(payload)
+                    self._enqueue(chat_id, _Queued(update.update_id, 0, update=update))
+            self._start_chats()
 
-    async def _store(self, payloads: list[dict[str, Any]]) -> None:
+    async def _store(self, payloads: list[dict[str, Any]]) -> set[int]:
         async with self._runtime.sessions() as session:
-            await inbox.store_updates(session, payloads, now=self._runtime.clock())
+            return await inbox.store_updates(session, payloads, now=self._runtime.clock())
 
-    async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
-        updates = await self._app.bot.get_updates(
+    async def _fetch(self, offset: int | None) -> tuple[Update, ...]:
+        updates: tuple[Update, ...] = await self._app.bot.get_updates(
             offset=offset, timeout=POLL_TIMEOUT, limit=BATCH, allowed_updates=ALLOWED_UPDATES
         )
-        return [u.to_dict() for u in updates]
+        return updates
 
-    async def _pump(self, stop: asyncio.Event) -> None:
-        """Start a task for each chat with stored updates that no task is working on."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if stop.is_set():
-                return
-            free = self._lanes - len(self._busy)
-            if free <= 0:
-                continue  # a finishing chat task wakes us again
-            try:
-                async with self._runtime.sessions() as session:
-                    chats = await inbox.waiting_chats(session, busy=list(self._busy), limit=free)
-            except DATABASE_ERRORS:
-                log.exception("cannot read the inbox; retrying")
-                await _sleep_or_stop(stop, 1.0)
-                self._wake.set()
-                continue
-            for chat_id in chats:
-                self._busy[chat_id] = asyncio.create_task(self._drain(chat_id))
+    def _enqueue(self, chat_id: int | None, queued: _Queued) -> None:
+        self._queues.setdefault(chat_id, deque()).append(queued)
+        self._queued += 1
+        if chat_id not in self._busy:
+            self._ready[chat_id] = None
+
+    def _start_chats(self) -> None:
+        """Give free lanes to the chats that have waited longest."""
+        while self._ready and len(self._busy) < self._lanes and not self._stop.is_set():
+            chat_id, _ = self._ready.popitem(last=False)
+            self._busy[chat_id] = asyncio.create_task(self._drain(chat_id))
 
     async def _drain(self, chat_id: int | None) -> None:
-        """Process one chat's stored updates in order, until none is left."""
+        """Process one chat's queued updates in order, until none is left."""
+        queue = self._queues[chat_id]
         try:
-            while True:
-                async with self._runtime.sessions() as session:
-                    rows = await inbox.pending_updates(session, chat_id=chat_id)
-                if not rows:
-                    return
-                for row in rows:
-                    await self.process_row(row)
-        except Exception:
-            # The update stays unprocessed and is taken up again on a later pass.
-            log.exception("processing chat %s stopped; will retry", chat_id)
-            await asyncio.sleep(1.0)
+            while queue and not self._stop.is_set():
+                queued = queue[0]
+                try:
+                    await self.process_row(queued)
+                except Exception:
+                    # Not marked: it stays first in line and is tried again, counted as a try.
+                    log.exception("processing update %s failed; will retry", queued.update_id)
+                    queued.tries += 1
+                    await asyncio.sleep(1.0)
+                    continue
+                queue.popleft()
+                self._queued -= 1
+                if self._queued < MAX_QUEUED:
+                    self._room.set()
         finally:
             del self._busy[chat_id]
-            self._wake.set()
+            if queue and not self._stop.is_set():
+                self._ready[chat_id] = None
+            else:
+                del self._queues[chat_id]
+            self._start_chats()
 
-    async def process_row(self, row: StoredUpdate) -> None:
+    async def process_row(self, queued: _Queued) -> None:
         """Process one stored update, and mark it processed."""
         error: str | None = None
-        if row.tries >= MAX_TRIES:
-            error = f"given up after {row.tries} tries"
-            log.error("update %s: %s", row.update_id, error)
+        if queued.tries >= MAX_TRIES:
+            error = f"given up after {queued.tries} tries"
+            log.error("update %s: %s", queued.update_id, error)
         else:
-            update = Update.de_json(row.payload, self._app.bot)
-            REDELIVERED.set(row.tries > 0)
-            current_update_id.set(row.update_id)  # every log line of the handlers carries it
+            update = queued.update
+            if update is None:
+                assert queued.payload is not None
+                update = Update.de_json(queued.payload, self._app.bot)
+            REDELIVERED.set(queued.tries > 0)
+            current_update_id.set(queued.update_id)  # every log line of the handlers carries it
             try:
                 # Handler errors go to the error handler inside; this catches the rest.
                 await self._app.process_update(update)
             except TelegramError as exc:
                 error = str(exc)
-                log.exception("update %s failed", row.update_id)
+                log.exception("update %s failed", queued.update_id)
         for attempt in range(MARK_RETRIES):
             try:
                 async with self._runtime.sessions() as session:
                     await inbox.mark_processed(
-                        session, row.update_id, now=self._runtime.clock(), error=error
+                        session, queued.update_id, now=self._runtime.clock(), error=error
                     )
                 return
             except DATABASE_ERRORS:
                 if attempt == MARK_RETRIES - 1:
                     raise
-                log.warning("cannot mark update %s processed; retrying", row.update_id)
+                log.warning("cannot mark update %s processed; retrying", queued.update_id)
                 await asyncio.sleep(0.5 * 2**attempt)
 
 

@@ -1,0 +1,290 @@
+"""Report counters: the item analysis and discernment of a whole quiz without its answers.
+
+`answer_item` keeps them as answers come in (`count_attempt_answer`, and
+`count_finished_attempt` once the attempt's total is known); `/forgetme` takes a learner's
+share out again (`uncount_user`); `rebuild` recomputes everything from the answers (bulk
+loads and tests). Like followup_plans, these join the caller's transaction and never commit.
+Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
+docs/reports.md says which reports read these and which read the answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import Base
+from bot.db.models import Answer, Attempt, Item, ItemAnswerCount, ItemTotalSums
+
+# Core tables, not ORM entities: plain statements that neither load objects nor autoflush
+# the caller's pending ORM changes.
+COUNTS = Base.metadata.tables[ItemAnswerCount.__tablename__]
+SUMS = Base.metadata.tables[ItemTotalSums.__tablename__]
+ANSWERS = Base.metadata.tables[Answer.__tablename__]
+ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
+ITEMS = Base.metadata.tables[Item.__tablename__]
+
+# The statements of the answer path, built once per dialect: every call then reuses one
+# statement object (and SQLAlchemy's compiled form of it) with new parameters.
+_count_answer: dict[str, Insert] = {}
+_count_finished: dict[str, Insert] = {}
+
+
+def chosen_key(chosen: Sequence[int]) -> str:
+    """The options chosen as item_answer_counts keeps them: sorted file indices, "0,2"."""
+    return ",".join(str(i) for i in sorted(set(chosen)))
+
+
+def whole_second(seconds: float) -> int:
+    """Seconds rounded half up, as the reports round them (floor(seconds + 0.5) in SQL)."""
+    return math.floor(seconds + 0.5)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _upsert(dialect: str) -> Any:
+    return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+async def count_attempt_answer(
+    session: AsyncSession, *, item_id: int, chosen: Sequence[int], correct: bool, seconds: float
+) -> None:
+    """Add one quiz-attempt answer to item_answer_counts (one upsert)."""
+    dialect = _dialect(session)
+    stmt = _count_answer.get(dialect)
+    if stmt is None:
+        stmt = _count_answer[dialect] = (
+            _upsert(dialect)(COUNTS)
+            .values(
+                item_id=bindparam("item_id", type_=Integer),
+                chosen=bindparam("chosen", type_=String),
+                second=bindparam("second", type_=Integer),
+                correct=bindparam("correct", type_=COUNTS.c.correct.type),
+                answers=literal_column("1"),
+            )
+            .on_conflict_do_update(
+                index_elements=[COUNTS.c.item_id, COUNTS.c.chosen, COUNTS.c.second],
+                set_={"answers": COUNTS.c.answers + literal_column("1")},
+            )
+        )
+    await session.execute(
+        stmt,
+        {
+            "item_id": item_id,
+            "chosen": chosen_key(chosen),
+            "second": whole_second(seconds),
+            "correct": correct,
+        },
+    )
+
+
+async def count_finished_attempt(session: AsyncSession, *, attempt_id: int, total: int) -> None:
+    """Add a finished attempt's answers to item_total_sums (one INSERT ... SELECT upsert).
+
+    `total` is the attempt's final number right (t); each of its answers adds
+    n = 1, x, t, t², x·t to its item's row. Call it once the last answer row is flushed.
+    """
+    dialect = _dialect(session)
+    stmt = _count_finished.get(dialect)
+    if stmt is None:
+        t = bindparam("t", type_=BigInteger)
+        x = case((ANSWERS.c.correct, 1), else_=0)
+        rows = select(
+            ANSWERS.c.item_id,
+            literal_column("1"),
+            x,
+            t,
+            bindparam("tt", type_=BigInteger),
+            x * t,
+        ).where(ANSWERS.c.attempt_id == bindparam("attempt_id", type_=Integer))
+        # The WHERE matters on SQLite: without one, "ON CONFLICT" after a FROM would parse as
+        # a join constraint.
+        upsert = _upsert(dialect)(SUMS).from_select(
+            ["item_id", "answers", "correct", "sum_t", "sum_tt", "sum_xt"], rows
+        )
+        stmt = _count_finished[dialect] = upsert.on_conflict_do_update(
+            index_elements=[SUMS.c.item_id],
+            set_={
+                name: SUMS.c[name] + upsert.excluded[name]
+                for name in ("answers", "correct", "sum_t", "sum_tt", "sum_xt")
+            },
+        )
+    await session.execute(stmt, {"attempt_id": attempt_id, "t": total, "tt": total * total})
+
+
+def _chosen_sql(chosen: Any) -> ColumnElement[str]:
+    """answers.chosen (JSON text on SQLite, jsonb on PostgreSQL) as chosen_key spells it.
+
+    Both print a sorted list of ints as "[0, 2]"; dropping brackets and spaces leaves "0,2".
+    Literal SQL constants, so the SELECT and its GROUP BY are the same expression to PostgreSQL.
+    """
+    text: ColumnElement[str] = cast(chosen, String)
+    for mark in ("'['", "']'", "' '"):
+        text = func.replace(text, literal_column(mark), literal_column("''"))
+    return text
+
+
+def _second_sql(dialect: str, seconds: Any) -> ColumnElement[int]:
+    """whole_second in SQL, the same on both backends (reports._whole_second's rounding)."""
+    half = seconds + literal_column("0.5")
+    if dialect == "sqlite":
+        # CAST truncates towards zero in SQLite; times are never negative.
+        return cast(half, Integer)
+    return cast(func.floor(half), Integer)
+
+
+def _x() -> ColumnElement[int]:
+    return case((ANSWERS.c.correct, 1), else_=0)
+
+
+def _count_rows(dialect: str, *conds: ColumnElement[bool]) -> Any:
+    """Quiz answers grouped as item_answer_counts keeps them: item, chosen, second."""
+    chosen = _chosen_sql(ANSWERS.c.chosen)
+    second = _second_sql(dialect, ANSWERS.c.seconds)
+    return (
+        select(
+            ANSWERS.c.item_id,
+            chosen.label("chosen"),
+            second.label("second"),
+            ANSWERS.c.correct,
+            func.count().label("answers"),
+        )
+        .where(ANSWERS.c.attempt_id.is_not(None), *conds)
+        .group_by(ANSWERS.c.item_id, chosen, second, ANSWERS.c.correct)
+    )
+
+
+def _sum_rows(*conds: ColumnElement[bool]) -> Any:
+    """Answers of finished attempts grouped by item, with item_total_sums' sums."""
+    x = _x()
+    t = ATTEMPTS.c.correct_count
+    return (
+        select(
+            ANSWERS.c.item_id,
+            func.count().label("answers"),
+            func.sum(x).label("correct"),
+            func.sum(t).label("sum_t"),
+            func.sum(t * t).label("sum_tt"),
+            func.sum(x * t).label("sum_xt"),
+        )
+        .select_from(ANSWERS.join(ATTEMPTS, ATTEMPTS.c.id == ANSWERS.c.attempt_id))
+        .where(ATTEMPTS.c.finished_at.is_not(None), *conds)
+        .group_by(ANSWERS.c.item_id)
+    )
+
+
+async def uncount_user(session: AsyncSession, user_id: int) -> None:
+    """Take a learner's answers out of the counters, before their rows are deleted.
+
+    Grouped in SQL, subtracted in one UPDATE per table; rows left with no answers go.
+    The learner's attempts are locked first (as answer_item locks one), so an answer being
+    recorded for them now either is counted here or waits and finds its attempt gone.
+    """
+    dialect = _dialect(session)
+    await session.execute(
+        select(ATTEMPTS.c.id).where(ATTEMPTS.c.user_id == user_id).with_for_update()
+    )
+    mine = _count_rows(dialect, ANSWERS.c.user_id == user_id).subquery()
+    await session.execute(
+        update(COUNTS)
+        .values(answers=COUNTS.c.answers - mine.c.answers)
+        .where(
+            COUNTS.c.item_id == mine.c.item_id,
+            COUNTS.c.chosen == mine.c.chosen,
+            COUNTS.c.second == mine.c.second,
+        )
+    )
+    sums = _sum_rows(ATTEMPTS.c.user_id == user_id).subquery()
+    await session.execute(
+        update(SUMS)
+        .values(
+            {
+                SUMS.c[name]: SUMS.c[name] - sums.c[name]
+                for name in ("answers", "correct", "sum_t", "sum_tt", "sum_xt")
+            }
+        )
+        .where(SUMS.c.item_id == sums.c.item_id)
+    )
+    touched = select(ANSWERS.c.item_id).where(ANSWERS.c.user_id == user_id)
+    for table in (COUNTS, SUMS):
+        await session.execute(
+            delete(table).where(table.c.answers <= 0, table.c.item_id.in_(touched))
+        )
+
+
+def _detection_sums() -> dict[str, ColumnElement[Any]]:
+    flawed = ITEMS.c.verdict == "flawed"
+    sound = ITEMS.c.verdict == "sound"
+    correct = ANSWERS.c.correct
+    return {
+        "flawed_seen": func.sum(case((flawed, 1), else_=0)),
+        "flawed_hits": func.sum(case((and_(flawed, correct), 1), else_=0)),
+        "sound_seen": func.sum(case((sound, 1), else_=0)),
+        "sound_false_alarms": func.sum(case((and_(sound, not_(correct)), 1), else_=0)),
+    }
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Recompute every counter from the answers: both tables and the attempts' four columns.
+
+    Set-based (a few INSERT ... SELECT and UPDATE ... FROM statements). For bulk loads and
+    as the tests' oracle; ORM objects already loaded in the session are not refreshed.
+    """
+    dialect = _dialect(session)
+    await session.execute(delete(COUNTS))
+    await session.execute(
+        insert(COUNTS).from_select(
+            ["item_id", "chosen", "second", "correct", "answers"], _count_rows(dialect)
+        )
+    )
+    await session.execute(delete(SUMS))
+    await session.execute(
+        insert(SUMS).from_select(
+            ["item_id", "answers", "correct", "sum_t", "sum_tt", "sum_xt"], _sum_rows()
+        )
+    )
+    names = ("flawed_seen", "flawed_hits", "sound_seen", "sound_false_alarms")
+    await session.execute(
+        update(ATTEMPTS)
+        .values(dict.fromkeys(names, 0))
+        .where(or_(*(ATTEMPTS.c[name] != 0 for name in names)))
+    )
+    sums = _detection_sums()
+    per_attempt = (
+        select(ANSWERS.c.attempt_id, *(sums[name].label(name) for name in names))
+        .select_from(ANSWERS.join(ITEMS, ITEMS.c.id == ANSWERS.c.item_id))
+        .where(ANSWERS.c.attempt_id.is_not(None), ITEMS.c.verdict.is_not(None))
+        .group_by(ANSWERS.c.attempt_id)
+        .subquery()
+    )
+    await session.execute(
+        update(ATTEMPTS)
+        .values({ATTEMPTS.c[name]: per_attempt.c[name] for name in names})
+        .where(ATTEMPTS.c.id == per_attempt.c.attempt_id)
+    )
