@@ -32,8 +32,9 @@ MAX_TRIES = 3  # an update that failed this often is given up, not retried forev
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
 MARK_RETRIES = 4
-# Updates held in memory waiting for their chat's turn; past this the poller stops fetching
-# (Telegram keeps what it has not confirmed) until processing catches up.
+# Updates held in memory waiting for their chat's turn: the poller fetches no more than
+# the room left (Telegram keeps what it has not confirmed), so memory stays bounded when
+# processing falls behind.
 MAX_QUEUED = 2_000
 KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -110,11 +111,12 @@ class InboxPoller:
     async def _poll(self, stop: asyncio.Event, offset: int | None) -> None:
         backoff = 1.0
         while not stop.is_set():
-            if self._queued >= MAX_QUEUED:
+            room = MAX_QUEUED - self._queued
+            if room <= 0:
                 self._room.clear()
                 await self._room.wait()
                 continue
-            fetch = asyncio.ensure_future(self._fetch(offset))
+            fetch = asyncio.ensure_future(self._fetch(offset, min(BATCH, room)))
             stopped = asyncio.ensure_future(stop.wait())
             done, _ = await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
@@ -149,9 +151,9 @@ class InboxPoller:
         async with self._runtime.sessions() as session:
             return await inbox.store_updates(session, payloads, now=self._runtime.clock())
 
-    async def _fetch(self, offset: int | None) -> tuple[Update, ...]:
+    async def _fetch(self, offset: int | None, limit: int) -> tuple[Update, ...]:
         updates: tuple[Update, ...] = await self._app.bot.get_updates(
-            offset=offset, timeout=POLL_TIMEOUT, limit=BATCH, allowed_updates=ALLOWED_UPDATES
+            offset=offset, timeout=POLL_TIMEOUT, limit=limit, allowed_updates=ALLOWED_UPDATES
         )
         return updates
 
