@@ -48,7 +48,8 @@ async def test_version_and_items_match_the_database(runtime: Runtime) -> None:
             )
             assert list(item.options) == row.options
         last = await content.item_at(s, version_id, len(rows) - 1)
-        assert last is not None and last.id == rows[-1].id
+        assert last is not None
+        assert last.id == rows[-1].id
         assert await content.item_at(s, version_id, len(rows)) is None
         assert await content.find_item(s, 10**9) is None
 
