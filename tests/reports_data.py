@@ -25,6 +25,7 @@ from bot.db.models import (
     User,
 )
 from bot.domain import mastery
+from bot.services import report_counters
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 NOW = T0 + dt.timedelta(days=25)
@@ -170,6 +171,9 @@ async def build_class(session: AsyncSession) -> Built:
     await _followups(session, built)
     await _skill_states(session, built)
     await _cohorts(session, built)
+    # The rows above bypass answer_item, which keeps the report counters: fill them as a
+    # bulk load would.
+    await report_counters.rebuild(session)
     await session.commit()
     return built
 

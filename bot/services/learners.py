@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Attempt, InboxUpdate, Quiz, QuizVersion, SkillState, User
-from bot.services import followup_plans
+from bot.services import followup_plans, report_counters
 from bot.services.views import QuizProgress, ScoreReport, SkillScore
 
 
@@ -151,6 +151,8 @@ async def forget_user(session: AsyncSession, *, user_id: int) -> None:
         return
     if user.telegram_id is not None:
         await session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == user.telegram_id))
+    # The report counters hold their answers too; take them out before the rows go.
+    await report_counters.uncount_user(session, user_id)
     # Answers, attempts and skill states go with the user (ON DELETE CASCADE).
     await session.execute(delete(User).where(User.id == user_id))
     await session.commit()

@@ -40,8 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import Base
 from bot.db.models import Answer, Attempt, Item, ItemAnswerCount, ItemTotalSums
 
-# Core tables, not ORM entities: plain statements that neither load objects nor autoflush
-# the caller's pending ORM changes.
+# Core tables, not ORM entities: plain statements, no ORM objects loaded or compiled in.
 COUNTS = Base.metadata.tables[ItemAnswerCount.__tablename__]
 SUMS = Base.metadata.tables[ItemTotalSums.__tablename__]
 ANSWERS = Base.metadata.tables[Answer.__tablename__]

@@ -41,7 +41,10 @@ from bot.db.models import (
     Attempt,
     Cohort,
     CohortMember,
+    FollowUp,
     Item,
+    ItemAnswerCount,
+    ItemTotalSums,
     Quiz,
     QuizVersion,
     SkillState,
@@ -203,6 +206,18 @@ class _Scope:
     since: dt.datetime | None
     owner_id: int | None  # an instructor: only their quizzes and their cohorts' learners
     label: str
+    # The instructor named a quiz of their own: every row of it passes the owner condition.
+    owner_has_quiz: bool = False
+
+    @property
+    def whole_quizzes(self) -> bool:
+        """True when every answer to the versions in scope counts: no cohort, period or
+        owner restriction. Such reports read the maintained counters, not the answers."""
+        return (
+            self.cohort_id is None
+            and self.since is None
+            and (self.owner_id is None or self.owner_has_quiz)
+        )
 
     def conditions(
         self,
@@ -220,7 +235,7 @@ class _Scope:
         if self.cohort_id is not None:
             members = select(CohortMember.user_id).where(CohortMember.cohort_id == self.cohort_id)
             conds.append(user.in_(members))
-        if self.owner_id is not None:
+        if self.owner_id is not None and not self.owner_has_quiz:
             owned_versions = (
                 select(QuizVersion.id)
                 .join(Quiz, Quiz.id == QuizVersion.quiz_id)
@@ -266,6 +281,7 @@ async def _resolve_scope(
         if cohort is None:
             raise NotFoundError(f"There is no cohort with the code '{query.cohort}'.")
     owner_id: int | None = None
+    owns_quiz = False
     label = "all learners"
     if viewer.role < Role.ADMIN:
         owner_id = viewer.user_id
@@ -293,6 +309,7 @@ async def _resolve_scope(
         since=now - dt.timedelta(days=query.days) if query.days else None,
         owner_id=owner_id,
         label=label,
+        owner_has_quiz=owns_quiz,
     )
 
 
@@ -345,7 +362,7 @@ async def quiz_report(
         sums[2] += correct * correct * count
     mean_score = sum(score * n for score, n in scores.items()) / finished if finished else None
 
-    items = await _item_stats(session, attempt_conds, versions)
+    items = await _item_stats(session, scope, attempt_conds, versions)
     version_stats = _version_stats(versions, totals, items)
     most_missed = tuple(
         sorted(
@@ -398,63 +415,17 @@ async def _versions(
 
 async def _item_stats(
     session: AsyncSession,
+    scope: _Scope,
     attempt_conds: list[ColumnElement[bool]],
     versions: dict[int, tuple[str, int, str, int]],
 ) -> tuple[ItemStats, ...]:
     """Facility, discrimination, option counts and median time of every answered item."""
     if not versions:
         return ()
-    # One pass over the answers, grouped by item, chosen options and whole seconds. The
-    # totals of complete attempts ride along for the item-rest correlation.
-    # Grouped by the JSON value itself (jsonb on PostgreSQL, text on SQLite): no cast per row.
-    chosen = Answer.chosen
-    second = _whole_second(session)
-    done = Attempt.finished_at.is_not(None)
-    total = case((done, Attempt.correct_count))
-    stmt = (
-        select(
-            Answer.item_id,
-            chosen,
-            Answer.correct,
-            second,
-            func.count(),
-            func.count(total),
-            func.sum(total),
-            func.sum(total * total),
-        )
-        .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(*attempt_conds)
-        .group_by(Answer.item_id, chosen, Answer.correct, second)
-    )
-    per_item: dict[int, dict[str, Any]] = {}
-    for item_id, chosen_list, correct, sec, n, n_done, sum_t, sum_tt in await session.execute(
-        stmt
-    ):
-        acc = per_item.setdefault(
-            item_id,
-            {
-                "n": 0,
-                "x": 0,
-                "nf": 0,
-                "xf": 0,
-                "t": 0.0,
-                "tt": 0.0,
-                "xt": 0.0,
-                "chosen": defaultdict(int),
-                "seconds": defaultdict(int),
-            },
-        )
-        acc["n"] += n
-        acc["nf"] += n_done
-        acc["t"] += float(sum_t or 0)
-        acc["tt"] += float(sum_tt or 0)
-        if correct:
-            acc["x"] += n
-            acc["xf"] += n_done
-            acc["xt"] += float(sum_t or 0)
-        for index in chosen_list:
-            acc["chosen"][int(index)] += n
-        acc["seconds"][float(sec)] += n
+    if scope.whole_quizzes:
+        per_item = await _item_sums_from_counters(session, list(versions))
+    else:
+        per_item = await _item_sums_from_answers(session, attempt_conds)
     if not per_item:
         return ()
     meta = (
@@ -514,6 +485,111 @@ async def _item_stats(
     return tuple(result)
 
 
+def _item_acc() -> dict[str, Any]:
+    """One item's sums: n, x (right), and the same over finished attempts (nf, xf) with the
+    totals' sums t, tt, xt; option and whole-second counts."""
+    return {
+        "n": 0,
+        "x": 0,
+        "nf": 0,
+        "xf": 0,
+        "t": 0.0,
+        "tt": 0.0,
+        "xt": 0.0,
+        "chosen": defaultdict(int),
+        "seconds": defaultdict(int),
+    }
+
+
+async def _item_sums_from_counters(
+    session: AsyncSession, version_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Item sums of whole versions from the counters answer_item keeps (report_counters):
+    rows bounded by items x option sets x seconds, however many answers there are."""
+    items_in = select(Item.id).where(Item.quiz_version_id.in_(version_ids))
+    per_item: dict[int, dict[str, Any]] = {}
+    counts = select(
+        ItemAnswerCount.item_id,
+        ItemAnswerCount.chosen,
+        ItemAnswerCount.correct,
+        ItemAnswerCount.second,
+        ItemAnswerCount.answers,
+    ).where(ItemAnswerCount.item_id.in_(items_in))
+    options: dict[str, list[int]] = {}
+    for item_id, chosen, correct, sec, n in (await session.execute(counts)).all():
+        acc = per_item.get(item_id) or per_item.setdefault(item_id, _item_acc())
+        acc["n"] += n
+        if correct:
+            acc["x"] += n
+        indices = options.get(chosen)
+        if indices is None:
+            indices = options[chosen] = [int(i) for i in chosen.split(",") if i]
+        for index in indices:
+            acc["chosen"][index] += n
+        acc["seconds"][float(sec)] += n
+    sums = select(
+        ItemTotalSums.item_id,
+        ItemTotalSums.answers,
+        ItemTotalSums.correct,
+        ItemTotalSums.sum_t,
+        ItemTotalSums.sum_tt,
+        ItemTotalSums.sum_xt,
+    ).where(ItemTotalSums.item_id.in_(items_in))
+    for item_id, n, x, sum_t, sum_tt, sum_xt in (await session.execute(sums)).all():
+        acc = per_item.get(item_id) or per_item.setdefault(item_id, _item_acc())
+        acc["nf"] += n
+        acc["xf"] += x
+        acc["t"] += float(sum_t)
+        acc["tt"] += float(sum_tt)
+        acc["xt"] += float(sum_xt)
+    return per_item
+
+
+async def _item_sums_from_answers(
+    session: AsyncSession, attempt_conds: list[ColumnElement[bool]]
+) -> dict[int, dict[str, Any]]:
+    """Item sums of the answers in attempts in scope (a cohort, a period, an instructor's
+    learners): one pass over those answers."""
+    # Grouped by item, chosen options and whole seconds. The totals of complete attempts
+    # ride along for the item-rest correlation.
+    # Grouped by the JSON value itself (jsonb on PostgreSQL, text on SQLite): no cast per row.
+    chosen = Answer.chosen
+    second = _whole_second(session)
+    done = Attempt.finished_at.is_not(None)
+    total = case((done, Attempt.correct_count))
+    stmt = (
+        select(
+            Answer.item_id,
+            chosen,
+            Answer.correct,
+            second,
+            func.count(),
+            func.count(total),
+            func.sum(total),
+            func.sum(total * total),
+        )
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(*attempt_conds)
+        .group_by(Answer.item_id, chosen, Answer.correct, second)
+    )
+    per_item: dict[int, dict[str, Any]] = {}
+    rows = (await session.execute(stmt)).all()
+    for item_id, chosen_list, correct, sec, n, n_done, sum_t, sum_tt in rows:
+        acc = per_item.get(item_id) or per_item.setdefault(item_id, _item_acc())
+        acc["n"] += n
+        acc["nf"] += n_done
+        acc["t"] += float(sum_t or 0)
+        acc["tt"] += float(sum_tt or 0)
+        if correct:
+            acc["x"] += n
+            acc["xf"] += n_done
+            acc["xt"] += float(sum_t or 0)
+        for index in chosen_list:
+            acc["chosen"][int(index)] += n
+        acc["seconds"][float(sec)] += n
+    return per_item
+
+
 def _whole_second(session: AsyncSession) -> ColumnElement[Any]:
     """Seconds rounded half up to a whole second, the same on both backends."""
     if session.get_bind().dialect.name == "sqlite":
@@ -570,7 +646,9 @@ async def _skill_mastery(
         select(
             SkillState.skill_id,
             func.count(),
-            func.avg(cast(SkillState.correct, Float) / SkillState.answered),
+            # A plain float division: SQLAlchemy's "/" divides by a NUMERIC cast on
+            # PostgreSQL, which is several times slower over every learner's rows.
+            func.avg(cast(SkillState.correct, Float).op("/")(cast(SkillState.answered, Float))),
             func.sum(case((SkillState.streak >= MASTERY_STREAK, 1), else_=0)),
         )
         .where(*conds)
@@ -611,30 +689,49 @@ async def _discernment(
     list_learners: bool,
 ) -> tuple[DiscernmentGroup, tuple[DiscernmentGroup, ...], tuple[LearnerDiscernment, ...]]:
     """Hits and false alarms per learner at the first attempt and in the latest follow-ups."""
-    # Phase 0: each learner's first attempt at each quiz in scope.
-    first_attempts = (
-        select(func.min(Attempt.id))
+    # Phase 0: each learner's first attempt at each quiz in scope, from the counters
+    # answer_item keeps on each attempt, not from its answers. Numbered in one sorted pass
+    # (PostgreSQL's fastest; a min(id) subquery joined back reads the attempts twice).
+    in_order = (
+        select(
+            Attempt.user_id,
+            Attempt.flawed_hits,
+            Attempt.flawed_seen,
+            Attempt.sound_false_alarms,
+            Attempt.sound_seen,
+            func.row_number()
+            .over(partition_by=(Attempt.user_id, QuizVersion.quiz_id), order_by=Attempt.id)
+            .label("rn"),
+        )
         .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
         .where(*attempt_conds)
-        .group_by(Attempt.user_id, QuizVersion.quiz_id)
+        .subquery()
     )
+    # A learner counts once they answered a sound or flawed item there, as when counting
+    # answers.
+    seen = func.sum(in_order.c.flawed_seen + in_order.c.sound_seen)
     first = (
         select(
-            Answer.user_id.label("user_id"),
+            in_order.c.user_id.label("user_id"),
             literal(0, Integer).label("phase"),
-            *_detection_sums(Item.verdict, Answer.correct),
+            func.sum(in_order.c.flawed_hits).label("hits"),
+            func.sum(in_order.c.flawed_seen).label("flawed"),
+            func.sum(in_order.c.sound_false_alarms).label("fas"),
+            func.sum(in_order.c.sound_seen).label("sound"),
         )
-        .join(Item, Item.id == Answer.item_id)
-        .where(Answer.attempt_id.in_(first_attempts), Item.verdict.is_not(None))
-        .group_by(Answer.user_id)
+        .where(in_order.c.rn == 1)
+        .group_by(in_order.c.user_id)
+        .having(seen > 0)
     )
-    # Phase 1: each learner's LATEST_FOLLOWUPS most recent follow-up answers.
+    # Phase 1: each learner's LATEST_FOLLOWUPS most recent follow-up answers. Reached from
+    # the follow-ups (by their learner), so SQLite does not walk every answer by learner.
+    # (followup_id IS NOT NULL, implied by the join, keeps PostgreSQL's row estimate low.)
     followup_conds: list[ColumnElement[bool]] = [
         Answer.followup_id.is_not(None),
         Item.verdict.is_not(None),
     ]
     if in_scope_users is not None:
-        followup_conds.append(Answer.user_id.in_(in_scope_users))
+        followup_conds.append(FollowUp.user_id.in_(in_scope_users))
     if scope.since is not None:
         followup_conds.append(Answer.answered_at >= scope.since)
     ranked = (
@@ -649,6 +746,8 @@ async def _discernment(
             )
             .label("rn"),
         )
+        .select_from(FollowUp)
+        .join(Answer, Answer.followup_id == FollowUp.id)
         .join(Item, Item.id == Answer.item_id)
         .where(*followup_conds)
         .subquery()
@@ -686,9 +785,9 @@ async def _discernment(
         .group_by(CohortMember.cohort_id, per_user.c.phase, *counts)
     )
     groups: dict[int | None, dict[int, list[tuple[st.DetectionCounts, int]]]] = {}
-    for cohort_id, phase, hits, flawed, fas, sound, number in await session.execute(
-        union_all(overall_q, cohort_q)
-    ):
+    # .all(): one fetch, not one driver call per row (thousands with 500 cohorts).
+    grouped = (await session.execute(union_all(overall_q, cohort_q))).all()
+    for cohort_id, phase, hits, flawed, fas, sound, number in grouped:
         phases = groups.setdefault(cohort_id, {0: [], 1: []})
         phases[phase].append((st.DetectionCounts(hits, flawed, fas, sound), number))
     everyone = groups.pop(None, {0: [], 1: []})
