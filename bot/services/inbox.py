@@ -129,11 +129,27 @@ async def mark_processed(
     session: AsyncSession, update_id: int, *, now: dt.datetime, error: str | None = None
 ) -> None:
     """Record that an update was handled (or given up, with the error)."""
-    await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
-        .values(processed_at=now, error=error)
-    )
+    await mark_many_processed(session, {update_id: error}, now=now)
+
+
+async def mark_many_processed(
+    session: AsyncSession, outcomes: dict[int, str | None], *, now: dt.datetime
+) -> None:
+    """Record several handled updates in one transaction (error None: handled fine)."""
+    fine = [update_id for update_id, error in outcomes.items() if error is None]
+    if fine:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(fine))
+            .values(processed_at=now, error=None)
+        )
+    for update_id, error in outcomes.items():
+        if error is not None:
+            await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.update_id == update_id)
+                .values(processed_at=now, error=error)
+            )
     await session.commit()
 
 

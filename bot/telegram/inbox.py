@@ -31,7 +31,10 @@ BATCH = 100  # getUpdates' maximum, and the most updates processed in one pass
 MAX_TRIES = 3  # an update that failed this often is given up, not retried forever
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
-MARK_RETRIES = 4
+# Handled updates are marked in the inbox together, a little after the fact: one commit for
+# many updates instead of one each. A crash in that window makes a restart handle them
+# again, as a crash just before a mark always could (answers still count once).
+MARK_EVERY = 0.02  # seconds
 # Updates held in memory waiting for their chat's turn: the poller fetches no more than
 # the room left (Telegram keeps what it has not confirmed), so memory stays bounded when
 # processing falls behind.
@@ -81,6 +84,8 @@ class InboxPoller:
         self._room = asyncio.Event()
         self._room.set()
         self._stop = asyncio.Event()
+        self._handled: dict[int, str | None] = {}  # processed, to be marked in the table
+        self._handled_ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then let the updates being processed finish.
@@ -89,6 +94,7 @@ class InboxPoller:
         """
         self._stop = stop
         offset = await _retrying(stop, self._start_up)
+        marker = asyncio.create_task(self._mark_handled())
         try:
             await self._poll(stop, offset)
         finally:
@@ -96,6 +102,8 @@ class InboxPoller:
             self._room.set()
             while self._busy:
                 await asyncio.gather(*list(self._busy.values()), return_exceptions=True)
+            self._handled_ready.set()
+            await marker
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
@@ -196,7 +204,7 @@ class InboxPoller:
             self._start_chats()
 
     async def process_row(self, queued: _Queued) -> None:
-        """Process one stored update, and mark it processed."""
+        """Process one stored update, and hand it to be marked processed."""
         error: str | None = None
         if queued.tries >= MAX_TRIES:
             error = f"given up after {queued.tries} tries"
@@ -214,18 +222,30 @@ class InboxPoller:
             except TelegramError as exc:
                 error = str(exc)
                 log.exception("update %s failed", queued.update_id)
-        for attempt in range(MARK_RETRIES):
-            try:
-                async with self._runtime.sessions() as session:
-                    await inbox.mark_processed(
-                        session, queued.update_id, now=self._runtime.clock(), error=error
-                    )
+        self._handled[queued.update_id] = error
+        self._handled_ready.set()
+
+    async def _mark_handled(self) -> None:
+        """Mark processed updates in the table, many in one transaction, until stopped."""
+        while True:
+            await self._handled_ready.wait()
+            if not self._stop.is_set():
+                await asyncio.sleep(MARK_EVERY)  # let a few more finish
+            self._handled_ready.clear()
+            batch, self._handled = self._handled, {}
+            if batch:
+                try:
+                    await _retrying(self._stop, functools.partial(self._mark, batch))
+                except DATABASE_ERRORS:
+                    # Stopping with the database away: these are handled again after a restart.
+                    log.warning("could not mark %d handled updates before stopping", len(batch))
+                    return
+            if self._stop.is_set() and not self._busy and not self._handled:
                 return
-            except DATABASE_ERRORS:
-                if attempt == MARK_RETRIES - 1:
-                    raise
-                log.warning("cannot mark update %s processed; retrying", queued.update_id)
-                await asyncio.sleep(0.5 * 2**attempt)
+
+    async def _mark(self, batch: dict[int, str | None]) -> None:
+        async with self._runtime.sessions() as session:
+            await inbox.mark_many_processed(session, batch, now=self._runtime.clock())
 
 
 async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:
