@@ -1,8 +1,9 @@
 """Answers per second through the Bot API: quizbot against a minimal echo bot (issue 3).
 
 N simulated learners answer items through the fake Bot API server, first as fast as they
-can (closed loop: press, wait for the next item, press again), then at a fixed rate spread
-over the learners (open loop: each learner has at most one press outstanding). The same
+can (closed loop: press, wait for the next item, press again), then at fixed rates spread
+over the learners (open loops, 100 and 50 answers a second by default: each learner has at
+most one press outstanding). The same
 learners and phases run against `bench/echo_bot.py`, a PTB bot that makes the same three
 calls per press without a database: the framework's floor.
 
@@ -17,7 +18,7 @@ getUpdates to the moment the server answered the bot's editMessageText (feedback
 sendMessage of the next item (next). Both bots run with the rate limiter raised far above
 Telegram's 30 messages a second, so the bots' own capacity is measured, not the limit.
 
-    .venv/bin/python bench/bench_answers.py [--learners 100 1000] [--answers-per-learner K]
+    .venv/bin/python bench/bench_answers.py [--learners 100 1000] [--open-rate 100 50]
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ class InboxPoller:
             room = MAX_QUEUED - self._queued
             if room <= 0:
                 self._room.clear()
-                await self._room.wait()
+                await _either(self._room, stop)
                 continue
             fetch = asyncio.ensure_future(self._fetch(offset, min(BATCH, room)))
             stopped = asyncio.ensure_future(stop.wait())
@@ -260,6 +260,14 @@ async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:
             log.warning("database unavailable (%s); retrying in %.1f s", exc, backoff)
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, 10.0)
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Wait until one of two events is set."""
+    waits = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for wait in pending:
+        wait.cancel()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
