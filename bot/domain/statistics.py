@@ -6,6 +6,7 @@ aggregates into figures. docs/reports.md explains every figure and how to read i
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -137,6 +138,9 @@ class Detection:
     criterion: float  # -(z(H) + z(FA)) / 2: below 0 leans to "flawed", above to "sound"
 
 
+# Pure, and a report asks for the same few hundred counts thousands of times (one per
+# cohort and count tuple).
+@functools.lru_cache(maxsize=4096)
 def detection(counts: DetectionCounts) -> Detection | None:
     """d' and c with the log-linear correction (add 0.5 to counts, 1 to totals)."""
     if not counts.complete:

@@ -13,11 +13,12 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Float,
     Integer,
@@ -31,9 +32,11 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import queries
 from bot.db.models import (
@@ -74,6 +77,10 @@ MASTERY_STREAK = 3
 MOST_MISSED = 5
 EXPORT_CHUNK = 2000
 DAY = dt.timedelta(days=1)
+# Report parts read at once on PostgreSQL, each on a pooled connection (see _Readers).
+READERS = 4
+
+T = TypeVar("T")
 
 EXPORT_COLUMNS = (
     "learner",
@@ -208,6 +215,8 @@ class _Scope:
     label: str
     # The instructor named a quiz of their own: every row of it passes the owner condition.
     owner_has_quiz: bool = False
+    # A quiz was named: a learner's attempts in scope are all at that one quiz.
+    one_quiz: bool = False
 
     @property
     def whole_quizzes(self) -> bool:
@@ -310,17 +319,117 @@ async def _resolve_scope(
         owner_id=owner_id,
         label=label,
         owner_has_quiz=owns_quiz,
+        one_quiz=quiz is not None,
     )
 
 
 async def quiz_report(
     session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime
 ) -> QuizReport:
-    """The score summary, item analysis, reliability, discernment and follow-up figures."""
+    """The score summary, item analysis, reliability, discernment and follow-up figures.
+
+    On PostgreSQL the parts are read on connections of their own (see _Readers): they see
+    committed data only, so call it on a session without uncommitted writes of its own.
+    """
     scope = await _resolve_scope(session, viewer=viewer, query=query, now=now)
     attempt_conds = scope.attempts()
+    in_scope_users = select(Attempt.user_id).where(*attempt_conds) if attempt_conds else None
+    first = _first_attempt_counts(session, scope, attempt_conds)
+    latest = _latest_followup_counts(scope, in_scope_users)
+    readers = _Readers(session)
+    # Independent parts, the slowest first.
+    (overall, cohorts), skills, figures, followups = await asyncio.gather(
+        readers.run(lambda s: _discernment(s, scope, first, latest)),
+        readers.run(lambda s: _skill_mastery(s, scope, in_scope_users)),
+        readers.run(lambda s: _attempt_figures(s, scope, attempt_conds)),
+        readers.run(lambda s: followup_stats(s, now=now, users=in_scope_users, since=scope.since)),
+    )
+    learner_rows: tuple[LearnerDiscernment, ...] = ()
+    if figures.learners <= LEARNER_ROWS_MAX:
+        # Few learners in scope, so reading their counts again is cheap.
+        learner_rows = await _learner_rows(session, first, latest)
+    items = figures.items
+    most_missed = tuple(
+        sorted(
+            (i for i in items if i.answers and i.facility is not None),
+            key=lambda i: (i.facility, -i.answers, i.item_id),
+        )[:MOST_MISSED]
+    )
+    return QuizReport(
+        query=query,
+        scope=scope.label,
+        generated_at=now,
+        learners=figures.learners,
+        attempts_started=figures.started,
+        attempts_finished=figures.finished,
+        completion_rate=st.share(figures.finished, figures.started),
+        mean_score=figures.mean_score,
+        median_score=figures.median_score,
+        score_deciles=figures.deciles,
+        skills=skills,
+        items=items,
+        most_missed=most_missed,
+        versions=_version_stats(figures.versions, figures.totals, items),
+        discernment=overall,
+        cohorts=cohorts,
+        learner_rows=learner_rows,
+        followups=followups,
+    )
 
-    # Attempts: one row per (version, finished?, score): bounded by versions x item counts.
+
+class _Readers:
+    """Runs a report's independent parts.
+
+    On PostgreSQL each part gets a session of its own (a pooled connection of the report's
+    engine) and up to READERS run at once, so a whole quiz's report takes about as long as
+    its slowest part instead of the sum of all (docs/benchmarks.md, issue 6). In READ
+    COMMITTED every statement reads its own snapshot anyway, so the parts are as consistent
+    with each other as when they ran one after another. SQLite, and a session bound to one
+    connection, run the parts one at a time on the report's own session.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        bind = session.bind
+        self._engine = (
+            bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else None
+        )
+        self._slots = asyncio.Semaphore(READERS if self._engine is not None else 1)
+
+    async def run(self, part: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self._slots:
+            if self._engine is None:
+                return await part(self._session)
+            async with AsyncSession(self._engine) as reader:
+                # The parts already run side by side: parallel workers within a part (the
+                # skills' scan would take two) only add their setup and merging, about a
+                # tenth more CPU, and crowd out the other parts (on 2 cores the report took
+                # 15 % longer with them). Discernment, as slow as the skills on one
+                # process, is one process either way. For this transaction only.
+                await reader.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+                return await part(reader)
+
+
+@dataclass(frozen=True)
+class _AttemptFigures:
+    """The summary's figures from the attempts, and the item analysis of their versions."""
+
+    learners: int
+    started: int
+    finished: int
+    mean_score: float | None
+    median_score: float | None
+    deciles: tuple[int, ...]
+    versions: dict[int, tuple[str, int, str, int]]
+    totals: dict[int, list[float]]  # version id -> finished attempts n, sum t, sum t²
+    items: tuple[ItemStats, ...]
+
+
+async def _attempt_figures(
+    session: AsyncSession, scope: _Scope, attempt_conds: list[ColumnElement[bool]]
+) -> _AttemptFigures:
+    """Learners, attempts, scores and the item analysis of the versions attempted."""
+    # One row per (version, finished?, score): bounded by versions x item counts.
     rows = (
         await session.execute(
             select(
@@ -341,8 +450,7 @@ async def quiz_report(
         )
         or 0
     )
-    version_ids = sorted({r[0] for r in rows})
-    versions = await _versions(session, version_ids)
+    versions = await _versions(session, sorted({r[0] for r in rows}))
     started = finished = 0
     scores: dict[float, int] = defaultdict(int)
     totals: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # n, sum t, sum t²
@@ -360,41 +468,18 @@ async def quiz_report(
         sums[0] += count
         sums[1] += correct * count
         sums[2] += correct * correct * count
-    mean_score = sum(score * n for score, n in scores.items()) / finished if finished else None
-
-    items = await _item_stats(session, scope, attempt_conds, versions)
-    version_stats = _version_stats(versions, totals, items)
-    most_missed = tuple(
-        sorted(
-            (i for i in items if i.answers and i.facility is not None),
-            key=lambda i: (i.facility, -i.answers, i.item_id),
-        )[:MOST_MISSED]
-    )
-    in_scope_users = select(Attempt.user_id).where(*attempt_conds) if attempt_conds else None
-    skills = await _skill_mastery(session, scope, in_scope_users)
-    overall, cohorts, learner_rows = await _discernment(
-        session, scope, attempt_conds, in_scope_users, list_learners=learners <= LEARNER_ROWS_MAX
-    )
-    followups = await followup_stats(session, now=now, users=in_scope_users, since=scope.since)
-    return QuizReport(
-        query=query,
-        scope=scope.label,
-        generated_at=now,
+    return _AttemptFigures(
         learners=learners,
-        attempts_started=started,
-        attempts_finished=finished,
-        completion_rate=st.share(finished, started),
-        mean_score=mean_score,
+        started=started,
+        finished=finished,
+        mean_score=(
+            sum(score * n for score, n in scores.items()) / finished if finished else None
+        ),
         median_score=st.median_from_counts(scores.items()),
-        score_deciles=tuple(deciles),
-        skills=skills,
-        items=items,
-        most_missed=most_missed,
-        versions=version_stats,
-        discernment=overall,
-        cohorts=cohorts,
-        learner_rows=learner_rows,
-        followups=followups,
+        deciles=tuple(deciles),
+        versions=versions,
+        totals=totals,
+        items=await _item_stats(session, scope, attempt_conds, versions),
     )
 
 
@@ -485,6 +570,13 @@ async def _item_stats(
     return tuple(result)
 
 
+async def _core_rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
+    """All rows of a statement with many plain rows, as Core rows on the session's
+    connection: about 40 % less CPU than the ORM's row processing over thousands of rows,
+    and one fetch, not one driver call per row."""
+    return (await (await session.connection()).execute(stmt)).all()
+
+
 def _item_acc() -> dict[str, Any]:
     """One item's sums: n, x (right), and the same over finished attempts (nf, xf) with the
     totals' sums t, tt, xt; option and whole-second counts."""
@@ -505,28 +597,46 @@ async def _item_sums_from_counters(
     session: AsyncSession, version_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
     """Item sums of whole versions from the counters answer_item keeps (report_counters):
-    rows bounded by items x option sets x seconds, however many answers there are."""
+    rows bounded by items x (option sets + seconds), however many answers there are."""
     items_in = select(Item.id).where(Item.quiz_version_id.in_(version_ids))
     per_item: dict[int, dict[str, Any]] = {}
-    counts = select(
-        ItemAnswerCount.item_id,
-        ItemAnswerCount.chosen,
-        ItemAnswerCount.correct,
-        ItemAnswerCount.second,
-        ItemAnswerCount.answers,
-    ).where(ItemAnswerCount.item_id.in_(items_in))
-    options: dict[str, list[int]] = {}
-    for item_id, chosen, correct, sec, n in (await session.execute(counts)).all():
+    counts = ItemAnswerCount
+    # Summed per option set and, apart, per second (NULL in the other's column): the counters
+    # hold every (option set, second) pair, many times more rows for Python to walk.
+    by_choice = (
+        select(
+            counts.item_id,
+            counts.chosen,
+            counts.correct,
+            literal(None, Integer).label("second"),
+            func.sum(counts.answers),
+        )
+        .where(counts.item_id.in_(items_in))
+        .group_by(counts.item_id, counts.chosen, counts.correct)
+    )
+    by_second = (
+        select(
+            counts.item_id,
+            literal(None, String).label("chosen"),
+            literal(None, Boolean).label("correct"),
+            counts.second,
+            func.sum(counts.answers),
+        )
+        .where(counts.item_id.in_(items_in))
+        .group_by(counts.item_id, counts.second)
+    )
+    for item_id, chosen, correct, sec, n in await _core_rows(
+        session, union_all(by_choice, by_second)
+    ):
         acc = per_item.get(item_id) or per_item.setdefault(item_id, _item_acc())
+        if chosen is None:
+            acc["seconds"][float(sec)] += n
+            continue
         acc["n"] += n
         if correct:
             acc["x"] += n
-        indices = options.get(chosen)
-        if indices is None:
-            indices = options[chosen] = [int(i) for i in chosen.split(",") if i]
-        for index in indices:
+        for index in (int(i) for i in chosen.split(",") if i):
             acc["chosen"][index] += n
-        acc["seconds"][float(sec)] += n
     sums = select(
         ItemTotalSums.item_id,
         ItemTotalSums.answers,
@@ -647,9 +757,11 @@ async def _skill_mastery(
             SkillState.skill_id,
             func.count(),
             # A plain float division: SQLAlchemy's "/" divides by a NUMERIC cast on
-            # PostgreSQL, which is several times slower over every learner's rows.
-            func.avg(cast(SkillState.correct, Float).op("/")(cast(SkillState.answered, Float))),
-            func.sum(case((SkillState.streak >= MASTERY_STREAK, 1), else_=0)),
+            # PostgreSQL, which is several times slower over every learner's rows. Summed
+            # and divided here, and counted with FILTER: lighter per row than avg() and
+            # sum(CASE ...) over hundreds of thousands of rows.
+            func.sum(cast(SkillState.correct, Float).op("/")(cast(SkillState.answered, Float))),
+            func.count().filter(SkillState.streak >= MASTERY_STREAK),
         )
         .where(*conds)
         .group_by(SkillState.skill_id)
@@ -661,10 +773,10 @@ async def _skill_mastery(
             skill_id=skill_id,
             name=names.get(skill_id, skill_id),
             learners=count,
-            mean_share_right=float(mean) if mean is not None else None,
-            mastered=int(mastered or 0),
+            mean_share_right=float(shares) / count,
+            mastered=int(mastered),
         )
-        for skill_id, count, mean, mastered in await session.execute(stmt)
+        for skill_id, count, shares, mastered in await session.execute(stmt)
     )
 
 
@@ -680,60 +792,83 @@ def _detection_sums(verdict: Any, correct: Any) -> list[Any]:
     ]
 
 
-async def _discernment(
-    session: AsyncSession,
-    scope: _Scope,
-    attempt_conds: list[ColumnElement[bool]],
-    in_scope_users: Select[Any] | None,
-    *,
-    list_learners: bool,
-) -> tuple[DiscernmentGroup, tuple[DiscernmentGroup, ...], tuple[LearnerDiscernment, ...]]:
-    """Hits and false alarms per learner at the first attempt and in the latest follow-ups."""
-    # Phase 0: each learner's first attempt at each quiz in scope, from the counters
-    # answer_item keeps on each attempt, not from its answers. Numbered in one sorted pass
-    # (PostgreSQL's fastest; a min(id) subquery joined back reads the attempts twice).
-    in_order = (
-        select(
-            Attempt.user_id,
-            Attempt.flawed_hits,
-            Attempt.flawed_seen,
-            Attempt.sound_false_alarms,
-            Attempt.sound_seen,
-            func.row_number()
-            .over(partition_by=(Attempt.user_id, QuizVersion.quiz_id), order_by=Attempt.id)
-            .label("rn"),
-        )
+def _first_attempt_counts(
+    session: AsyncSession, scope: _Scope, attempt_conds: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """Per learner (user_id, hits, flawed, fas, sound): their first attempt at each quiz in
+    scope, from the counters answer_item keeps on each attempt, not from its answers.
+    A learner counts once they answered a sound or flawed item there, as when counting
+    answers."""
+    counters = (
+        Attempt.flawed_hits.label("hits"),
+        Attempt.flawed_seen.label("flawed"),
+        Attempt.sound_false_alarms.label("fas"),
+        Attempt.sound_seen.label("sound"),
+    )
+    if scope.one_quiz:
+        # One quiz: a learner's first attempt is their lowest id in scope, and their counts
+        # are that attempt's, with no join to the versions and no sums per learner.
+        if session.get_bind().dialect.name == "postgresql":
+            # DISTINCT ON keeps the first row per learner in one sorted pass: less than
+            # half the work of numbering the rows.
+            firsts = (
+                select(Attempt.user_id, *counters)
+                .where(*attempt_conds)
+                .ext(distinct_on(Attempt.user_id))
+                .order_by(Attempt.user_id, Attempt.id)
+                .subquery()
+            )
+        else:
+            rank = func.row_number().over(partition_by=Attempt.user_id, order_by=Attempt.id)
+            numbered = (
+                select(Attempt.user_id, *counters, rank.label("rn"))
+                .where(*attempt_conds)
+                .subquery()
+            )
+            firsts = select(numbered).where(numbered.c.rn == 1).subquery()
+        return select(
+            firsts.c.user_id, firsts.c.hits, firsts.c.flawed, firsts.c.fas, firsts.c.sound
+        ).where(firsts.c.flawed + firsts.c.sound > 0)
+    # Numbered per (learner, quiz) in one sorted pass (PostgreSQL's fastest; a min(id)
+    # subquery joined back reads the attempts twice), then summed per learner.
+    rank = func.row_number().over(
+        partition_by=(Attempt.user_id, QuizVersion.quiz_id), order_by=Attempt.id
+    )
+    numbered = (
+        select(Attempt.user_id, *counters, rank.label("rn"))
         .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
         .where(*attempt_conds)
         .subquery()
     )
-    # A learner counts once they answered a sound or flawed item there, as when counting
-    # answers.
-    seen = func.sum(in_order.c.flawed_seen + in_order.c.sound_seen)
-    first = (
+    seen = func.sum(numbered.c.flawed + numbered.c.sound)
+    return (
         select(
-            in_order.c.user_id.label("user_id"),
-            literal(0, Integer).label("phase"),
-            func.sum(in_order.c.flawed_hits).label("hits"),
-            func.sum(in_order.c.flawed_seen).label("flawed"),
-            func.sum(in_order.c.sound_false_alarms).label("fas"),
-            func.sum(in_order.c.sound_seen).label("sound"),
+            numbered.c.user_id,
+            func.sum(numbered.c.hits).label("hits"),
+            func.sum(numbered.c.flawed).label("flawed"),
+            func.sum(numbered.c.fas).label("fas"),
+            func.sum(numbered.c.sound).label("sound"),
         )
-        .where(in_order.c.rn == 1)
-        .group_by(in_order.c.user_id)
+        .where(numbered.c.rn == 1)
+        .group_by(numbered.c.user_id)
         .having(seen > 0)
     )
-    # Phase 1: each learner's LATEST_FOLLOWUPS most recent follow-up answers. Reached from
-    # the follow-ups (by their learner), so SQLite does not walk every answer by learner.
-    # (followup_id IS NOT NULL, implied by the join, keeps PostgreSQL's row estimate low.)
-    followup_conds: list[ColumnElement[bool]] = [
+
+
+def _latest_followup_counts(scope: _Scope, in_scope_users: Select[Any] | None) -> Select[Any]:
+    """Per learner (user_id, hits, flawed, fas, sound): their LATEST_FOLLOWUPS most recent
+    follow-up answers on sound/flawed items."""
+    # Reached from the follow-ups (by their learner), so SQLite does not walk every answer by
+    # learner. (followup_id IS NOT NULL, implied by the join, keeps PostgreSQL's row estimate
+    # low.)
+    conds: list[ColumnElement[bool]] = [
         Answer.followup_id.is_not(None),
         Item.verdict.is_not(None),
     ]
     if in_scope_users is not None:
-        followup_conds.append(FollowUp.user_id.in_(in_scope_users))
+        conds.append(FollowUp.user_id.in_(in_scope_users))
     if scope.since is not None:
-        followup_conds.append(Answer.answered_at >= scope.since)
+        conds.append(Answer.answered_at >= scope.since)
     ranked = (
         select(
             Answer.user_id,
@@ -749,98 +884,139 @@ async def _discernment(
         .select_from(FollowUp)
         .join(Answer, Answer.followup_id == FollowUp.id)
         .join(Item, Item.id == Answer.item_id)
-        .where(*followup_conds)
+        .where(*conds)
         .subquery()
     )
-    latest = (
+    return (
         select(
             ranked.c.user_id.label("user_id"),
-            literal(1, Integer).label("phase"),
             *_detection_sums(ranked.c.verdict, ranked.c.correct),
         )
         .where(ranked.c.rn <= LATEST_FOLLOWUPS)
         .group_by(ranked.c.user_id)
     )
-    # Computed once (MATERIALIZED, on SQLite and PostgreSQL alike) and read by both the
-    # overall and the per-cohort grouping below.
-    per_user = union_all(first, latest).cte("per_user").prefix_with("MATERIALIZED")
-    counts = (per_user.c.hits, per_user.c.flawed, per_user.c.fas, per_user.c.sound)
 
+
+async def _discernment(
+    session: AsyncSession, scope: _Scope, first: Select[Any], latest: Select[Any]
+) -> tuple[DiscernmentGroup, tuple[DiscernmentGroup, ...]]:
+    """Everyone's and each cohort's discernment at the first attempt and in the latest
+    follow-ups, from learners' counts (first: _first_attempt_counts, latest:
+    _latest_followup_counts) grouped in one statement."""
+    first_q, latest_q = first.subquery(), latest.subquery()
+    # Computed once (MATERIALIZED, on SQLite and PostgreSQL alike) and read by both
+    # groupings. One statement for both moments: apart, PostgreSQL misjudges how many
+    # learners the first attempts give and joins them to the cohorts row by row.
+    per_user = (
+        union_all(
+            select(first_q, literal(0, Integer).label("phase")),
+            select(latest_q, literal(1, Integer).label("phase")),
+        )
+        .cte("per_user")
+        .prefix_with("MATERIALIZED")
+    )
+    counts = (per_user.c.hits, per_user.c.flawed, per_user.c.fas, per_user.c.sound)
+    member_conds: list[ColumnElement[bool]] = []
     cohort_conds: list[ColumnElement[bool]] = []
     if scope.cohort_id is not None:
-        cohort_conds.append(CohortMember.cohort_id == scope.cohort_id)
+        member_conds.append(CohortMember.cohort_id == scope.cohort_id)
+        cohort_conds.append(Cohort.id == scope.cohort_id)
     if scope.owner_id is not None:
         owned = select(Cohort.id).where(Cohort.owner_id == scope.owner_id)
-        cohort_conds.append(CohortMember.cohort_id.in_(owned))
+        member_conds.append(CohortMember.cohort_id.in_(owned))
+        cohort_conds.append(Cohort.owner_id == scope.owner_id)
     # Learners with the same counts have the same d' and c: grouping by the counts keeps
     # the rows few however many learners there are. Cohort NULL is everyone in scope.
-    overall_q = select(
+    overall = select(
         literal(None, Integer).label("cohort_id"), per_user.c.phase, *counts, func.count()
     ).group_by(per_user.c.phase, *counts)
-    cohort_q = (
+    per_cohort = (
         select(CohortMember.cohort_id, per_user.c.phase, *counts, func.count())
         .select_from(per_user)
         .join(CohortMember, CohortMember.user_id == per_user.c.user_id)
-        .where(*cohort_conds)
+        .where(*member_conds)
         .group_by(CohortMember.cohort_id, per_user.c.phase, *counts)
     )
-    groups: dict[int | None, dict[int, list[tuple[st.DetectionCounts, int]]]] = {}
-    # .all(): one fetch, not one driver call per row (thousands with 500 cohorts).
-    grouped = (await session.execute(union_all(overall_q, cohort_q))).all()
-    for cohort_id, phase, hits, flawed, fas, sound, number in grouped:
-        phases = groups.setdefault(cohort_id, {0: [], 1: []})
-        phases[phase].append((st.DetectionCounts(hits, flawed, fas, sound), number))
-    everyone = groups.pop(None, {0: [], 1: []})
-    overall = DiscernmentGroup(
+    # phase -> cohort id -> [(counts, learners with exactly these counts)]
+    groups: dict[int, dict[int | None, list[tuple[st.DetectionCounts, int]]]] = {
+        0: {None: []},
+        1: {None: []},
+    }
+    # One object per distinct counts (a few hundred for thousands of rows).
+    interned: dict[tuple[int, int, int, int], st.DetectionCounts] = {}
+    for cohort_id, phase, hits, flawed, fas, sound, number in await _core_rows(
+        session, union_all(overall, per_cohort)
+    ):
+        key = (hits, flawed, fas, sound)
+        found = interned.get(key)
+        if found is None:
+            found = interned[key] = st.DetectionCounts(hits, flawed, fas, sound)
+        groups[phase].setdefault(cohort_id, []).append((found, number))
+    first_groups, latest_groups = groups[0], groups[1]
+    overall_group = DiscernmentGroup(
         label="all learners in scope",
-        first=st.summarise_detection(everyone[0]),
-        latest=st.summarise_detection(everyone[1]),
+        first=st.summarise_detection(first_groups.pop(None)),
+        latest=st.summarise_detection(latest_groups.pop(None)),
     )
-    names: dict[int, str] = {}
-    if groups:
-        named = await session.execute(
-            select(Cohort.id, Cohort.name).where(Cohort.id.in_(list(groups)))
-        )
-        names = {cohort_id: name for cohort_id, name in named}
+    if not first_groups and not latest_groups:
+        return overall_group, ()
+    # The cohorts in scope by their own conditions, not by an IN list of hundreds of ids.
+    cohort_ids = sorted(c for c in {*first_groups, *latest_groups} if c is not None)
+    named = await session.execute(select(Cohort.id, Cohort.name).where(*cohort_conds))
+    names: dict[int, str] = {cohort_id: name for cohort_id, name in named}
     cohorts = tuple(
         sorted(
             (
                 DiscernmentGroup(
                     label=names.get(cohort_id, "?"),
-                    first=st.summarise_detection(phases[0]),
-                    latest=st.summarise_detection(phases[1]),
+                    first=st.summarise_detection(first_groups.get(cohort_id, [])),
+                    latest=st.summarise_detection(latest_groups.get(cohort_id, [])),
                 )
-                for cohort_id, phases in groups.items()
-                if cohort_id is not None
+                for cohort_id in cohort_ids
             ),
             key=lambda g: g.label,
         )
     )
+    return overall_group, cohorts
 
-    learner_rows: tuple[LearnerDiscernment, ...] = ()
-    if list_learners:
-        rows = await session.execute(
-            select(User.pseudonym, per_user.c.phase, *counts)
-            .select_from(per_user)
-            .join(User, User.id == per_user.c.user_id)
-            .order_by(User.pseudonym, per_user.c.phase)
+
+async def _learner_rows(
+    session: AsyncSession, first: Select[Any], latest: Select[Any]
+) -> tuple[LearnerDiscernment, ...]:
+    """Each learner's counts and measures at both moments, by pseudonym."""
+    first_q, latest_q = first.subquery(), latest.subquery()
+    per_user = union_all(
+        select(first_q, literal(0, Integer).label("phase")),
+        select(latest_q, literal(1, Integer).label("phase")),
+    ).subquery()
+    rows = await session.execute(
+        select(
+            User.pseudonym,
+            per_user.c.phase,
+            per_user.c.hits,
+            per_user.c.flawed,
+            per_user.c.fas,
+            per_user.c.sound,
         )
-        found: dict[str, dict[int, st.DetectionCounts]] = {}
-        for pseudonym, phase, hits, flawed, fas, sound in rows:
-            found.setdefault(pseudonym or "?", {})[phase] = st.DetectionCounts(
-                hits, flawed, fas, sound
-            )
-        learner_rows = tuple(
-            LearnerDiscernment(
-                learner=name,
-                first=phases.get(0),
-                first_measures=st.detection(phases[0]) if 0 in phases else None,
-                latest=phases.get(1),
-                latest_measures=st.detection(phases[1]) if 1 in phases else None,
-            )
-            for name, phases in found.items()
+        .select_from(per_user)
+        .join(User, User.id == per_user.c.user_id)
+        .order_by(User.pseudonym, per_user.c.phase)
+    )
+    found: dict[str, dict[int, st.DetectionCounts]] = {}
+    for pseudonym, phase, hits, flawed, fas, sound in rows:
+        found.setdefault(pseudonym or "?", {})[phase] = st.DetectionCounts(
+            hits, flawed, fas, sound
         )
-    return overall, cohorts, learner_rows
+    return tuple(
+        LearnerDiscernment(
+            learner=name,
+            first=phases.get(0),
+            first_measures=st.detection(phases[0]) if 0 in phases else None,
+            latest=phases.get(1),
+            latest_measures=st.detection(phases[1]) if 1 in phases else None,
+        )
+        for name, phases in found.items()
+    )
 
 
 async def export_answers(
