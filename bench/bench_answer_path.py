@@ -2,13 +2,13 @@
 
 Run: .venv/bin/python bench/bench_answer_path.py [--learners 50] [--rounds 20]
 
-Part of bench_answers.py's "where the time goes": no Telegram, no event-loop traffic, only the
-service on a fresh SQLite file. Printed: CPU milliseconds per answer (all threads of the
-process, so aiosqlite's thread counts), the statements each answer sends, and the same small
-transaction (BEGIN IMMEDIATE, three SELECTs, COMMIT) through the async engine the bot uses
-(aiosqlite: every cursor call is handed to the driver's thread) and through a plain
-synchronous engine on the same file, which shows how much of a statement's cost is the
-hand-off rather than SQLite or SQLAlchemy's statement handling.
+Part of bench_answers.py's "where the time goes": no Telegram, only the service on a fresh
+SQLite file. Printed: CPU milliseconds per answer (all threads of the process count) and the
+statements each answer sends, with the bot's SQLite connection (`InlineConnection`, on the
+event loop's thread) and with aiosqlite's (every cursor call handed to its own thread and
+back); then one small transaction (BEGIN IMMEDIATE, three SELECTs, COMMIT) through each of
+the two and through a plain synchronous engine on the same file, the floor of SQLAlchemy's
+own statement handling.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from bot.services import attempts, learners
 TX_RUNS = 2_000
 
 
-async def answer_path(url: str, learners_n: int, rounds: int) -> None:
+async def answer_path(url: str, learners_n: int, rounds: int, *, threaded: bool) -> None:
     settings = Settings(DATABASE_URL=url, TELEGRAM_BOT_TOKEN="1:bench")
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, threaded_sqlite=threaded) as runtime:
         now = dt.datetime.now(dt.UTC)
         sittings = []
         for i in range(learners_n):
@@ -76,12 +76,16 @@ async def answer_path(url: str, learners_n: int, rounds: int) -> None:
                 answered += 1
         spent = time.process_time() - cpu
     per = {kind: round(n / answered, 2) for kind, n in sorted(statements.items())}
-    print(f"answer_item: {answered} answers, {spent / answered * 1000:.2f} ms CPU per answer")
+    driver = "aiosqlite's thread" if threaded else "inline (as the bot runs)"
+    print(
+        f"answer_item, {driver}: {answered} answers, "
+        f"{spent / answered * 1000:.2f} ms CPU per answer"
+    )
     print(f"  statements per answer: {per} (BEGIN is the driver-level BEGIN IMMEDIATE)")
 
 
-async def async_transactions(url: str) -> float:
-    engine = make_engine(url)
+async def async_transactions(url: str, *, threaded: bool) -> float:
+    engine = make_engine(url, threaded_sqlite=threaded)
     sessions = make_sessionmaker(engine)
     stmt = select(InboxUpdate.update_id).where(InboxUpdate.chat_id == 5)
 
@@ -132,16 +136,19 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=20, help="answers per learner (max 54)")
     args = parser.parse_args()
+    rounds = min(args.rounds, 54)
     with tempfile.TemporaryDirectory(prefix="bench-answer-path-") as folder:
-        path = Path(folder) / "quizbot.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        asyncio.run(answer_path(url, args.learners, min(args.rounds, 54)))
-        async_ms = asyncio.run(async_transactions(url))
+        for threaded in (False, True):
+            path = Path(folder) / f"quizbot-{int(threaded)}.db"
+            url = f"sqlite+aiosqlite:///{path}"
+            asyncio.run(answer_path(url, args.learners, rounds, threaded=threaded))
+        inline_ms = asyncio.run(async_transactions(url, threaded=False))
+        threaded_ms = asyncio.run(async_transactions(url, threaded=True))
         sync_ms = sync_transactions(path)
     print("a transaction of 3 SELECTs (BEGIN IMMEDIATE ... COMMIT), CPU per transaction:")
-    print(f"  async engine (aiosqlite, as the bot runs): {async_ms:.3f} ms")
-    print(f"  sync engine (pysqlite, same file):          {sync_ms:.3f} ms")
-    print(f"  ratio: {async_ms / sync_ms:.1f}x")
+    print(f"  inline connection (as the bot runs): {inline_ms:.3f} ms")
+    print(f"  aiosqlite (a thread hop per call):   {threaded_ms:.3f} ms")
+    print(f"  sync engine (pysqlite, no asyncio):  {sync_ms:.3f} ms")
 
 
 if __name__ == "__main__":

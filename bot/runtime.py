@@ -28,10 +28,18 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, migrate: bool = True, bundled: bool = True, clock: Clock = utc_now
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    bundled: bool = True,
+    clock: Clock = utc_now,
+    threaded_sqlite: bool = False,
 ) -> AsyncIterator[Runtime]:
-    """Open the database (migrated, with the bundled quizzes) and close it afterwards."""
-    engine = make_engine(settings.database_url)
+    """Open the database (migrated, with the bundled quizzes) and close it afterwards.
+
+    `threaded_sqlite` is for comparisons only (see `make_engine`).
+    """
+    engine = make_engine(settings.database_url, threaded_sqlite=threaded_sqlite)
     try:
         sessions = make_sessionmaker(engine)
         # Several workers starting at once would race to create the same tables and rows.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,23 +14,50 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import to_async_url
+from bot.db.sqlite_inline import InlineConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> AsyncEngine:
+    """Create an async engine; SQLite gets WAL, foreign keys and a wait for the write lock.
+
+    A SQLite file is opened with `InlineConnection` (`sqlite_inline.py`): statements run on
+    the event loop's thread, and waiting for the lock is an asyncio sleep. `threaded_sqlite`
+    opens it through aiosqlite's thread instead (the benchmarks compare the two), and an
+    in-memory database always is.
+    """
     url = to_async_url(url)
+    inline = False
     if url.startswith("sqlite"):
-        # timeout: wait for a writer instead of failing at once with "database is locked".
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        database = make_url(url).database
+        if not threaded_sqlite and database and database != ":memory:":
+            inline = True
+            kwargs["async_creator"] = functools.partial(_open_inline, database)
+        else:
+            # timeout: wait for a writer instead of failing at once with "database is locked".
+            kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        if inline:
+            # Registered after _sqlite_pragmas, so it runs after it: SQLite itself must
+            # never wait for the lock on the event loop's thread (InlineConnection waits).
+            event.listen(engine.sync_engine, "connect", _no_busy_timeout)
     return engine
+
+
+async def _open_inline(database: str) -> InlineConnection:
+    return InlineConnection(database)
+
+
+def _no_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -1,0 +1,100 @@
+"""The inline SQLite connection: waiting for another writer never blocks the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from bot.db import sqlite_inline
+from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.models import Skill
+from tests.db_support import Templates
+
+
+async def _ticks_while(waiting: asyncio.Task[object]) -> int:
+    ticks = 0
+    while not waiting.done():
+        await asyncio.sleep(0.005)
+        ticks += 1
+    return ticks
+
+
+async def test_a_writer_waits_for_another_process_without_blocking_the_loop(
+    templates: Templates, tmp_path: Path
+) -> None:
+    url = await templates.sqlite_copy(tmp_path / "quizbot.db")
+    # Two engines stand for two processes: the bot and, say, `quizbot quiz import`.
+    holder, waiter = make_engine(url), make_engine(url)
+    try:
+        async with holder.connect() as held:
+            await held.begin()  # BEGIN IMMEDIATE: the other process holds the lock
+
+            async def write() -> None:
+                async with make_sessionmaker(waiter)() as session:
+                    await session.execute(text("DELETE FROM skills WHERE id = 'nothing'"))
+                    await session.commit()
+
+            waiting = asyncio.create_task(write())
+            ticker = asyncio.create_task(_ticks_while(waiting))
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "the lock is held: the write must wait"
+            await held.commit()
+            await asyncio.wait_for(waiting, 5)
+            # The loop ran all along: about 60 ticks of 5 ms in the 0.3 s of waiting.
+            assert await ticker > 20
+    finally:
+        await holder.dispose()
+        await waiter.dispose()
+
+
+async def test_a_writer_gives_up_after_the_lock_wait(
+    templates: Templates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "LOCK_WAIT_SECONDS", 0.2)
+    url = await templates.sqlite_copy(tmp_path / "quizbot.db")
+    holder, waiter = make_engine(url), make_engine(url)
+    try:
+        async with holder.connect() as held:
+            await held.begin()
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with make_sessionmaker(waiter)() as session:
+                    await session.execute(text("DELETE FROM skills WHERE id = 'nothing'"))
+            await held.rollback()
+    finally:
+        await holder.dispose()
+        await waiter.dispose()
+
+
+async def test_transactions_of_one_process_take_turns(
+    templates: Templates, tmp_path: Path
+) -> None:
+    url = await templates.sqlite_copy(tmp_path / "quizbot.db")
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+
+    async def insert(n: int) -> None:
+        async with sessions() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO skills (id, name, definition, lesson, updated_at) "
+                    "VALUES (:id, 'n', 'd', 'l', '2026-01-01 00:00:00')"
+                ),
+                {"id": f"s{n}"},
+            )
+            await asyncio.sleep(0.001)  # hold the lock across an await, as handlers do
+            await session.commit()
+
+    try:
+        await asyncio.gather(*(insert(n) for n in range(40)))
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Skill)) == 40
+            streamed = [
+                row.id async for row in await session.stream(select(Skill.id).order_by(Skill.id))
+            ]
+        assert len(streamed) == 40
+    finally:
+        await engine.dispose()
