@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Integer, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +11,10 @@ from bot.db.models import (
     Answer,
     Attempt,
     CohortMember,
-    Item,
     Quiz,
     QuizCohort,
     QuizVersion,
     Skill,
-    SkillState,
     User,
 )
 
@@ -41,18 +38,6 @@ async def latest_version(session: AsyncSession, quiz_id: int) -> QuizVersion | N
         .order_by(QuizVersion.number.desc())
         .limit(1)
     )
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def items_of_version(session: AsyncSession, version_id: int) -> Sequence[Item]:
-    """The items of a version in quiz order."""
-    stmt = select(Item).where(Item.quiz_version_id == version_id).order_by(Item.position)
-    return (await session.scalars(stmt)).all()
-
-
-async def item_at(session: AsyncSession, version_id: int, position: int) -> Item | None:
-    """The item at a 0-based position of a version."""
-    stmt = select(Item).where(Item.quiz_version_id == version_id, Item.position == position)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -87,11 +72,6 @@ async def answer_of(session: AsyncSession, attempt_id: int, item_id: int) -> Ans
 async def skill_names(session: AsyncSession) -> dict[str, str]:
     """Skill id -> display name."""
     return dict((await session.execute(select(Skill.id, Skill.name))).all())
-
-
-async def skill_state(session: AsyncSession, user_id: int, skill_id: str) -> SkillState | None:
-    """A learner's state on one skill."""
-    return await session.get(SkillState, (user_id, skill_id))
 
 
 async def attempt_skill_counts(

@@ -18,7 +18,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Item, QuizVersion, Skill
+from bot.db import queries
+from bot.db.models import Item, QuizVersion
 
 # Versions kept per database; a version of the bundled quiz is about 100 KB in memory.
 MAX_VERSIONS = 64
@@ -155,8 +156,7 @@ async def skill_names(session: AsyncSession) -> dict[str, str]:
     cache = _cache(session)
     now = time.monotonic()
     if cache.skill_names is None or now >= cache.skill_names_until:
-        rows = await session.execute(select(Skill.id, Skill.name))
-        cache.skill_names = {skill_id: name for skill_id, name in rows}
+        cache.skill_names = await queries.skill_names(session)
         cache.skill_names_until = now + SKILL_NAMES_SECONDS
     return cache.skill_names
 

@@ -125,13 +125,6 @@ async def count_restart(session: AsyncSession) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def mark_processed(
-    session: AsyncSession, update_id: int, *, now: dt.datetime, error: str | None = None
-) -> None:
-    """Record that an update was handled (or given up, with the error)."""
-    await mark_many_processed(session, {update_id: error}, now=now)
-
-
 async def mark_many_processed(
     session: AsyncSession, outcomes: dict[int, str | None], *, now: dt.datetime
 ) -> None:

@@ -149,8 +149,8 @@ def _chosen_sql(chosen: Any) -> ColumnElement[str]:
     return text
 
 
-def _second_sql(dialect: str, seconds: Any) -> ColumnElement[int]:
-    """whole_second in SQL, the same on both backends (reports._whole_second's rounding)."""
+def whole_second_sql(dialect: str, seconds: Any) -> ColumnElement[int]:
+    """whole_second in SQL, the same on both backends."""
     half = seconds + literal_column("0.5")
     if dialect == "sqlite":
         # CAST truncates towards zero in SQLite; times are never negative.
@@ -165,7 +165,7 @@ def _x() -> ColumnElement[int]:
 def _count_rows(dialect: str, *conds: ColumnElement[bool]) -> Any:
     """Quiz answers grouped as item_answer_counts keeps them: item, chosen, second."""
     chosen = _chosen_sql(ANSWERS.c.chosen)
-    second = _second_sql(dialect, ANSWERS.c.seconds)
+    second = whole_second_sql(dialect, ANSWERS.c.seconds)
     return (
         select(
             ANSWERS.c.item_id,
@@ -237,10 +237,10 @@ async def uncount_user(session: AsyncSession, user_id: int) -> None:
         )
 
 
-def _detection_sums() -> dict[str, ColumnElement[Any]]:
-    flawed = ITEMS.c.verdict == "flawed"
-    sound = ITEMS.c.verdict == "sound"
-    correct = ANSWERS.c.correct
+def detection_sums(verdict: Any, correct: Any) -> dict[str, ColumnElement[Any]]:
+    """The discernment sums over answers, named as the attempt counters that hold them."""
+    flawed = verdict == "flawed"
+    sound = verdict == "sound"
     return {
         "flawed_seen": func.sum(case((flawed, 1), else_=0)),
         "flawed_hits": func.sum(case((and_(flawed, correct), 1), else_=0)),
@@ -274,7 +274,7 @@ async def rebuild(session: AsyncSession) -> None:
         .values(dict.fromkeys(names, 0))
         .where(or_(*(ATTEMPTS.c[name] != 0 for name in names)))
     )
-    sums = _detection_sums()
+    sums = detection_sums(ITEMS.c.verdict, ANSWERS.c.correct)
     per_attempt = (
         select(ANSWERS.c.attempt_id, *(sums[name].label(name) for name in names))
         .select_from(ANSWERS.join(ITEMS, ITEMS.c.id == ANSWERS.c.item_id))

@@ -24,12 +24,10 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     case,
     cast,
     func,
     literal,
-    not_,
     or_,
     select,
     text,
@@ -63,6 +61,7 @@ from bot.domain.report_query import (
     check_may_report,
 )
 from bot.domain.roles import Role
+from bot.services import report_counters
 from bot.services.followups import followup_stats
 from bot.services.views import FollowUpStats
 
@@ -664,7 +663,7 @@ async def _item_sums_from_answers(
     # ride along for the item-rest correlation.
     # Grouped by the JSON value itself (jsonb on PostgreSQL, text on SQLite): no cast per row.
     chosen = Answer.chosen
-    second = _whole_second(session)
+    second = report_counters.whole_second_sql(session.get_bind().dialect.name, Answer.seconds)
     done = Attempt.finished_at.is_not(None)
     total = case((done, Attempt.correct_count))
     stmt = (
@@ -698,14 +697,6 @@ async def _item_sums_from_answers(
             acc["chosen"][int(index)] += n
         acc["seconds"][float(sec)] += n
     return per_item
-
-
-def _whole_second(session: AsyncSession) -> ColumnElement[Any]:
-    """Seconds rounded half up to a whole second, the same on both backends."""
-    if session.get_bind().dialect.name == "sqlite":
-        # CAST truncates towards zero in SQLite; times are never negative.
-        return cast(Answer.seconds + 0.5, Integer)
-    return func.floor(Answer.seconds + 0.5)
 
 
 def _version_stats(
@@ -782,13 +773,12 @@ async def _skill_mastery(
 
 def _detection_sums(verdict: Any, correct: Any) -> list[Any]:
     """hits, flawed, false alarms, sound: the per-learner sums of discernment."""
-    flawed = verdict == "flawed"
-    sound = verdict == "sound"
+    sums = report_counters.detection_sums(verdict, correct)
     return [
-        func.sum(case((and_(flawed, correct), 1), else_=0)).label("hits"),
-        func.sum(case((flawed, 1), else_=0)).label("flawed"),
-        func.sum(case((and_(sound, not_(correct)), 1), else_=0)).label("fas"),
-        func.sum(case((sound, 1), else_=0)).label("sound"),
+        sums["flawed_hits"].label("hits"),
+        sums["flawed_seen"].label("flawed"),
+        sums["sound_false_alarms"].label("fas"),
+        sums["sound_seen"].label("sound"),
     ]
 
 
