@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
@@ -58,6 +68,19 @@ class Verdict(StrEnum):
     FLAWED = "flawed"
 
 
+class Judgement(StrEnum):
+    """What a learner who picks an option believes about the item's claim.
+
+    Discernment is measured from these, not from right and wrong: a wrong answer on a sound
+    claim may be over-doubt (judged it flawed) or a misreading (neither), and only the first
+    is a false alarm.
+    """
+
+    SOUND = "sound"  # the claim holds
+    FLAWED = "flawed"  # the claim is unsourced, inconsistent or wrong
+    NEITHER = "neither"  # a misreading: says nothing about whether the claim holds
+
+
 class Option(_Strict):
     """One answer option."""
 
@@ -66,6 +89,23 @@ class Option(_Strict):
     feedback: Text | None = Field(
         default=None, description="Shown when the learner picks this option."
     )
+    judgement: Judgement | None = Field(
+        default=None,
+        description="For items with a verdict: what a learner who picks this option believes "
+        "about the claim: 'sound' (it holds), 'flawed' (it does not) or 'neither' (a "
+        "misreading). A correct option's judgement is the item's verdict.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_judgement(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        # Files written before judgements existed keep their content hash, so re-importing
+        # an unchanged quiz does not make a new version.
+        data: dict[str, object] = handler(self)
+        if data.get("judgement") is None:
+            data.pop("judgement", None)
+        return data
 
 
 class Reference(_Strict):
@@ -107,6 +147,10 @@ class Item(_Strict):
         """Indices (file order) of the correct options."""
         return frozenset(i for i, o in enumerate(self.options) if o.correct)
 
+    def judgements(self) -> tuple[Judgement, ...] | None:
+        """Each option's judgement, defaults filled in; None for an item without a verdict."""
+        return option_judgements(self.verdict, [(o.correct, o.judgement) for o in self.options])
+
 
 class Source(_Strict):
     """The text a quiz is drawn from."""
@@ -147,6 +191,25 @@ class SkillCatalogue(_Strict):
     """The file quizzes/skills.yaml."""
 
     skills: list[Skill] = Field(min_length=1)
+
+
+def option_judgements(
+    verdict: Verdict | str | None, options: Sequence[tuple[bool, Judgement | str | None]]
+) -> tuple[Judgement, ...] | None:
+    """Each option's judgement from (correct, judgement as written) pairs.
+
+    A correct option judges as the verdict says. A wrong option without a judgement of its
+    own judges the opposite: the reading reports made before options carried judgements,
+    kept so that their figures do not change.
+    """
+    if verdict is None:
+        return None
+    key = Judgement(Verdict(verdict).value)
+    opposite = Judgement.FLAWED if key is Judgement.SOUND else Judgement.SOUND
+    return tuple(
+        key if correct else Judgement(written) if written is not None else opposite
+        for correct, written in options
+    )
 
 
 _WS = re.compile(r"\s+")

@@ -648,6 +648,22 @@ class _ItemChecker:
                 f"{label}: a '{item.kind.value}' item has exactly one correct option; this one "
                 f"has {len(correct)} (use kind: multiple for several)",
             )
+        for number, option in enumerate(item.options):
+            if option.judgement is None:
+                continue
+            path: Path = (*at, "options", number, "judgement")
+            if item.verdict is None:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: 'judgement' needs the item's 'verdict' "
+                    "(sound or flawed): add one, or remove the judgement",
+                )
+            elif option.correct and option.judgement.value != item.verdict.value:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: a correct option's judgement is the item's "
+                    f"verdict ('{item.verdict.value}'), not '{option.judgement.value}'",
+                )
         if item.kind == ItemKind.TRUE_FALSE and len(item.options) != 2:
             report.error(
                 (*at, "options"),
