@@ -56,6 +56,9 @@ async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+STRICT_HELP = "treat warnings (item-writing checks included) as errors"
+
+
 def _catalogue_skills(settings: Settings) -> set[str]:
     path = settings.quiz_dir / "skills.yaml"
     catalogue, problems = validate_skill_catalogue(path.read_bytes(), file=str(path))
@@ -72,6 +75,8 @@ async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int
     for name in args.files:
         file = _read(name)
         check = check_file(file, skills=skills, today=utc_now().date())
+        if args.strict:
+            check = check.strict()
         for problem in check.problems:
             print(problem)
         if not check.ok:
@@ -101,7 +106,9 @@ async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
     files = [_read(name) for name in args.files]
     async with open_runtime(settings) as runtime, runtime.sessions() as session:
         try:
-            outcomes = await import_quizzes(session, files, now=runtime.clock())
+            outcomes = await import_quizzes(
+                session, files, now=runtime.clock(), strict=args.strict
+            )
         except QuizImportError as exc:
             for problem in exc.problems:
                 print(problem)
@@ -337,9 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
     validate = quiz_sub.add_parser("validate", help="check quiz files; print every problem")
     validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--strict", action="store_true", help=STRICT_HELP)
     validate.set_defaults(handler=cmd_quiz_validate)
     imp = quiz_sub.add_parser("import", help="validate, then import all-or-nothing")
     imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     imp.set_defaults(handler=cmd_quiz_import)
     listing = quiz_sub.add_parser("list", help="the quizzes with version and item count")
     listing.add_argument(

@@ -37,9 +37,11 @@ def quiz_yaml(
             passage: "according to the council's published minutes"
             question: {question}
             options:
-              - text: "Yes: the council's minutes"
+              - text: "Yes: a record anyone can read"
                 correct: true
               - text: "No: it gives no source"
+                feedback: Look at the end of the sentence.
+                judgement: flawed
             explanation: The minutes are a public record anyone can check.
           - id: q2
             skill: vague-attribution
@@ -50,6 +52,8 @@ def quiz_yaml(
               - text: The passage does not say
                 correct: true
               - text: The shop owners on Main Street
+                feedback: Shops are what the critics talk about, not who they are.
+                judgement: sound
             explanation: '"Critics say" names nobody, so the claim cannot be checked.'
         """
     )
@@ -66,6 +70,8 @@ def quiz_yaml(
                     - text: "No: no study or city is named"
                       correct: true
                     - text: "Yes: the mayor's office"
+                      feedback: The mayor repeats the figure; he names no study.
+                      judgement: sound
                   explanation: The mayor gives no study, city or period for the figure.
                 """
             ),

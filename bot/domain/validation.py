@@ -16,7 +16,7 @@ import difflib
 import re
 import types
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.domain import limits
+from bot.domain.item_lint import Finding, lint_items
 from bot.domain.quiz import (
     CLAIM_ID_PATTERN,
     ITEM_ID_PATTERN,
@@ -110,6 +111,13 @@ class QuizCheck:
         """Whether the quiz has no errors (it may have warnings)."""
         return not self.errors
 
+    def strict(self) -> QuizCheck:
+        """The same check with every warning an error, as `--strict` asks."""
+        if not self.warnings:
+            return self
+        problems = tuple(replace(p, severity="error") for p in self.problems)
+        return QuizCheck(None, None, problems, self.id_line)
+
 
 def validate_quiz(
     data: str | bytes,
@@ -135,6 +143,7 @@ def validate_quiz(
     checker = _ItemChecker(report, frozenset(skills), source_text, today)
     for index, item in items:
         checker.check(index, item)
+    _report_findings(lint_items(items), report)
     if _lacks_sound_item(raw.get("items")):
         report.warning(
             ("items",),
@@ -499,6 +508,20 @@ def _rekeyed(node: object, here: Path, renames: dict[Path, str], unknown: set[Pa
     if isinstance(node, list):
         return [_rekeyed(value, (*here, i), renames, unknown) for i, value in enumerate(node)]
     return node
+
+
+def _report_findings(findings: Iterable[Finding], report: _Report) -> None:
+    """Report item-writing findings as warnings, each named by its check."""
+    for finding in findings:
+        message = finding.message
+        if finding.option is not None:
+            message = f"option {finding.option + 1}: {message}"
+        if finding.item is not None:
+            label = report.describe(("items", finding.item))
+            message = (
+                f"{label}, {message}" if finding.option is not None else f"{label}: {message}"
+            )
+        report.warning(finding.path, f"{message} [{finding.code}]")
 
 
 def _lacks_sound_item(raw_items: object) -> bool:

@@ -127,16 +127,19 @@ async def import_quizzes(
     now: dt.datetime,
     owner_id: int | None = None,
     admin: bool = False,
+    strict: bool = False,
 ) -> list[ImportOutcome]:
     """Validate every file, then import them all in one transaction, or nothing at all.
 
     `owner_id` is the user who uploads in the chat: new quizzes become theirs (limited to
     them until shared), and they may add versions only of their own quizzes unless `admin`.
     Without it (the terminal, the bundled quizzes) the operator may change any quiz, and
-    new quizzes are public.
+    new quizzes are public. `strict` refuses files with warnings too.
     """
     skills = await known_skills(session)
     checks = [await _check(f, skills, now.date()) for f in files]
+    if strict:
+        checks = [check.strict() for check in checks]
     located = [p for c in checks for p in c.errors]
     located += _repeated_ids(files, checks)
     if owner_id is not None and not admin:

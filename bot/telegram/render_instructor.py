@@ -119,7 +119,10 @@ def import_text(outcome: ImportOutcome, bot_username: str) -> str:
         lines = [_e(_problem_line(p)) for p in outcome.warning_problems[:PROBLEMS_SHOWN]]
         more = len(outcome.warning_problems) - PROBLEMS_SHOWN
         if more > 0:
-            lines.append(f"… and {more} more warnings.")
+            lines.append(
+                f"… and {more} more warnings. See them all with: quizbot quiz validate --strict "
+                "FILE"
+            )
         text += f"\n\n<b>Worth a look</b> (these did not block the import):\n\n{_blocks(lines)}"
     if outcome.created and not outcome.is_public:
         text += (

@@ -108,6 +108,27 @@ def test_validate_good_and_broken_files(tmp_path: Path, quizbot: Cli) -> None:
     assert not (tmp_path / "q.db").exists()
 
 
+def test_strict_fails_on_an_item_writing_warning(tmp_path: Path, quizbot: Cli) -> None:
+    text = quiz_yaml().replace("        feedback: Look at the end of the sentence.\n", "")
+    assert text != quiz_yaml()
+    path = _write(tmp_path, "lax.yaml", text)
+    line = line_of(text, "No: it gives no source")
+    lenient = quizbot(tmp_path / "q.db", "quiz", "validate", str(path))
+    assert lenient.returncode == 0
+    assert f"{path}:{line}: warning: item 1 ('q1'), option 2: a wrong option with no " in (
+        lenient.stdout
+    )
+    strict = quizbot(tmp_path / "q.db", "quiz", "validate", "--strict", str(path))
+    assert strict.returncode == 1
+    assert f"{path}:{line}: item 1 ('q1'), option 2: a wrong option with no " in strict.stdout
+    assert "[no-feedback]" in strict.stdout
+    assert "ok, quiz" not in strict.stdout
+    refused = quizbot(tmp_path / "q.db", "quiz", "import", "--strict", str(path))
+    assert refused.returncode == 1
+    assert "nothing imported: 1 problem(s)" in refused.stderr
+    assert quizbot(tmp_path / "q.db", "quiz", "import", str(path)).returncode == 0
+
+
 def test_validate_missing_file_and_the_bundled_quiz(tmp_path: Path, quizbot: Cli) -> None:
     result = quizbot(tmp_path / "q.db", "quiz", "validate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1

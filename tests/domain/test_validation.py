@@ -38,7 +38,7 @@ VALID = textwrap.dedent(
         authorities captured 35 tonnes of North Korea's arms. Israel’s Iron Dome is
         the world's most advanced air defence system. In 2014, a report claimed that
         there had been an arms deal agreement between Hamas and Israel. North Korea
-        has been accused of aiming to export arms to foreign countries.
+        has been accused of aiming to export arms to foreign countries. Hamas denied it.
     items:
       - id: c01
         skill: sourcing
@@ -46,9 +46,11 @@ VALID = textwrap.dedent(
         passage: "In 2009, Thai authorities captured 35 tonnes of North Korea's arms."
         question: Does the passage say who made the seizure?
         options:
-          - text: "Yes: the Thai authorities"
+          - text: "Yes: officials of Thailand"
             correct: true
           - text: "No: it is unsourced"
+            feedback: Look again at who captured the arms.
+            judgement: flawed
         explanation: It names the Thai authorities, who can be checked.
         checked: 2026-01-15
       - id: c02
@@ -61,10 +63,20 @@ VALID = textwrap.dedent(
           - text: "an arms deal agreement between Hamas and Israel"
             correct: true
           - text: "Israel’s Iron Dome is the world's most advanced air defence system"
+            feedback: Iron Dome is another topic; it says nothing about arms deals.
+            judgement: neither
+          - text: "Hamas denied it."
+            feedback: A denial fits the claim that the arms were offered.
+            judgement: sound
         explanation: The article says the deal was with North Korea, not Israel.
     """
 )
 
+
+# The wrong option of item c01, with its feedback and judgement.
+WRONG_OPTION = """- text: "No: it is unsourced"
+        feedback: Look again at who captured the arms.
+        judgement: flawed"""
 
 # The `text: |` block of the source, to swap for `text_file`.
 INLINE_TEXT = VALID[VALID.index("  text: |") : VALID.index("items:")]
@@ -381,7 +393,7 @@ def test_wrong_enum_lists_the_allowed_values() -> None:
 
 
 def test_too_few_options() -> None:
-    text = mutate('      - text: "No: it is unsourced"\n', "")
+    text = mutate(f"      {WRONG_OPTION}\n", "")
     problem = only(check(text))
     assert problem.line == line_of(text, "options:")
     assert problem.message == "item 1 ('c01'): an item needs 2 to 8 options; this one has 1"
@@ -396,7 +408,7 @@ def test_too_many_options() -> None:
 
 
 def test_unquoted_yes_gets_a_quoting_hint() -> None:
-    text = mutate('- text: "Yes: the Thai authorities"', "- text: yes")
+    text = mutate('- text: "Yes: officials of Thailand"', "- text: yes")
     problem = only(check(text))
     assert problem.line == line_of(text, "- text: yes")
     assert problem.message.startswith("item 1 ('c01'), option 1: 'text' must be text")
@@ -410,7 +422,7 @@ def test_unquoted_number_gets_a_quoting_hint() -> None:
 
 
 def test_option_written_as_plain_text() -> None:
-    text = mutate('- text: "No: it is unsourced"', "- No, unsourced")
+    text = mutate(WRONG_OPTION, "- No, unsourced")
     problem = only(check(text))
     assert problem.line == line_of(text, "- No, unsourced")
     assert problem.message == (
@@ -455,9 +467,7 @@ def test_no_correct_option() -> None:
 
 
 def test_two_correct_options_in_a_single_item() -> None:
-    text = mutate(
-        '- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true'
-    )
+    text = mutate(WRONG_OPTION, '- text: "No: it is unsourced"\n        correct: true')
     problem = only(check(text))
     assert problem.line == line_of(text, "correct: true", nth=2)
     assert problem.message.startswith(
@@ -466,9 +476,7 @@ def test_two_correct_options_in_a_single_item() -> None:
 
 
 def test_two_correct_options_are_fine_in_a_multiple_item() -> None:
-    text = mutate(
-        '- text: "No: it is unsourced"', '- text: "No: it is unsourced"\n        correct: true'
-    )
+    text = mutate(WRONG_OPTION, '- text: "No: it is unsourced"\n        correct: true')
     text = mutate("    skill: sourcing\n", "    skill: sourcing\n    kind: multiple\n", text)
     assert check(text).ok
 
@@ -636,8 +644,7 @@ def test_item_message_too_long_for_telegram() -> None:
 def test_feedback_message_too_long_for_telegram() -> None:
     feedback = "Because. " * 500
     text = mutate(
-        '- text: "No: it is unsourced"',
-        f'- text: "No: it is unsourced"\n        feedback: "{feedback.strip()}"',
+        WRONG_OPTION, f'- text: "No: it is unsourced"\n        feedback: "{feedback.strip()}"'
     )
     problem = only(check(text))
     assert problem.line == line_of(text, "explanation: It names")
@@ -681,9 +688,9 @@ def test_references_without_checked_date_warn() -> None:
 
 
 def test_identical_options_warn() -> None:
-    text = mutate('- text: "No: it is unsourced"', '- text: "yes:  the Thai   authorities"')
+    text = mutate('- text: "No: it is unsourced"', '- text: "yes:  officials of   Thailand"')
     problem = only(check(text), "warning")
-    assert problem.line == line_of(text, "yes:  the Thai")
+    assert problem.line == line_of(text, "yes:  officials")
     assert problem.message == "item 1 ('c01'): options 1 and 2 have the same text"
 
 
@@ -760,8 +767,14 @@ def test_several_problems_are_all_reported() -> None:
         ),
         (27, "item 3 ('a3'): missing field 'passage'"),
         (29, "unknown field 'pasage' in item 3 ('a3') (did you mean 'passage'?)"),
+        (
+            31,
+            "item 3 ('a3'), option 2: a wrong option with no 'feedback'; say why a reader "
+            "might pick it and what the passage shows (formative feedback: Shute 2008) "
+            "[no-feedback]",
+        ),
     ]
-    assert [p.severity for p in result.problems].count("warning") == 1
+    assert [p.severity for p in result.problems].count("warning") == 2
 
 
 # --- the skill catalogue ---------------------------------------------------------------------

@@ -125,6 +125,26 @@ async def test_instructor_uploads_versions_and_runs_a_cohort(
     assert fake_telegram.rejected == []
 
 
+async def test_upload_reply_lists_item_writing_warnings(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    text = quiz_yaml("lint-quiz").replace(
+        "        feedback: Look at the end of the sentence.\n", ""
+    )
+    async with running_bot(
+        fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS=str(TEACHER)
+    ) as bot:
+        tess = bot.user(TEACHER, "Tess")
+        tess.send_document("lint-quiz.yaml", text.encode(), YAML)
+        reply = await tess.wait_for_message("Imported quiz")
+        assert "Worth a look" in reply.content
+        line = line_of(text, "No: it gives no source")
+        assert f"line {line}: warning: item 1 ('q1'), option 2: a wrong option with no" in (
+            reply.content
+        )
+        assert "[no-feedback]" in reply.content
+
+
 async def test_learners_and_bad_files_get_one_line_refusals(
     fake_telegram: FakeTelegramServer, database_url: str
 ) -> None:
