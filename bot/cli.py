@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,12 +69,15 @@ def _catalogue_skills(settings: Settings) -> set[str]:
 
 
 async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.quizzes import check_file
+    from bot.services.quizzes import check_file, is_skill_catalogue
 
     skills = _catalogue_skills(settings)
     failed = False
     for name in args.files:
         file = _read(name)
+        if is_skill_catalogue(file):
+            failed |= not _validate_catalogue(file, strict=args.strict)
+            continue
         check = check_file(file, skills=skills, today=utc_now().date())
         if args.strict:
             check = check.strict()
@@ -84,6 +88,19 @@ async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int
         elif check.quiz is not None:
             print(f"{file.name}: ok, quiz '{check.quiz.id}' with {len(check.quiz.items)} items")
     return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def _validate_catalogue(file: Any, *, strict: bool) -> bool:
+    """Check a skill catalogue given to `quiz validate`; True when it passes."""
+    catalogue, problems = validate_skill_catalogue(file.data, file=file.name)
+    if strict:
+        problems = tuple(replace(p, severity="error") for p in problems)
+    for problem in problems:
+        print(problem)
+    if catalogue is None or any(p.severity == "error" for p in problems):
+        return False
+    print(f"{file.name}: ok, skill catalogue with {len(catalogue.skills)} skills")
+    return True
 
 
 def _read(name: str) -> Any:

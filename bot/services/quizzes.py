@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,15 @@ def check_file(file: QuizFile, *, skills: Collection[str], today: dt.date) -> Qu
     return validate_quiz(
         file.data, file=file.name, skills=skills, read_source=file.read_source, today=today
     )
+
+
+_TOP_LEVEL_KEY = re.compile(rb"^(skills|items)\s*:", re.MULTILINE)
+
+
+def is_skill_catalogue(file: QuizFile) -> bool:
+    """Whether the file is a skill catalogue (top-level `skills:`) rather than a quiz."""
+    keys = {match.group(1) for match in _TOP_LEVEL_KEY.finditer(file.data)}
+    return keys == {b"skills"} or (not keys and Path(file.name).name == SKILLS_FILE)
 
 
 def source_reader(folder: Path) -> ReadSource:
