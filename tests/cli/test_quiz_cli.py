@@ -129,6 +129,20 @@ def test_strict_fails_on_an_item_writing_warning(tmp_path: Path, quizbot: Cli) -
     assert quizbot(tmp_path / "q.db", "quiz", "import", str(path)).returncode == 0
 
 
+def test_bundled_folder_is_clean_under_strict(tmp_path: Path, quizbot: Cli) -> None:
+    """`quizbot quiz validate --strict quizzes/*.yaml`: the quizzes and the skill catalogue."""
+    files = sorted(str(p) for p in (ROOT / "quizzes").glob("*.yaml"))
+    result = quizbot(tmp_path / "q.db", "quiz", "validate", "--strict", *files)
+    assert result.returncode == 0, result.stdout
+    assert "warning" not in result.stdout
+    assert "skills.yaml: ok, skill catalogue with 12 skills" in result.stdout
+
+    broken = _write(tmp_path, "skills.yaml", "skills:\n  - id: x\n    name: X\n")
+    result = quizbot(tmp_path / "q.db", "quiz", "validate", str(broken))
+    assert result.returncode == 1
+    assert f"{broken}:2: skill 1 ('x'): missing fields" in result.stdout
+
+
 def test_validate_missing_file_and_the_bundled_quiz(tmp_path: Path, quizbot: Cli) -> None:
     result = quizbot(tmp_path / "q.db", "quiz", "validate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1
