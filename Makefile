@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install -qq -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -34,8 +34,11 @@ lint: $(VENV)/.installed-dev ## ruff lint and format check
 typecheck: $(VENV)/.installed-dev ## mypy on bot/
 	$(BIN)/mypy
 
+# Test processes: one per core (each makes its own databases); `make test WORKERS=0` runs in one.
+WORKERS ?= auto
+
 test: lint ## lint, then the whole test suite (SQLite and PostgreSQL)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 bench: $(VENV)/.installed-dev ## run the benchmarks and print their figures
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
