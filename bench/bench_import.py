@@ -36,7 +36,7 @@ from bot.config import BUNDLED_QUIZ_DIR  # noqa: E402
 from bot.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from bot.db.migrate import upgrade_database  # noqa: E402
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES  # noqa: E402
-from bot.domain.validation import validate_quiz  # noqa: E402
+from bot.domain.quizfile.checks import validate_quiz  # noqa: E402
 from bot.services.quizzes import (  # noqa: E402
     QuizFile,
     import_quizzes,

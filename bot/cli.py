@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import utc_now
 from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
 from bot.domain.errors import QuizImportError
-from bot.domain.validation import quiz_json_schema, validate_skill_catalogue
+from bot.domain.quizfile.checks import validate_skill_catalogue
+from bot.domain.quizfile.schema import quiz_json_schema
 from bot.logging_setup import configure_logging
 from bot.runtime import open_runtime
 

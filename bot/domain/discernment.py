@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from bot.domain.quiz import ItemKind, Judgement, Verdict
+from bot.domain.quizfile.model import ItemKind, Judgement, Verdict
 
 
 def judge_answer(

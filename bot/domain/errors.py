@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.domain.validation import Problem
+    from bot.domain.quizfile.messages import Problem
 
 
 class QuizbotError(Exception):

@@ -7,7 +7,7 @@ import random
 from collections.abc import Collection, Sequence
 
 from bot.domain.errors import InvalidChoiceError
-from bot.domain.quiz import ItemKind
+from bot.domain.quizfile.model import ItemKind
 
 LETTERS = "ABCDEFGH"
 

@@ -24,7 +24,7 @@ from bot.domain.errors import (
     NotYourAttemptError,
     StaleItemError,
 )
-from bot.domain.quiz import ItemKind
+from bot.domain.quizfile.model import ItemKind
 from bot.services import content, followup_plans, report_counters
 from bot.services.views import (
     AnswerResult,

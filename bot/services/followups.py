@@ -47,7 +47,7 @@ from bot.domain.errors import (
     NotYourAttemptError,
     StaleItemError,
 )
-from bot.domain.quiz import ItemKind
+from bot.domain.quizfile.model import ItemKind
 from bot.services import attempts, followup_plans, learners
 from bot.services.views import (
     AnswerResult,

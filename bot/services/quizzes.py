@@ -19,10 +19,11 @@ from bot.db import queries
 from bot.db.models import Answer, Attempt, Cohort, Item, Quiz, QuizCohort, QuizVersion, Skill
 from bot.domain.errors import NotFoundError, QuizImportError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
-from bot.domain.quiz import Quiz as QuizModel
-from bot.domain.quiz import SkillCatalogue
-from bot.domain.validation import Problem, QuizCheck, validate_quiz, validate_skill_catalogue
-from bot.domain.yaml_lines import too_big_message
+from bot.domain.quizfile.checks import QuizCheck, validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile.messages import Problem
+from bot.domain.quizfile.model import Quiz as QuizModel
+from bot.domain.quizfile.model import SkillCatalogue
+from bot.domain.quizfile.reader import too_big_message
 from bot.services import content
 from bot.services.cohorts import list_cohorts
 from bot.services.views import (

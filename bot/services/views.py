@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.domain.validation import Problem
+    from bot.domain.quizfile.messages import Problem
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.limits import CALLBACK_DATA_MAX_BYTES
-from bot.domain.quiz import MAX_OPTIONS
+from bot.domain.quizfile.model import MAX_OPTIONS
 
 _ID = r"([1-9][0-9]{0,17})"
 _ANSWER = re.compile(rf"^ans:{_ID}:{_ID}:([0-7])$")

@@ -10,7 +10,7 @@ from html import escape
 from typing import Final
 
 from bot.domain.limits import MESSAGE_TEXT_MAX, QUIZ_FILE_MAX_BYTES
-from bot.domain.validation import Problem
+from bot.domain.quizfile.messages import Problem
 from bot.services.views import (
     CohortCreated,
     CohortJoined,

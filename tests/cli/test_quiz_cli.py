@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.domain.validation import quiz_json_schema
+from bot.domain.quizfile.schema import quiz_json_schema
 from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
 
 ROOT = Path(__file__).resolve().parents[2]

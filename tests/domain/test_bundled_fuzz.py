@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import BUNDLED_QUIZ_DIR, DEFAULT_QUIZ_ID
-from bot.domain.validation import validate_quiz
+from bot.domain.quizfile.checks import validate_quiz
 
 EXAMPLES = int(os.environ.get("QUIZBOT_FUZZ_EXAMPLES", "2000"))
 ITEMS_KEPT = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.discernment import judge_answer
-from bot.domain.quiz import Item, ItemKind, Judgement, Verdict, option_judgements
+from bot.domain.quizfile.model import Item, ItemKind, Judgement, Verdict, option_judgements
 
 S, F, N = Judgement.SOUND, Judgement.FLAWED, Judgement.NEITHER
 

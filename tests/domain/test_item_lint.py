@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.item_lint import lint_items
-from bot.domain.quiz import Item, ItemKind, Option
-from bot.domain.validation import Problem, QuizCheck, validate_quiz
+from bot.domain.quizfile.checks import QuizCheck, validate_quiz
+from bot.domain.quizfile.lint import lint_items
+from bot.domain.quizfile.messages import Problem
+from bot.domain.quizfile.model import Item, ItemKind, Option
 
 TODAY = dt.date(2026, 12, 6)
 SOURCE = (

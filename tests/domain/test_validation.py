@@ -11,17 +11,17 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from bot.domain import limits, yaml_lines
-from bot.domain.validation import (
-    JSON_SCHEMA_DIALECT,
+from bot.domain import limits
+from bot.domain.quizfile import reader
+from bot.domain.quizfile.checks import (
     QUIZ_TOP_LEVEL,
-    Problem,
     QuizCheck,
-    quiz_json_schema,
     validate_quiz,
     validate_skill_catalogue,
 )
-from bot.domain.yaml_lines import ALIAS_MESSAGE, TAB_INDENT_MESSAGE, parse_yaml
+from bot.domain.quizfile.messages import Problem
+from bot.domain.quizfile.reader import ALIAS_MESSAGE, TAB_INDENT_MESSAGE, parse_yaml
+from bot.domain.quizfile.schema import JSON_SCHEMA_DIALECT, quiz_json_schema
 
 TODAY = dt.date(2026, 3, 2)
 SKILLS = frozenset({"sourcing", "contradiction", "framing"})
@@ -189,9 +189,9 @@ def yaml_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "libyaml":
         if not yaml.__with_libyaml__:
             pytest.skip("PyYAML was built without libyaml")
-        monkeypatch.setattr(yaml_lines, "_Loader", yaml.CSafeLoader)
+        monkeypatch.setattr(reader, "_Loader", yaml.CSafeLoader)
     else:
-        monkeypatch.setattr(yaml_lines, "_Loader", yaml.SafeLoader)
+        monkeypatch.setattr(reader, "_Loader", yaml.SafeLoader)
     return str(request.param)
 
 

@@ -9,8 +9,8 @@ import tracemalloc
 import pytest
 
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
-from bot.domain.quiz import normalise
-from bot.domain.validation import QuizCheck, validate_quiz
+from bot.domain.quizfile.checks import QuizCheck, validate_quiz
+from bot.domain.quizfile.model import normalise
 from tests.quiz_samples import quiz_yaml
 
 SKILLS = {"sourcing", "vague-attribution", "numbers-and-currency"}

@@ -9,7 +9,7 @@ import textwrap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.validation import validate_quiz
+from bot.domain.quizfile.checks import validate_quiz
 
 EXAMPLES = int(os.environ.get("QUIZBOT_FUZZ_EXAMPLES", "2000"))
 

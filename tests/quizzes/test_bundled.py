@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import BUNDLED_QUIZ_DIR, DEFAULT_QUIZ_ID
-from bot.domain.quiz import Item, ItemKind, Judgement, Quiz, Verdict, normalise
-from bot.domain.validation import validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile.checks import validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile.model import Item, ItemKind, Judgement, Quiz, Verdict, normalise
 from bot.services.quizzes import SKILLS_FILE, read_quiz_file
 
 QUIZ_FILES = sorted(p for p in BUNDLED_QUIZ_DIR.glob("*.yaml") if p.name != SKILLS_FILE)

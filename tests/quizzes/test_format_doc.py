@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.config import BUNDLED_QUIZ_DIR
-from bot.domain.validation import validate_quiz
+from bot.domain.quizfile.checks import validate_quiz
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "quiz-format.md"
 

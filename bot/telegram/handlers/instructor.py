@@ -14,8 +14,8 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
+from bot.domain.quizfile.messages import Problem
 from bot.domain.roles import Role
-from bot.domain.validation import Problem
 from bot.services import cohorts, quizzes
 from bot.services.quizzes import QuizFile
 from bot.telegram import render_instructor as ri

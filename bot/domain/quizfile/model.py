@@ -1,7 +1,7 @@
 """The quiz format: pydantic models of one quiz file and of the skill catalogue.
 
 These models describe the *shape* of a file. Checks that need the whole file (passages in
-the source, duplicate ids, known skills, Telegram limits) live in `validation.py`, which
+the source, duplicate ids, known skills, Telegram limits) live in `checks.py`, which
 reports every problem with its line number.
 """
 

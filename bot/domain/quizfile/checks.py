@@ -1,9 +1,9 @@
 """Checks of quiz and skill files that report every problem with its line number.
 
 Instructors write quizzes by hand; one run must list everything to fix, each as
-``FILE:LINE: message``. The pydantic models in `quiz.py` check the shape of the file; this
-module turns their errors into friendly messages at the right line and adds the checks that
-need the whole file: passages found in the source, ids, skills, answers and Telegram limits.
+``FILE:LINE: message``. The models (`model.py`) check the shape of the file, `messages.py`
+words their errors; this module adds the checks that need the whole file: passages found in
+the source, ids, skills, answers, Telegram limits, and the item-writing checks of `lint.py`.
 
 Nothing here reads files: callers pass the text and a `read_source` callable.
 """
@@ -14,23 +14,17 @@ import contextlib
 import datetime as dt
 import difflib
 import re
-import types
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Any, Final, Literal, Union, get_args, get_origin
+from typing import Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.domain import limits
-from bot.domain.item_lint import Finding, lint_items
-from bot.domain.quiz import (
-    CLAIM_ID_PATTERN,
-    ITEM_ID_PATTERN,
-    MAX_OPTIONS,
-    MIN_OPTIONS,
-    SLUG_PATTERN,
+from bot.domain.quizfile.lint import Finding, lint_items
+from bot.domain.quizfile.messages import Problem, Report, did_you_mean, excerpt
+from bot.domain.quizfile.model import (
     Item,
     ItemKind,
     Quiz,
@@ -38,48 +32,15 @@ from bot.domain.quiz import (
     Verdict,
     normalise,
 )
-from bot.domain.yaml_lines import Key, ParsedYaml, Path, parse_yaml
-
-Severity = Literal["error", "warning"]
+from bot.domain.quizfile.reader import Key, Path, parse_yaml
 
 QUIZ_TOP_LEVEL: Final = "the file must be a YAML mapping with id, title, source, items"
 CATALOGUE_TOP_LEVEL: Final = "the file must be a YAML mapping with a 'skills' list"
-JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 STALE_AFTER_DAYS: Final = 365
 
 # Kinds whose items have exactly one right answer.
 _ONE_CORRECT: Final = frozenset({ItemKind.SINGLE, ItemKind.TRUE_FALSE, ItemKind.CONTRADICTION})
-_ENTRY_NAMES: Final = {
-    "items": "item",
-    "options": "option",
-    "references": "reference",
-    "skills": "skill",
-    "claims": "claim",
-}
-_STARTS = "starting with a letter or digit"
-_PATTERN_HELP: Final = {
-    ITEM_ID_PATTERN: f"must be 1 to 40 letters, digits, '-' or '_', {_STARTS}",
-    SLUG_PATTERN: f"must be lower-case letters, digits and hyphens, {_STARTS}",
-    CLAIM_ID_PATTERN: f"must be 1 to 20 letters, digits, '.', '-' or '_', {_STARTS}",
-    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$": "must be a language code such as 'en' or 'pt-BR'",
-}
 _MAX_SKILLS_LISTED: Final = 20
-_EXCERPT: Final = 40
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in a file, at a 1-based line."""
-
-    file: str
-    line: int
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        """Render as ``FILE:LINE: message``, the format editors and CI logs link to."""
-        marker = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {marker}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -129,7 +90,7 @@ def validate_quiz(
 ) -> QuizCheck:
     """Check a quiz file and report every problem with its line."""
     parsed = parse_yaml(data, top_level_message=QUIZ_TOP_LEVEL)
-    report = _Report(file, parsed)
+    report = Report(file, parsed)
     if parsed.value is None:
         return QuizCheck(None, None, report.sorted())
     raw = parsed.value
@@ -163,7 +124,7 @@ def validate_skill_catalogue(
 ) -> tuple[SkillCatalogue | None, tuple[Problem, ...]]:
     """Check the skill catalogue file and report every problem with its line."""
     parsed = parse_yaml(data, top_level_message=CATALOGUE_TOP_LEVEL)
-    report = _Report(file, parsed)
+    report = Report(file, parsed)
     if parsed.value is None:
         return None, report.sorted()
     raw = parsed.value
@@ -194,258 +155,6 @@ def validate_skill_catalogue(
     if catalogue is None or any(p.severity == "error" for p in problems):
         return None, problems
     return catalogue, problems
-
-
-def quiz_json_schema() -> dict[str, Any]:
-    """JSON Schema of a quiz file, for editors (yaml-language-server) to complete and check."""
-    schema = Quiz.model_json_schema()
-    schema.pop("title", None)
-    schema.pop("description", None)
-    return {
-        "$schema": JSON_SCHEMA_DIALECT,
-        "title": "Quiz",
-        "description": (
-            "A media-literacy quiz: a source text and items that each quote a passage of it "
-            "and ask one question about it. Passages must be exact quotes of the source "
-            "(whitespace and typographic quotes may differ)."
-        ),
-        **schema,
-    }
-
-
-# --- reporting -------------------------------------------------------------------------------
-
-
-class _Report:
-    """Collects problems for one file, placing each at the line of a path."""
-
-    def __init__(self, file: str, parsed: ParsedYaml) -> None:
-        self.file = file
-        self.parsed = parsed
-        self.raw: object = parsed.value
-        self.problems: list[Problem] = [Problem(file, p.line, p.message) for p in parsed.problems]
-
-    def error(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
-
-    def warning(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
-
-    def sorted(self) -> tuple[Problem, ...]:
-        unique = dict.fromkeys(self.problems)
-        return tuple(sorted(unique, key=lambda p: (p.line, p.message, p.severity)))
-
-    def describe(self, path: Path) -> str:
-        """Name the part of the file at `path` for a reader: "item 3 ('c04-x'), option 2"."""
-        parts: list[str] = []
-        node = self.raw
-        for position, part in enumerate(path):
-            node = _child(node, part)
-            if isinstance(part, int):
-                previous = path[position - 1] if position else ""
-                name = _ENTRY_NAMES.get(str(previous), "entry")
-                ident = node.get("id") if isinstance(node, dict) else None
-                shown = (
-                    f" ('{ident}')" if isinstance(ident, str) and name in ("item", "skill") else ""
-                )
-                parts.append(f"{name} {part + 1}{shown}")
-            elif position + 1 == len(path) or not isinstance(path[position + 1], int):
-                parts.append(part)
-        return ", ".join(parts)
-
-    def model(self, model: type[BaseModel], raw: dict[Key, object]) -> Any:
-        """Validate `raw` against `model`, reporting every error; None when invalid."""
-        try:
-            return model.model_validate(raw)
-        except ValidationError as error:
-            self._translate(model, error.errors())
-            return None
-
-    def _translate(self, model: type[BaseModel], errors: Iterable[ErrorDetails]) -> None:
-        missing: dict[Path, list[str]] = {}
-        for error in errors:
-            loc: Path = tuple(error["loc"])
-            if error["type"] == "missing" and loc and isinstance(loc[-1], str):
-                missing.setdefault(loc[:-1], []).append(loc[-1])
-                continue
-            self.error(loc, self._message(model, loc, error))
-        for parent, fields in missing.items():
-            label = self.describe(parent)
-            prefix = f"{label}: " if label else ""
-            names = _join_names(fields)
-            plural = "s" if len(fields) > 1 else ""
-            self.error(parent, f"{prefix}missing field{plural} {names}")
-
-    def _message(self, model: type[BaseModel], loc: Path, error: ErrorDetails) -> str:
-        kind = error["type"]
-        value = error.get("input")
-        ctx = error.get("ctx") or {}
-        if kind == "invalid_key":
-            label = self.describe(loc[:-1])
-            where = f"in {label}" if label else "at the top level"
-            return (
-                f"the key {_show(value)} {where} is not a field name: field names are words "
-                "(YAML reads yes/no/on/off as true/false and digits as numbers)"
-            )
-        field = loc[-1] if loc and isinstance(loc[-1], str) else None
-        label = self.describe(loc[:-1] if field is not None else loc)
-        prefix = f"{label}: " if label else ""
-
-        if kind == "extra_forbidden":
-            where = f"in {label}" if label else "at the top level"
-            allowed = _fields_of(model, loc[:-1])
-            hint = _did_you_mean(str(field), allowed)
-            if not hint and allowed:
-                hint = f" (the fields here are: {', '.join(allowed)})"
-            return f"unknown field '{field}' {where}{hint}"
-        if field is None:  # the entry itself is wrong, e.g. an option written as plain text
-            return _entry_message(label, loc, value)
-        subject = f"{prefix}'{field}'"
-        if kind in ("too_short", "too_long"):
-            return prefix + _length_message(field, value, ctx)
-        if kind == "enum":
-            allowed = _enum_values(model, loc) or [str(ctx.get("expected", ""))]
-            return (
-                f"{subject} must be one of: {', '.join(allowed)}; got {_show(value)}"
-                f"{_did_you_mean(str(value), allowed)}"
-            )
-        if kind == "string_type":
-            return f"{subject} {_string_detail(value)}"
-        if kind == "string_too_short":
-            return f"{subject} is empty"
-        if kind == "string_pattern_mismatch":
-            pattern = str(ctx.get("pattern", ""))
-            help_text = _PATTERN_HELP.get(pattern, f"must match the pattern {pattern}")
-            return f"{subject} {help_text}; got {_show(value)}"
-        if kind in ("bool_type", "bool_parsing"):
-            return f"{subject} must be true or false; got {_show(value)}"
-        if kind.startswith("date") or kind.startswith("datetime"):
-            return f"{subject} must be a date such as 2025-01-31; got {_show(value)}"
-        if kind == "list_type":
-            return f"{subject} must be a list (lines that start with '- '); got {_show(value)}"
-        if kind in ("model_type", "model_attributes_type", "dict_type"):
-            return f"{subject} must be a mapping of 'key: value' lines; got {_show(value)}"
-        return f"{subject}: {error['msg']}"
-
-
-def _child(node: object, part: Key) -> object:
-    if isinstance(node, dict):
-        return node.get(part)
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return None
-
-
-def _entry_message(label: str, loc: Path, value: object) -> str:
-    container = loc[-2] if len(loc) >= 2 else None
-    if container == "options" and isinstance(value, str | int | float | bool):
-        shown = _excerpt(str(value))
-        return f"{label}: write the option as '- text: {shown}', not '- {shown}'"
-    return f"{label} must be a mapping of 'key: value' lines; got {_show(value)}"
-
-
-def _length_message(field: str, value: object, ctx: dict[str, Any]) -> str:
-    count = len(value) if isinstance(value, list) else ctx.get("actual_length")
-    if field == "options":
-        return f"an item needs {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {count}"
-    if field == "items":
-        return "the quiz needs at least one item"
-    if field == "skills":
-        return "the catalogue needs at least one skill"
-    if "min_length" in ctx:
-        return f"'{field}' needs at least {ctx['min_length']} entries; it has {count}"
-    return f"'{field}' may have at most {ctx.get('max_length')} entries; it has {count}"
-
-
-def _string_detail(value: object) -> str:
-    if value is None:
-        return "is empty"
-    if isinstance(value, bool):
-        read_as = f"the boolean {str(value).lower()} (from yes/no/on/off/true/false)"
-    elif isinstance(value, int | float):
-        read_as = f"the number {value}"
-    elif isinstance(value, dt.date):
-        read_as = f"the date {value.isoformat()}"
-    elif isinstance(value, list):
-        return "must be text, not a list"
-    elif isinstance(value, dict):
-        return "must be text, not a mapping (is there a ': ' in it? then put it in quotes)"
-    else:
-        return f"must be text; got {_show(value)}"
-    return f"must be text, but YAML reads this value as {read_as}: put it in quotes"
-
-
-def _join_names(names: Sequence[str]) -> str:
-    quoted = [f"'{name}'" for name in names]
-    if len(quoted) == 1:
-        return quoted[0]
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f"'{_excerpt(value)}'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return _excerpt(repr(value))
-
-
-def _excerpt(text: str, size: int = _EXCERPT) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
-
-
-# --- walking the models ----------------------------------------------------------------------
-
-
-def _strip_optional(annotation: object) -> object:
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [arg for arg in get_args(annotation) if arg is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
-
-
-def _annotation_at(model: type[BaseModel], path: Path) -> object:
-    annotation: object = model
-    for part in path:
-        annotation = _strip_optional(annotation)
-        if isinstance(part, int):
-            if get_origin(annotation) is not list:
-                return None
-            annotation = get_args(annotation)[0]
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            info = annotation.model_fields.get(part)
-            if info is None:
-                return None
-            annotation = info.annotation
-        else:
-            return None
-    return _strip_optional(annotation)
-
-
-def _fields_of(model: type[BaseModel], path: Path) -> list[str]:
-    annotation = _annotation_at(model, path)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _enum_values(model: type[BaseModel], path: Path) -> list[str]:
-    annotation = _annotation_at(model, path)
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return [str(member.value) for member in annotation]
-    return []
 
 
 # --- quiz checks -----------------------------------------------------------------------------
@@ -510,7 +219,7 @@ def _rekeyed(node: object, here: Path, renames: dict[Path, str], unknown: set[Pa
     return node
 
 
-def _report_findings(findings: Iterable[Finding], report: _Report) -> None:
+def _report_findings(findings: Iterable[Finding], report: Report) -> None:
     """Report item-writing findings as warnings, each named by its check."""
     for finding in findings:
         message = finding.message
@@ -533,7 +242,7 @@ def _lacks_sound_item(raw_items: object) -> bool:
     )
 
 
-def _check_item_ids(raw_items: object, report: _Report) -> None:
+def _check_item_ids(raw_items: object, report: Report) -> None:
     if not isinstance(raw_items, list):
         return
     first_lines: dict[str, int] = {}
@@ -554,7 +263,7 @@ _UNSAFE_PATH = re.compile(r"^(?:[/\\]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
 
 
 def _source_text(
-    raw_source: object, read_source: Callable[[str], str] | None, report: _Report
+    raw_source: object, read_source: Callable[[str], str] | None, report: Report
 ) -> str | None:
     """The source text, inline or read through `read_source`; None (reported) when missing."""
     if not isinstance(raw_source, dict):
@@ -588,7 +297,7 @@ def _source_text(
 
 
 def _read_text_file(
-    name: str, read_source: Callable[[str], str] | None, report: _Report
+    name: str, read_source: Callable[[str], str] | None, report: Report
 ) -> str | None:
     path: Path = ("source", "text_file")
     if _UNSAFE_PATH.search(name):
@@ -617,7 +326,7 @@ def _read_text_file(
     return None
 
 
-def _check_lesson(lesson: str, path: Path, label: str, report: _Report) -> None:
+def _check_lesson(lesson: str, path: Path, label: str, report: Report) -> None:
     size = len(lesson)
     if size > limits.LESSON_MAX:
         report.error(
@@ -638,7 +347,7 @@ class _ItemChecker:
 
     def __init__(
         self,
-        report: _Report,
+        report: Report,
         skills: frozenset[str],
         source_text: str | None,
         today: dt.date,
@@ -706,7 +415,7 @@ class _ItemChecker:
             listing = f"known skills: {shown}{more}"
         self.report.error(
             (*at, "skill"),
-            f"{label}: unknown skill '{item.skill}'{_did_you_mean(item.skill, known)}; {listing}",
+            f"{label}: unknown skill '{item.skill}'{did_you_mean(item.skill, known)}; {listing}",
         )
 
     def _passages(self, at: Path, label: str, item: Item) -> None:
@@ -759,7 +468,7 @@ class _ItemChecker:
             return ""
         return (
             f" (the first {matched} characters match; it differs from: "
-            f"'{_excerpt(text[matched:])}')"
+            f"'{excerpt(text[matched:])}')"
         )
 
     def _sizes(self, at: Path, label: str, item: Item) -> None:
@@ -863,15 +572,3 @@ def _worst_feedback(item: Item) -> str | None:
     if item.kind == ItemKind.MULTIPLE:  # every ticked option's feedback is shown
         return "\n\n".join(present)
     return max(present, key=limits.telegram_length)
-
-
-__all__ = [
-    "CATALOGUE_TOP_LEVEL",
-    "QUIZ_TOP_LEVEL",
-    "Problem",
-    "QuizCheck",
-    "Severity",
-    "quiz_json_schema",
-    "validate_quiz",
-    "validate_skill_catalogue",
-]

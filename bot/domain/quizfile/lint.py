@@ -6,7 +6,7 @@ number (G1-G31), or a rule of this project's own where it says so. docs/quiz-for
 them with examples. Every finding is a warning: `quizbot quiz validate --strict` turns
 warnings into errors.
 
-The checks see parsed items only, never the file; `validation.py` places each finding at its
+The checks see parsed items only, never the file; `checks.py` places each finding at its
 line. They must not fail on odd items (one option, huge texts, any script): a check that
 does not apply returns nothing.
 """
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from bot.domain.quiz import Item, ItemKind, normalise
-from bot.domain.yaml_lines import Path
+from bot.domain.quizfile.model import Item, ItemKind, normalise
+from bot.domain.quizfile.reader import Path
 
 
 @dataclass(frozen=True)
