@@ -287,12 +287,12 @@ async def _resolve_scope(
     ids and invite codes do not leak.
     """
     check_may_report(viewer)
-    staff_only = viewer.role < Role.ADMIN
+    limited = viewer.role < Role.ADMIN  # an instructor: their own quizzes and cohorts
     quiz: Quiz | None = None
     version_ids: list[int] | None = None
     if query.quiz is not None:
         quiz = await queries.quiz_by_slug(session, query.quiz)
-        if quiz is None or (staff_only and not quiz.is_public and quiz.owner_id != viewer.user_id):
+        if quiz is None or (limited and not quiz.is_public and quiz.owner_id != viewer.user_id):
             raise NotFoundError(f"There is no quiz '{query.quiz}'.")
         stmt = select(QuizVersion.id).where(QuizVersion.quiz_id == quiz.id)
         if query.version is not None:
@@ -305,12 +305,12 @@ async def _resolve_scope(
         cohort = (
             await session.scalars(select(Cohort).where(Cohort.code == query.cohort))
         ).one_or_none()
-        if cohort is None or (staff_only and cohort.owner_id != viewer.user_id):
+        if cohort is None or (limited and cohort.owner_id != viewer.user_id):
             raise NotFoundError(f"There is no cohort with the code '{query.cohort}'.")
     owner_id: int | None = None
     owns_quiz = False
     label = "all learners"
-    if staff_only:
+    if limited:
         owner_id = viewer.user_id
         denied = ReportAccessDeniedError(
             "You can see reports only on your own quizzes and cohorts."
