@@ -21,7 +21,7 @@ from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
 from bot.domain.errors import QuizImportError
 from bot.domain.quizfile.checks import validate_skill_catalogue
 from bot.domain.quizfile.schema import quiz_json_schema
-from bot.logging_setup import configure_logging
+from bot.logging_setup import configure_logging, redact_webhook_secret
 from bot.runtime import open_runtime
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
@@ -237,6 +237,7 @@ async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.token()
     options = _webhook_options(settings, args)
+    redact_webhook_secret(options.secret)  # given with --secret, it is not in the settings
     async with open_runtime(settings) as runtime:
         try:
             await serve_webhook(runtime, options)

@@ -28,6 +28,9 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
     in-memory database always is.
     """
     url = to_async_url(url)
+    # A failed statement's error text would otherwise carry its parameters: learners' names,
+    # the updates they sent. Errors are logged; what the learners wrote must not be.
+    kwargs.setdefault("hide_parameters", True)
     inline = False
     if url.startswith("sqlite"):
         database = make_url(url).database

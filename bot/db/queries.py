@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Integer, exists, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     Answer,
     Attempt,
     CohortMember,
+    InboxUpdate,
     Quiz,
     QuizCohort,
     QuizVersion,
@@ -105,3 +106,45 @@ async def may_take(session: AsyncSession, quiz_id: int, user_id: int) -> bool:
     """Whether the user may take the quiz (see `visible_to`)."""
     stmt = select(exists().where(Quiz.id == quiz_id, visible_to(user_id)))
     return bool(await session.scalar(stmt))
+
+
+# Where a stored update names the user who sent it: "from" in most kinds, "user" in a few.
+_SENDER_PATHS = (
+    *(
+        (kind, "from", "id")
+        for kind in (
+            "message",
+            "edited_message",
+            "channel_post",
+            "edited_channel_post",
+            "business_message",
+            "edited_business_message",
+            "inline_query",
+            "chosen_inline_result",
+            "callback_query",
+            "shipping_query",
+            "pre_checkout_query",
+            "purchased_paid_media",
+            "my_chat_member",
+            "chat_member",
+            "chat_join_request",
+        )
+    ),
+    ("poll_answer", "user", "id"),
+    ("message_reaction", "user", "id"),
+)
+
+
+def sent_by(telegram_id: int) -> ColumnElement[bool]:
+    """SQL condition on `InboxUpdate`: the stored update was sent by this Telegram user, in
+    whatever chat (or none: a press under an inline message has no chat).
+
+    Read from the stored JSON, so every row is looked at: meant for the rare /forgetme.
+    """
+    # As text, then a 64-bit integer: Telegram ids outgrow a 32-bit cast.
+    return or_(
+        *(
+            cast(InboxUpdate.payload[path].as_string(), BigInteger) == telegram_id
+            for path in _SENDER_PATHS
+        )
+    )

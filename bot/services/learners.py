@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Attempt, InboxUpdate, Quiz, QuizVersion, SkillState, User
+from bot.db.models import Attempt, Cohort, InboxUpdate, Quiz, QuizVersion, SkillState, User
 from bot.services import followup_plans, report_counters
-from bot.services.views import QuizProgress, ScoreReport, SkillScore
+from bot.services.views import Owned, QuizProgress, ScoreReport, SkillScore
 
 
 async def touch_telegram_user(
@@ -144,13 +144,39 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: dt.datet
     return True
 
 
+async def owned_by(session: AsyncSession, *, user_id: int) -> Owned:
+    """How many quizzes and cohorts a user owns (what /forgetme leaves without an owner)."""
+    quizzes = await session.scalar(
+        select(func.count()).select_from(Quiz).where(Quiz.owner_id == user_id)
+    )
+    cohorts = await session.scalar(
+        select(func.count()).select_from(Cohort).where(Cohort.owner_id == user_id)
+    )
+    return Owned(quizzes=int(quizzes or 0), cohorts=int(cohorts or 0))
+
+
 async def forget_user(session: AsyncSession, *, user_id: int) -> None:
-    """Delete everything stored about a learner: answers, attempts, skills, updates."""
+    """Delete everything stored about a learner: answers, attempts, skills, and the updates
+    they sent, in their private chat and anywhere else.
+
+    An instructor's quizzes and cohorts are kept (learners' answers and memberships depend on
+    them) and handed to no one: with no owner only admins manage them.
+    """
     user = await session.get(User, user_id)
     if user is None:
         return
     if user.telegram_id is not None:
-        await session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == user.telegram_id))
+        await session.execute(
+            delete(InboxUpdate).where(
+                or_(InboxUpdate.chat_id == user.telegram_id, queries.sent_by(user.telegram_id))
+            )
+        )
+    # The foreign keys would set these to NULL too; said here, it does not hang on them.
+    await session.execute(update(Quiz).where(Quiz.owner_id == user_id).values(owner_id=None))
+    await session.execute(
+        update(QuizVersion).where(QuizVersion.imported_by == user_id).values(imported_by=None)
+    )
+    await session.execute(update(Cohort).where(Cohort.owner_id == user_id).values(owner_id=None))
     # The report counters hold their answers too; take them out before the rows go.
     await report_counters.uncount_user(session, user_id)
     # Answers, attempts and skill states go with the user (ON DELETE CASCADE).

@@ -215,15 +215,16 @@ async def _ownership_problems(
         quiz = await queries.quiz_by_slug(session, check.quiz.id)
         if quiz is None or quiz.owner_id == owner_id:
             continue
-        whose = "a bundled quiz" if quiz.owner_id is None else "another instructor's quiz"
-        problems.append(
-            Problem(
-                file.name,
-                check.id_line,
+        if quiz.is_public:
+            whose = "a bundled quiz" if quiz.owner_id is None else "another instructor's quiz"
+            message = (
                 f"the quiz id '{check.quiz.id}' belongs to {whose}: you may upload new "
-                "versions only of your own quizzes; choose another id",
+                "versions only of your own quizzes; choose another id"
             )
-        )
+        else:
+            # Another instructor's private quiz: saying so would tell that it exists.
+            message = "this quiz id is not available; choose another id"
+        problems.append(Problem(file.name, check.id_line, message))
     return problems
 
 

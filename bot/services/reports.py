@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     case,
     cast,
     func,
@@ -249,12 +250,24 @@ class _Scope:
                 .join(Quiz, Quiz.id == QuizVersion.quiz_id)
                 .where(Quiz.owner_id == self.owner_id)
             )
+            # Their cohorts' learners on public quizzes only: another instructor's private
+            # quiz (open to a cohort the learner is also in) is that instructor's business.
+            public_versions = (
+                select(QuizVersion.id)
+                .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+                .where(Quiz.is_public.is_(True))
+            )
             taught = (
                 select(CohortMember.user_id)
                 .join(Cohort, Cohort.id == CohortMember.cohort_id)
                 .where(Cohort.owner_id == self.owner_id)
             )
-            conds.append(or_(version.in_(owned_versions), user.in_(taught)))
+            conds.append(
+                or_(
+                    version.in_(owned_versions),
+                    and_(user.in_(taught), version.in_(public_versions)),
+                )
+            )
         return conds
 
     def attempts(self) -> list[ColumnElement[bool]]:
@@ -267,13 +280,19 @@ class _Scope:
 async def _resolve_scope(
     session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime
 ) -> _Scope:
-    """Check the viewer's rights and turn names (quiz id, cohort code) into ids."""
+    """Check the viewer's rights and turn names (quiz id, cohort code) into ids.
+
+    An instructor may name public quizzes and their own, and their own cohorts; anything
+    else gets the reply of a name that does not exist, so other instructors' private quiz
+    ids and invite codes do not leak.
+    """
     check_may_report(viewer)
+    limited = viewer.role < Role.ADMIN  # an instructor: their own quizzes and cohorts
     quiz: Quiz | None = None
     version_ids: list[int] | None = None
     if query.quiz is not None:
         quiz = await queries.quiz_by_slug(session, query.quiz)
-        if quiz is None:
+        if quiz is None or (limited and not quiz.is_public and quiz.owner_id != viewer.user_id):
             raise NotFoundError(f"There is no quiz '{query.quiz}'.")
         stmt = select(QuizVersion.id).where(QuizVersion.quiz_id == quiz.id)
         if query.version is not None:
@@ -286,12 +305,12 @@ async def _resolve_scope(
         cohort = (
             await session.scalars(select(Cohort).where(Cohort.code == query.cohort))
         ).one_or_none()
-        if cohort is None:
+        if cohort is None or (limited and cohort.owner_id != viewer.user_id):
             raise NotFoundError(f"There is no cohort with the code '{query.cohort}'.")
     owner_id: int | None = None
     owns_quiz = False
     label = "all learners"
-    if viewer.role < Role.ADMIN:
+    if limited:
         owner_id = viewer.user_id
         denied = ReportAccessDeniedError(
             "You can see reports only on your own quizzes and cohorts."
@@ -299,9 +318,6 @@ async def _resolve_scope(
         if owner_id is None:
             raise denied
         owns_quiz = quiz is not None and quiz.owner_id == owner_id
-        owns_cohort = cohort is not None and cohort.owner_id == owner_id
-        if cohort is not None and not (owns_cohort or owns_quiz):
-            raise denied
         if quiz is not None and not owns_quiz and cohort is None:
             has_cohort = await session.scalar(
                 select(func.count()).select_from(Cohort).where(Cohort.owner_id == owner_id)
@@ -1018,19 +1034,30 @@ async def export_answers(
     of answers. Learners appear by pseudonym only. The period is on the answer's time.
     """
     scope = await _resolve_scope(session, viewer=viewer, query=query, now=now)
-    codes = (
-        select(
-            CohortMember.user_id.label("user_id"),
-            func.aggregate_strings(Cohort.code, ";").label("codes"),
-        )
+    # The learner's cohorts by name (never by invite code: a code lets anyone join), and
+    # only those in the viewer's scope: an instructor's own, every one for an admin.
+    memberships = (
+        select(CohortMember.user_id, Cohort.name)
         .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .group_by(CohortMember.user_id)
+        .order_by(CohortMember.user_id, Cohort.name, Cohort.id)
+    )
+    if scope.owner_id is not None:
+        memberships = memberships.where(Cohort.owner_id == scope.owner_id)
+    in_order = memberships.subquery()
+    # Aggregated from the sorted rows, so the names come in name order (both databases
+    # keep the input order of a sorted subquery).
+    named = (
+        select(
+            in_order.c.user_id.label("user_id"),
+            func.aggregate_strings(in_order.c.name, ";").label("names"),
+        )
+        .group_by(in_order.c.user_id)
         .subquery()
     )
     stmt = (
         select(
             User.pseudonym,
-            codes.c.codes,
+            named.c.names,
             Quiz.slug,
             QuizVersion.number,
             Item.key,
@@ -1047,7 +1074,7 @@ async def export_answers(
         .join(Item, Item.id == Answer.item_id)
         .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
         .join(Quiz, Quiz.id == QuizVersion.quiz_id)
-        .outerjoin(codes, codes.c.user_id == Answer.user_id)
+        .outerjoin(named, named.c.user_id == Answer.user_id)
         .where(
             *scope.conditions(
                 version=Item.quiz_version_id, user=Answer.user_id, time=Answer.answered_at
@@ -1072,7 +1099,7 @@ async def export_answers(
 
 
 def _csv_row(row: tuple[Any, ...], letters: dict[str, str]) -> list[str]:
-    (pseudonym, codes, slug, number, key, skill, chosen, correct, seconds, at, attempt, fup) = row
+    (pseudonym, names, slug, number, key, skill, chosen, correct, seconds, at, attempt, fup) = row
     chosen_letters = letters.get(chosen)
     if chosen_letters is None:
         chosen_letters = letters[chosen] = ";".join(
@@ -1081,7 +1108,7 @@ def _csv_row(row: tuple[Any, ...], letters: dict[str, str]) -> list[str]:
     answered_at: dt.datetime = at
     return [
         pseudonym or "",
-        codes or "",
+        names or "",
         slug,
         str(number),
         key,

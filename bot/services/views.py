@@ -298,3 +298,11 @@ class FollowUpStats:
     cancelled: int
     answered: int
     answered_within_day_share: float | None
+
+
+@dataclass(frozen=True)
+class Owned:
+    """What a user owns as an instructor."""
+
+    quizzes: int
+    cohorts: int

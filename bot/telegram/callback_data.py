@@ -10,33 +10,49 @@
     fus:<followup>:<mask>             submit a "choose all" practice item
     win:<preset>                      choose the daily window for follow-ups (/lessons)
 
-Anything that does not match exactly is refused: buttons can be forged by any client.
+Anything that does not match exactly, as a whole, is refused: buttons can be forged by any
+client. Handlers take a payload only when all of it matches (`*_PATTERN`); the rest goes to
+the catch-all, which answers that the button is not valid.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.limits import CALLBACK_DATA_MAX_BYTES
 from bot.domain.quizfile.model import MAX_OPTIONS
 
 _ID = r"([1-9][0-9]{0,17})"
-_ANSWER = re.compile(rf"^ans:{_ID}:{_ID}:([0-7])$")
-_MASK = re.compile(rf"^(tog|sub):{_ID}:{_ID}:([0-9a-f]{{1,2}})$")
-_CONTINUE = re.compile(rf"^cont:{_ID}:(0|{_ID})$")
-_FORGET = re.compile(r"^fgt:(yes|no)$")
-_PRACTICE = re.compile(rf"^fu:{_ID}:([0-7])$")
-_PRACTICE_MASK = re.compile(rf"^(fum|fus):{_ID}:([0-9a-f]{{1,2}})$")
-_WINDOW = re.compile(r"^win:([a-z]{1,12})$")
+# Matched with fullmatch, never match: "$" would let a trailing newline through, and a
+# prefix would let anything follow.
+_ANSWER = re.compile(rf"ans:{_ID}:{_ID}:([0-7])")
+_MASK = re.compile(rf"(tog|sub):{_ID}:{_ID}:([0-9a-f]{{1,2}})")
+_CONTINUE = re.compile(rf"cont:{_ID}:(0|{_ID})")
+_FORGET = re.compile(r"fgt:(yes|no)")
+_PRACTICE = re.compile(rf"fu:{_ID}:([0-7])")
+_PRACTICE_MASK = re.compile(rf"(fum|fus):{_ID}:([0-9a-f]{{1,2}})")
+_WINDOW = re.compile(r"win:([a-z]{1,12})")
 
-ANSWER_PATTERN = r"^ans:"
-TOGGLE_PATTERN = r"^(tog|sub):"
-CONTINUE_PATTERN = r"^cont:"
-FORGET_PATTERN = r"^fgt:"
-PRACTICE_PATTERN = r"^fu:"
-PRACTICE_MASK_PATTERN = r"^(fum|fus):"
-WINDOW_PATTERN = r"^win:"
+
+def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
+    """A handler pattern that takes a payload only when all of it matches (PTB's own string
+    patterns match a prefix: a forged "ans:1:2:3junk" would reach the answer handler)."""
+
+    def matches(data: object) -> bool:
+        return isinstance(data, str) and pattern.fullmatch(data) is not None
+
+    return matches
+
+
+ANSWER_PATTERN = _whole(_ANSWER)
+TOGGLE_PATTERN = _whole(_MASK)
+CONTINUE_PATTERN = _whole(_CONTINUE)
+FORGET_PATTERN = _whole(_FORGET)
+PRACTICE_PATTERN = _whole(_PRACTICE)
+PRACTICE_MASK_PATTERN = _whole(_PRACTICE_MASK)
+WINDOW_PATTERN = _whole(_WINDOW)
 
 
 class BadCallbackData(ValueError):
@@ -91,7 +107,7 @@ def cont(attempt_id: int, answered: int) -> str:
 
 def parse_answer(data: str) -> AnswerPress:
     """Parse an `ans:` payload or raise BadCallbackData."""
-    m = _ANSWER.match(data)
+    m = _ANSWER.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     return AnswerPress(int(m[1]), int(m[2]), int(m[3]))
@@ -99,7 +115,7 @@ def parse_answer(data: str) -> AnswerPress:
 
 def parse_mask(data: str) -> MaskPress:
     """Parse a `tog:`/`sub:` payload or raise BadCallbackData."""
-    m = _MASK.match(data)
+    m = _MASK.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     bits = int(m[4], 16)
@@ -111,7 +127,7 @@ def parse_mask(data: str) -> MaskPress:
 
 def parse_continue(data: str) -> ContinuePress:
     """Parse a `cont:` payload or raise BadCallbackData."""
-    m = _CONTINUE.match(data)
+    m = _CONTINUE.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     return ContinuePress(int(m[1]), int(m[2]))
@@ -119,7 +135,7 @@ def parse_continue(data: str) -> ContinuePress:
 
 def parse_forget(data: str) -> bool:
     """True for "yes, delete", False for "no"; raise BadCallbackData otherwise."""
-    m = _FORGET.match(data)
+    m = _FORGET.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     return m[1] == "yes"
@@ -140,10 +156,10 @@ def window(preset: str) -> str:
 
 def parse_practice(data: str) -> PracticePress:
     """Parse an `fu:`, `fum:` or `fus:` payload (a one-choice press submits at once)."""
-    m = _PRACTICE.match(data)
+    m = _PRACTICE.fullmatch(data)
     if m:
         return PracticePress(int(m[1]), frozenset({int(m[2])}), submit=True)
-    m = _PRACTICE_MASK.match(data)
+    m = _PRACTICE_MASK.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     bits = int(m[3], 16)
@@ -155,7 +171,7 @@ def parse_practice(data: str) -> PracticePress:
 
 def parse_window(data: str) -> str:
     """The window preset named by a `win:` payload (checked by the service)."""
-    m = _WINDOW.match(data)
+    m = _WINDOW.fullmatch(data)
     if not m:
         raise BadCallbackData(data)
     return m[1]

@@ -14,6 +14,7 @@ from bot.telegram.menus import set_staff_menu
 
 RUNTIME_KEY = "runtime"
 USER_ID_KEY = "user_id"
+MENUS_KEY = "staff_menus_set"  # (chat id, role) whose command menu this process has set
 
 
 class QuizContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -64,8 +65,16 @@ class QuizContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
             self.user_data[USER_ID_KEY] = user.id
         role = self.role(update)
         if role >= Role.INSTRUCTOR and update.effective_chat is not None:
-            await set_staff_menu(self.bot, update.effective_chat.id, role)
+            await self._staff_menu(update.effective_chat.id, role)
         return user.id
+
+    async def _staff_menu(self, chat_id: int, role: Role) -> None:
+        # Once per chat and role in this process: the cached user id above is dropped for
+        # every update in webhook mode (another worker may have changed the user), which
+        # would otherwise call setMyCommands on every update of every instructor.
+        done: set[tuple[int, Role]] = self.bot_data.setdefault(MENUS_KEY, set())
+        if (chat_id, role) not in done and await set_staff_menu(self.bot, chat_id, role):
+            done.add((chat_id, role))
 
     def forget_cached_user(self) -> None:
         """Drop the cached learner id (after /forgetme or a block)."""

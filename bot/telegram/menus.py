@@ -48,8 +48,8 @@ async def set_default_menu(bot: ExtBot[None]) -> None:
     await bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 
 
-async def set_staff_menu(bot: ExtBot[None], chat_id: int, role: Role) -> None:
-    """A wider menu in an instructor's or admin's private chat.
+async def set_staff_menu(bot: ExtBot[None], chat_id: int, role: Role) -> bool:
+    """A wider menu in an instructor's or admin's private chat; False if Telegram refused.
 
     Set when they first write to this process: Telegram refuses a chat scope ("chat not
     found") for someone who has not started the bot yet.
@@ -59,3 +59,5 @@ async def set_staff_menu(bot: ExtBot[None], chat_id: int, role: Role) -> None:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:
         log.warning("cannot set the command menu of chat %s: %s", chat_id, exc)
+        return False
+    return True

@@ -15,6 +15,7 @@ from bot.services.views import (
     AnswerResult,
     ItemView,
     OptionView,
+    Owned,
     RoundSummary,
     ScoreReport,
     SkillScore,
@@ -181,3 +182,32 @@ def score_text(report: ScoreReport) -> str:
         lines += ["", "<b>By skill</b> (all your answers)"]
         lines += [_skill_line(s) for s in report.skills]
     return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def forget_confirmation_text(owned: Owned, *, instructor: bool) -> str:
+    """/forgetme's question; an instructor learns first what becomes of their quizzes and
+    cohorts (kept, with no owner)."""
+    text = "This deletes your answers, scores and lessons for good."
+    if owned.quizzes or owned.cohorts:
+        what = " and ".join(
+            part
+            for part in (
+                _count(owned.quizzes, "quiz", "quizzes") if owned.quizzes else "",
+                _count(owned.cohorts, "cohort", "cohorts") if owned.cohorts else "",
+            )
+            if part
+        )
+        text += (
+            f"\n\nYour {what} will be kept, with no owner: learners keep what you opened to "
+            "them, and from then on only admins can manage them. You could not get them back."
+        )
+    elif instructor:
+        text += (
+            "\n\nQuizzes and cohorts you own would be kept with no owner, for admins to "
+            "manage; you own none now."
+        )
+    return text + " Are you sure?"

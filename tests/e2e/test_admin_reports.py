@@ -103,7 +103,7 @@ async def test_roles_for_stats_and_export(
         learners = {r["learner"] for r in csv.DictReader(io.StringIO(content))}
         assert learners == {f"p{n:02d}" for n in range(1, 7)}
         teacher.send_text("/stats tiny cohort=beta")
-        await teacher.wait_for_message("only on your own quizzes and cohorts")
+        await teacher.wait_for_message("There is no cohort with the code 'beta'.")
 
         # An instructor with no quiz and no cohort is refused.
         stranger = bot.user(803, "Sam")

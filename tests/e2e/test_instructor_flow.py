@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.db.models import Quiz, QuizVersion
+from bot.db.models import Cohort, Quiz, QuizVersion
 from bot.domain.limits import MESSAGE_TEXT_MAX
 from tests.e2e.harness import BotHarness, running_bot
 from tests.e2e.test_learner_flow import answer, next_item
@@ -234,4 +234,53 @@ async def test_long_problem_lists_are_split_and_capped(
         )
         reply = await ada.wait_for_message(lambda m: "nk-arms-article" in m.content)
         assert "already up to date" in reply.content or "version 2" in reply.content
+    assert fake_telegram.rejected == []
+
+
+async def test_an_instructor_who_forgets_themself_leaves_quizzes_and_cohorts_ownerless(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(
+        fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS=str(TEACHER)
+    ) as bot:
+        tess = bot.user(TEACHER, "Tess")
+        tess.send_text("/forgetme")
+        confirm = (await tess.wait_for_message("Are you sure")).content
+        assert "Quizzes and cohorts you own would be kept with no owner" in confirm
+        tess.press(await tess.wait_for_message("Are you sure"), "No, keep it")
+        await tess.wait_for_message("Nothing was deleted.")
+
+        tess.send_document("class-quiz.yaml", quiz_yaml("class-quiz").encode(), YAML)
+        await tess.wait_for_message("Imported quiz")
+        tess.send_text("/cohort Class 9B")
+        match = INVITE.search((await tess.wait_for_message("Cohort Class 9B created")).content)
+        assert match is not None
+        tess.send_text(f"/share class-quiz {match[2]}")
+        await tess.wait_for_message("open to: Class 9B")
+        lea = bot.user(901, "Lea")
+        lea.send_text(f"/start {match[2]}")
+        await lea.wait_for_message("You joined Class 9B")
+
+        # Before she confirms, she is told what becomes of them.
+        tess.send_text("/forgetme")
+        confirm_message = await tess.wait_for_message("Are you sure")
+        assert (
+            "Your 1 quiz and 1 cohort will be kept, with no owner: learners keep what you "
+            "opened to them, and from then on only admins can manage them."
+        ) in confirm_message.content
+        tess.press(confirm_message, "Yes, delete my data")
+        await tess.wait_for_message("everything stored about you is deleted")
+
+        async with bot.runtime.sessions() as session:
+            quiz = (await session.scalars(select(Quiz).where(Quiz.slug == "class-quiz"))).one()
+            cohort = (await session.scalars(select(Cohort))).one()
+        assert (quiz.owner_id, quiz.is_public, cohort.owner_id) == (None, False, None)
+        # Lea keeps the quiz that was opened to her cohort.
+        lea.send_text("/quiz class-quiz")
+        assert (await next_item(lea)).content.startswith("Question 1 of 2")
+
+        # A learner's question says nothing of quizzes or cohorts.
+        lea.send_text("/forgetme")
+        plain = (await lea.wait_for_message("Are you sure")).content
+        assert plain == "This deletes your answers, scores and lessons for good. Are you sure?"
     assert fake_telegram.rejected == []

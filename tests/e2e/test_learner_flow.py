@@ -156,7 +156,9 @@ async def test_forged_and_foreign_presses_change_nothing(
         popup = await ben.wait_for_answer(foreign)
         assert "someone else" in popup["text"]
 
-        for junk in ("ans:1:2", "ans:x:y:z", "zzz", "ans:99999:1:0", "tog:1:1:fff", "cont:"):
+        junks = ("ans:1:2", "ans:x:y:z", "zzz", "ans:99999:1:0", "tog:1:1:fff", "cont:")
+        # A real payload with more after it is forged too: matched whole, never by prefix.
+        for junk in (*junks, f"{data}\n", f"{data}junk", f"{data}:0"):
             press = ana.press_data(item, junk)
             popup = await ana.wait_for_answer(press)
             assert popup.get("text"), junk
@@ -257,6 +259,10 @@ async def test_forgetme_asks_then_deletes_everything(
         await next_item(ana)
         ana.send_text("/forgetme")
         confirm = await ana.wait_for_message("Are you sure")
+        forged = ana.press_data(confirm, "fgt:yes\n")
+        assert (await ana.wait_for_answer(forged))["text"] == "This button is not valid any more."
+        async with bot.runtime.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(User)) == 1
         ana.press(confirm, "Yes, delete my data")
         await ana.wait_for_message("everything stored about you is deleted")
         async with bot.runtime.sessions() as session:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.db.models import Item, Quiz, QuizVersion
 from bot.domain.errors import NotFoundError, QuizImportError
 from bot.runtime import Runtime
-from bot.services import attempts, learners, quizzes
+from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.quizzes import QuizFile
 from bot.services.views import ImportOutcome
 from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
@@ -130,7 +130,14 @@ async def test_instructor_may_not_replace_another_instructors_quiz(runtime: Runt
         await _import(runtime, _file(text), owner_id=ben)
     [problem] = raised.value.located
     assert problem.line == line_of(text, "id: bike-lane")
-    assert "another instructor's quiz" in problem.message
+    # Ana's quiz is private: the refusal does not tell Ben that it exists.
+    assert problem.message == "this quiz id is not available; choose another id"
+    # Once public, its id is no secret.
+    async with runtime.sessions() as s:
+        await cohorts.make_public(s, user_id=ana, admin=False, slug="bike-lane")
+    with pytest.raises(QuizImportError) as raised:
+        await _import(runtime, _file(text), owner_id=ben)
+    assert "another instructor's quiz" in raised.value.located[0].message
     # An admin may, and the quiz stays its owner's.
     [outcome] = await _import(runtime, _file(text), owner_id=ben, admin=True)
     assert outcome.version == 2

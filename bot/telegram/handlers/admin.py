@@ -121,7 +121,8 @@ def _file_name(query: ReportQuery) -> str:
     if query.version is not None:
         parts.append(f"v{query.version}")
     if query.cohort is not None:
-        parts.append(query.cohort)
+        # Not the invite code: a file is forwarded easily, and the code lets anyone join.
+        parts.append("cohort")
     if query.days is not None:
         parts.append(f"{query.days}d")
     return "-".join(parts) + ".csv"

@@ -257,6 +257,12 @@ async def stop(update: Update, context: QuizContext) -> None:
 
 async def forgetme(update: Update, context: QuizContext) -> None:
     """Ask to confirm deleting everything stored about the learner."""
+    user_id = await context.learner_id(update)
+    async with context.runtime.sessions() as session:
+        owned = await learners.owned_by(session, user_id=user_id)
+    text = render.forget_confirmation_text(
+        owned, instructor=context.role(update) >= Role.INSTRUCTOR
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -265,12 +271,7 @@ async def forgetme(update: Update, context: QuizContext) -> None:
             ]
         ]
     )
-    await send_html(
-        context.bot,
-        _chat_id(update),
-        "This deletes your answers, scores and lessons for good. Are you sure?",
-        keyboard,
-    )
+    await send_html(context.bot, _chat_id(update), text, keyboard)
 
 
 async def forget_press(update: Update, context: QuizContext) -> None:
