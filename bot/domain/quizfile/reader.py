@@ -9,6 +9,9 @@ line where its value starts.
 It refuses what a quiz never needs and an attacker could abuse: anchors and aliases (the
 "billion laughs" bomb), custom tags, more than one document, too many or too deeply nested
 nodes, and input over the size limit, which is checked before anything is parsed.
+
+Over 400 lines on purpose: the event walk, the limits it enforces and the messages for what
+it refuses share the parser's state; split, each part would need the others' internals.
 """
 
 from __future__ import annotations

@@ -1,0 +1,253 @@
+"""Checks of one item against the rest of its quiz: answers, skill, passages, sizes, dates.
+
+`checks.validate_quiz` runs them on every item that passes its model, so one bad item hides
+no problem of the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from bot.domain import limits
+from bot.domain.quizfile.messages import Report, did_you_mean, excerpt
+from bot.domain.quizfile.model import Item, ItemKind, normalise
+from bot.domain.quizfile.reader import Path
+
+STALE_AFTER_DAYS: Final = 365
+
+# Kinds whose items have exactly one right answer.
+_ONE_CORRECT: Final = frozenset({ItemKind.SINGLE, ItemKind.TRUE_FALSE, ItemKind.CONTRADICTION})
+_MAX_SKILLS_LISTED: Final = 20
+
+
+class ItemChecker:
+    """Cross-checks of one valid item against the rest of the quiz."""
+
+    def __init__(
+        self,
+        report: Report,
+        skills: frozenset[str],
+        source_text: str | None,
+        today: dt.date,
+    ) -> None:
+        self.report = report
+        self.skills = skills
+        self.source = normalise(source_text) if source_text is not None else None
+        self.source_folded: str | None = None
+        self.today = today
+
+    def check(self, index: int, item: Item) -> None:
+        """Report every cross-item problem of `item`, the `index`-th entry of 'items'."""
+        at: Path = ("items", index)
+        label = self.report.describe(at)
+        self._answers(at, label, item)
+        self._skill(at, label, item)
+        self._passages(at, label, item)
+        self._sizes(at, label, item)
+        self._checked_date(at, label, item)
+        self._duplicate_options(at, label, item)
+
+    def _answers(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        correct = sorted(item.correct_indices)
+        if not correct:
+            report.error((*at, "options"), f"{label}: no option is marked 'correct: true'")
+        elif item.kind in _ONE_CORRECT and len(correct) > 1:
+            report.error(
+                (*at, "options", correct[1], "correct"),
+                f"{label}: a '{item.kind.value}' item has exactly one correct option; this one "
+                f"has {len(correct)} (use kind: multiple for several)",
+            )
+        for number, option in enumerate(item.options):
+            if option.judgement is None:
+                continue
+            path: Path = (*at, "options", number, "judgement")
+            if item.verdict is None:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: 'judgement' needs the item's 'verdict' "
+                    "(sound or flawed): add one, or remove the judgement",
+                )
+            elif option.correct and option.judgement.value != item.verdict.value:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: a correct option's judgement is the item's "
+                    f"verdict ('{item.verdict.value}'), not '{option.judgement.value}'",
+                )
+        if item.kind == ItemKind.TRUE_FALSE and len(item.options) != 2:
+            report.error(
+                (*at, "options"),
+                f"{label}: a 'true_false' item needs exactly 2 options; "
+                f"this one has {len(item.options)}",
+            )
+
+    def _skill(self, at: Path, label: str, item: Item) -> None:
+        if item.skill in self.skills:
+            return
+        known = sorted(self.skills)
+        if not known:
+            listing = "the skill catalogue is empty"
+        else:
+            shown = ", ".join(known[:_MAX_SKILLS_LISTED])
+            more = ", …" if len(known) > _MAX_SKILLS_LISTED else ""
+            listing = f"known skills: {shown}{more}"
+        self.report.error(
+            (*at, "skill"),
+            f"{label}: unknown skill '{item.skill}'{did_you_mean(item.skill, known)}; {listing}",
+        )
+
+    def _passages(self, at: Path, label: str, item: Item) -> None:
+        if self.source is None:
+            return
+        report = self.report
+        passage = normalise(item.passage)
+        missing = self._not_found(passage)
+        if missing is not None:
+            report.error(
+                (*at, "passage"), f"{label}: passage not found in the source text{missing}"
+            )
+        elif self.source.find(passage, self.source.find(passage) + 1) != -1:
+            report.warning(
+                (*at, "passage"),
+                f"{label}: the passage occurs more than once in the source text; quote more of "
+                "it so that it points at one place",
+            )
+        if item.kind != ItemKind.CONTRADICTION:
+            return
+        for number, option in enumerate(item.options):
+            path: Path = (*at, "options", number, "text")
+            text = normalise(option.text)
+            if text == passage:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: repeats the item's passage; in a "
+                    "contradiction item each option quotes another place of the source",
+                )
+                continue
+            missing = self._not_found(text)
+            if missing is not None:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: not found in the source text, which the "
+                    f"options of a contradiction item must quote{missing}",
+                )
+
+    def _not_found(self, text: str) -> str | None:
+        """None when `text` occurs in the source; otherwise a hint on where it differs."""
+        source = self.source
+        if source is None or text in source:
+            return None
+        if self.source_folded is None:
+            self.source_folded = source.casefold()
+        if text.casefold() in self.source_folded:
+            return " (it matches when capital letters are ignored: copy it exactly)"
+        matched = _longest_prefix_in(text, source)
+        if matched == 0:
+            return ""
+        return (
+            f" (the first {matched} characters match; it differs from: "
+            f"'{excerpt(text[matched:])}')"
+        )
+
+    def _sizes(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        if len(item.question) > limits.QUESTION_MAX:
+            report.error(
+                (*at, "question"),
+                f"{label}: the question is {len(item.question)} characters; "
+                f"the limit is {limits.QUESTION_MAX}",
+            )
+        contradiction = item.kind == ItemKind.CONTRADICTION
+        option_max = limits.OPTION_TEXT_MAX * (2 if contradiction else 1)
+        for number, option in enumerate(item.options):
+            path: Path = (*at, "options", number, "text")
+            size = len(option.text)
+            if size > option_max:
+                report.error(
+                    path,
+                    f"{label}, option {number + 1}: the text is {size} characters; "
+                    f"the limit is {option_max}",
+                )
+            elif (
+                not contradiction and limits.telegram_length(option.text) > limits.POLL_OPTION_MAX
+            ):
+                report.warning(
+                    path,
+                    f"{label}, option {number + 1}: the text is {size} characters; over "
+                    f"{limits.POLL_OPTION_MAX} it will not fit in a Telegram poll",
+                )
+        texts = [option.text for option in item.options]
+        asked = limits.item_message_length(item.passage, item.question, texts)
+        if asked > limits.MESSAGE_TEXT_MAX:
+            report.error(
+                at,
+                f"{label} would need {asked} characters in one Telegram message; the limit is "
+                f"{limits.MESSAGE_TEXT_MAX}: shorten the passage, question or options",
+            )
+        feedback = _worst_feedback(item)
+        answered = limits.feedback_message_length(item.passage, item.explanation, feedback)
+        if answered > limits.MESSAGE_TEXT_MAX:
+            report.error(
+                (*at, "explanation"),
+                f"{label} would need {answered} characters in its feedback message; the limit "
+                f"is {limits.MESSAGE_TEXT_MAX}: shorten the passage, explanation or feedback",
+            )
+
+    def _checked_date(self, at: Path, label: str, item: Item) -> None:
+        report = self.report
+        checked = item.checked
+        if checked is None:
+            if item.references:
+                report.warning(
+                    (*at, "references"),
+                    f"{label}: has references but no 'checked' date; add 'checked: YYYY-MM-DD' "
+                    "when you verify the facts",
+                )
+            return
+        age = (self.today - checked).days
+        if age > STALE_AFTER_DAYS:
+            report.warning(
+                (*at, "checked"),
+                f"{label}: facts checked on {checked.isoformat()}, over a year ago: check them "
+                "again (figures such as death tolls change)",
+            )
+        elif age < 0:
+            report.warning(
+                (*at, "checked"),
+                f"{label}: the checked date {checked.isoformat()} is in the future",
+            )
+
+    def _duplicate_options(self, at: Path, label: str, item: Item) -> None:
+        seen: dict[str, int] = {}
+        for number, option in enumerate(item.options):
+            key = normalise(option.text).casefold()
+            if key in seen:
+                self.report.warning(
+                    (*at, "options", number),
+                    f"{label}: options {seen[key] + 1} and {number + 1} have the same text",
+                )
+            else:
+                seen[key] = number
+
+
+def _longest_prefix_in(text: str, source: str) -> int:
+    """Length of the longest prefix of `text` that occurs in `source` (binary search)."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text[:middle] in source:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _worst_feedback(item: Item) -> str | None:
+    """The longest feedback a learner can be shown for one answer of `item`."""
+    present = [option.feedback for option in item.options if option.feedback]
+    if not present:
+        return None
+    if item.kind == ItemKind.MULTIPLE:  # every ticked option's feedback is shown
+        return "\n\n".join(present)
+    return max(present, key=limits.telegram_length)
