@@ -11,10 +11,13 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEFAULT_QUIZ_ID
+from bot.db.migrate import alembic_config
 from bot.db.models import Answer, Attempt, Item, User
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
@@ -387,6 +390,34 @@ async def test_migration_0005_judges_the_answers_and_counts_again(
         await connection.run_sync(migration.backfill)
         assert await _counters(session) == expected
         await session.rollback()
+
+
+def _migrate_to(connection: Connection, revision: str) -> None:
+    config = alembic_config(connection)
+    if revision == "head":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+async def test_migration_0005_down_and_up_again_keeps_every_answer(runtime: Runtime) -> None:
+    """Revision 0005 applied to a database holding answers: down to 0004 (counters in the old
+    reading of right and wrong, every answer kept), then up again (the same judgements and
+    counters as the answer path and rebuild() give)."""
+    async with runtime.sessions() as session:
+        built = await build_class(session)
+        expected = await _counters(session)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "0004")
+    old_reading = select(*(func.sum(ATTEMPTS.c[name]) for name in DISCERNMENT_COLUMNS[:4]))
+    async with runtime.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Answer)) == built.answers
+        # Flawed answered 22, right 11 (A 7, C 4); sound answered 21, wrong 11 (B 5, D 6).
+        assert tuple((await connection.execute(old_reading)).one()) == (22, 11, 21, 11)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "head")
+    async with runtime.sessions() as session:
+        assert await _counters(session) == expected
 
 
 async def test_judged_answers_through_the_services_keep_counters_and_report(
