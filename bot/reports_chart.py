@@ -88,7 +88,8 @@ def render_chart(report: QuizReport) -> bytes:
     else:
         _empty(bottom, "no answers on sound/flawed items yet")
     bottom.set_title(
-        f"Discernment ({first.learners} learners first, {latest.learners} in follow-ups)",
+        f"Discernment ({first.learners} learners first, {latest.learners} in follow-ups)\n"
+        "c above 0: leans to trusting claims; below 0: to doubting them",
         fontsize=FONT_SIZE,
     )
     bottom.tick_params(labelsize=FONT_SIZE - 1)

@@ -3,6 +3,12 @@
 Quiz "tiny" has four items: A (flawed, one choice, key B), B (sound, key A), C (flawed,
 choose all, keys A and C), D (sound, key B). Ten learners finish it with the answers of
 MATRIX; two more stop early. Some learners answered follow-ups, and some are in cohorts.
+
+Every wrong option judges against the verdict (the default), and so do B's first: on the
+sound item B, option B1 is the sceptical choice ("flawed": a false alarm), B2 the gullible
+one (wrong, yet it judges the claim sound: no false alarm) and B3 a misreading ("neither":
+in no rate). L4 picks the gullible option and L7 the misreading; L9, L10 and L11 the
+sceptical one.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from bot.db.models import (
     User,
 )
 from bot.domain import mastery
-from bot.services import report_counters
+from bot.runtime import Runtime
+from bot.services import attempts, learners, report_counters
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 NOW = T0 + dt.timedelta(days=25)
@@ -33,11 +40,20 @@ NOW = T0 + dt.timedelta(days=25)
 # (key, kind, verdict, skill, options as (text, correct))
 ITEMS = [
     ("a", "single", "flawed", "sourcing", [("A0", False), ("A1", True), ("A2", False)]),
-    ("b", "single", "sound", "sourcing", [("B0", True), ("B1", False)]),
+    (
+        "b",
+        "single",
+        "sound",
+        "sourcing",
+        [("B0", True), ("B1", False), ("B2", False), ("B3", False)],
+    ),
     ("c", "multiple", "flawed", "headline-body", [("C0", True), ("C1", False), ("C2", True)]),
     ("d", "single", "sound", "headline-body", [("D0", False), ("D1", True)]),
 ]
 KEYS = {"a": [1], "b": [0], "c": [0, 2], "d": [1]}
+# Judgements written in the quiz file, by (item, option); the other options take defaults.
+JUDGEMENTS = {("b", 2): "sound", ("b", 3): "neither"}
+SCEPTICAL, GULLIBLE, MISREAD = [1], [2], [3]  # the wrong options of B
 
 # Item scores (A, B, C, D) of the ten complete attempts, learners L1..L10.
 MATRIX = [
@@ -54,6 +70,9 @@ MATRIX = [
 ]
 # Wrong choices, by learner number and item, where not the first wrong option.
 WRONG = {
+    (4, "b"): GULLIBLE,
+    (7, "b"): MISREAD,
+    (2, "b"): MISREAD,  # a follow-up answer (L2 got B right in the quiz)
     (9, "a"): [2],
     (3, "c"): [0],
     (5, "c"): [0, 1],
@@ -139,7 +158,11 @@ async def build_class(session: AsyncSession) -> Built:
             verdict=verdict,
             passage=f"Passage {key.upper()}",
             question=f"Question {key}?",
-            options=[{"text": t, "correct": ok, "feedback": None} for t, ok in options],
+            options=[
+                {"text": t, "correct": ok, "feedback": None}
+                | ({"judgement": JUDGEMENTS[key, n]} if (key, n) in JUDGEMENTS else {})
+                for n, (t, ok) in enumerate(options)
+            ],
             explanation="Because.",
             claims=[],
             references=[],
@@ -225,6 +248,7 @@ FOLLOWUP_ANSWERS = [
     (2, "d", 1, 48),
     # L3: twelve, oldest first; only the latest ten count, and the two oldest are wrong.
     *[(3, "a" if n % 2 == 0 else "b", 0 if n < 2 else 1, 1) for n in range(12)],
+    (2, "b", 0, 1),  # a misreading: in none of L2's rates
 ]
 # Follow-ups without answers: (learner, status).
 FOLLOWUP_OTHERS = [(4, "pending"), (5, "failed"), (6, "cancelled"), (7, "sent")]
@@ -311,7 +335,7 @@ COHORTS = {"alpha": range(1, 7), "beta": range(7, 11)}
 
 
 async def _cohorts(session: AsyncSession, built: Built) -> None:
-    for code, learners in COHORTS.items():
+    for code, members in COHORTS.items():
         cohort = Cohort(
             name=f"Class {code}",
             code=code,
@@ -320,8 +344,41 @@ async def _cohorts(session: AsyncSession, built: Built) -> None:
         )
         session.add(cohort)
         await session.flush()
-        for learner in learners:
+        for learner in members:
             session.add(
                 CohortMember(cohort_id=cohort.id, user_id=built.users[learner], joined_at=T0)
             )
     await session.flush()
+
+
+async def sit_tiny(runtime: Runtime, *, telegram_id: int, choices: dict[str, list[int]]) -> str:
+    """A learner who takes quiz "tiny" through the services, choosing the options given per
+    item (file order), at the runtime's clock; their pseudonym."""
+    async with runtime.sessions() as session:
+        user = await learners.touch_telegram_user(
+            session,
+            telegram_id=telegram_id,
+            first_name="Later",
+            language_code="en",
+            now=runtime.clock(),
+        )
+    async with runtime.sessions() as session:
+        start = await attempts.start_quiz(
+            session, user_id=user.id, slug="tiny", round_size=len(ITEMS), now=runtime.clock()
+        )
+    item = start.item
+    for key, _kind, _verdict, _skill, _options in ITEMS:
+        assert item is not None
+        assert item.item_key == key
+        async with runtime.sessions() as session:
+            result = await attempts.answer_item(
+                session,
+                user_id=user.id,
+                attempt_id=item.attempt_id,
+                item_id=item.item_id,
+                chosen=choices[key],
+                now=runtime.clock(),
+            )
+        item = result.next_item
+    assert user.pseudonym is not None
+    return user.pseudonym

@@ -36,13 +36,16 @@ def _detection(s: DetectionSummary) -> list[str]:
         str(s.learners),
         _num(s.mean_d_prime),
         _num(s.mean_criterion),
-        _pct(s.hit_rate),
-        _pct(s.false_alarm_rate),
+        _pct(s.over_belief_rate),
+        _pct(s.over_doubt_rate),
+        str(s.misreadings),
     ]
 
 
 def _counts(c: DetectionCounts | None) -> str:
-    return "-" if c is None else f"{c.hits}/{c.flawed} {c.false_alarms}/{c.sound}"
+    if c is None:
+        return "-"
+    return f"{c.misses}/{c.flawed} {c.false_alarms}/{c.sound} {c.misreadings}"
 
 
 def report_text(report: QuizReport) -> str:
@@ -140,19 +143,27 @@ def report_text(report: QuizReport) -> str:
                 f"{n}. {i.quiz} v{i.version} {i.key}: {_pct(i.facility)} right "
                 f'of {i.answers}: "{passage}"'
             )
-    out += ["", "Discernment (flawed = signal; hits on flawed items, false alarms on sound)"]
+    out += [
+        "",
+        "Discernment (over-belief = flawed claims trusted, of flawed judged; over-doubt = sound",
+        "claims doubted, of sound judged; misread = answers judging neither way, left out of",
+        "both and of d' and c; c above 0 leans to trusting, below 0 to doubting)",
+    ]
     groups = [report.discernment, *report.cohorts]
     rows = []
     for g in groups:
         rows.append([g.label, "first attempt", *_detection(g.first)])
         rows.append(["", "latest follow-ups", *_detection(g.latest)])
     out += _table(
-        ["group", "phase", "learners", "d'", "c", "hits", "false alarms"],
+        ["group", "phase", "learners", "d'", "c", "over-belief", "over-doubt", "misread"],
         rows,
-        right={2, 3, 4, 5, 6},
+        right={2, 3, 4, 5, 6, 7},
     )
     if report.learner_rows:
-        out += ["", "Learners (hits/flawed false-alarms/sound; d' and c)"]
+        out += [
+            "",
+            "Learners (flawed trusted/judged, sound doubted/judged, misread; d' and c)",
+        ]
         out += _table(
             ["learner", "first", "d'", "c", "latest", "d'", "c"],
             [

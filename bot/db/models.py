@@ -114,7 +114,8 @@ class Item(Base):
     verdict: Mapped[str | None] = mapped_column(String(10))
     passage: Mapped[str] = mapped_column(Text)
     question: Mapped[str] = mapped_column(Text)
-    # [{"text": ..., "correct": bool, "feedback": str | None}, ...] in file order.
+    # [{"text": ..., "correct": bool, "feedback": str | None}, ...] in file order, with
+    # "judgement" ("sound", "flawed" or "neither") on options whose file sets one.
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     explanation: Mapped[str] = mapped_column(Text)
     claims: Mapped[list[str]] = mapped_column(JSONType)
@@ -143,13 +144,15 @@ class Attempt(Base):
     presented_at: Mapped[dt.datetime | None]
     answered_count: Mapped[int] = mapped_column(Integer, default=0)
     correct_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Discernment counters, kept by answer_item so reports need not read the answers: items
-    # whose right answer is "flawed" (seen, and called flawed: hits) and "sound" (seen, and
-    # wrongly called flawed: false alarms). Items without a verdict count in neither.
+    # Discernment counters, kept by answer_item from each answer's judgement so reports need
+    # not read the answers: flawed items judged either way (seen) and judged flawed (hits);
+    # sound items judged either way (seen) and judged flawed (false alarms); answers on
+    # either kind that judged neither way (misreadings). Items without a verdict count in none.
     flawed_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     flawed_hits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sound_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sound_false_alarms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    misreadings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Answer(Base):
@@ -175,6 +178,9 @@ class Answer(Base):
     # Option indices in file order, sorted.
     chosen: Mapped[list[int]] = mapped_column(JSONType)
     correct: Mapped[bool] = mapped_column(Boolean)
+    # What the chosen option says about the item's claim: sound, flawed or neither
+    # (bot.domain.discernment.judge_answer); NULL for items without a verdict.
+    judgement: Mapped[str | None] = mapped_column(String(10))
     seconds: Mapped[float] = mapped_column(Float)
     answered_at: Mapped[dt.datetime]
 

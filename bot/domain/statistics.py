@@ -115,12 +115,22 @@ def needs_checking(facility: float | None, discrimination: float | None) -> tupl
 
 @dataclass(frozen=True)
 class DetectionCounts:
-    """One learner's (or a group's) judgements on flawed (signal) and sound (noise) items."""
+    """One learner's (or a group's) judgements on flawed (signal) and sound (noise) items.
 
-    hits: int  # flawed items answered right: the flaw was seen
-    flawed: int  # flawed items answered
-    false_alarms: int  # sound items answered wrong: a flaw was seen where there is none
-    sound: int  # sound items answered
+    An answer counts by the judgement of the option chosen (bot.domain.discernment), not by
+    whether it was right: a misreading (an option that judges neither way) is in no rate.
+    """
+
+    hits: int  # flawed items judged flawed: the flaw was seen
+    flawed: int  # flawed items judged either way
+    false_alarms: int  # sound items judged flawed: a flaw was seen where there is none
+    sound: int  # sound items judged either way
+    misreadings: int = 0  # answers on sound or flawed items that judged neither
+
+    @property
+    def misses(self) -> int:
+        """Flawed items judged sound: over-belief, a flawed claim trusted."""
+        return self.flawed - self.hits
 
     @property
     def complete(self) -> bool:
@@ -160,23 +170,36 @@ def detection(counts: DetectionCounts) -> Detection | None:
 class DetectionSummary:
     """Discernment of a group: means of the learners' own d' and c, and raw pooled rates."""
 
-    learners: int  # learners with both kinds of item answered
+    learners: int  # learners with both kinds of item judged
     mean_d_prime: float | None
     mean_criterion: float | None
-    hit_rate: float | None  # pooled, uncorrected: hits / flawed answers
-    false_alarm_rate: float | None  # pooled, uncorrected: false alarms / sound answers
+    hit_rate: float | None  # pooled, uncorrected: hits / flawed judged
+    false_alarm_rate: float | None  # pooled, uncorrected: false alarms / sound judged
+    misreadings: int = 0  # pooled: answers that judged neither way
+    misreading_rate: float | None = None  # misreadings / all answers on sound and flawed items
+
+    @property
+    def over_belief_rate(self) -> float | None:
+        """Flawed claims trusted: misses / flawed judged (1 - hit rate)."""
+        return None if self.hit_rate is None else 1.0 - self.hit_rate
+
+    @property
+    def over_doubt_rate(self) -> float | None:
+        """Sound claims doubted: false alarms / sound judged (the false-alarm rate)."""
+        return self.false_alarm_rate
 
 
 def summarise_detection(groups: Iterable[tuple[DetectionCounts, int]]) -> DetectionSummary:
     """Summarise learners given as (counts, how many learners have exactly these counts)."""
     learners = 0
     d_total = c_total = 0.0
-    hits = flawed = false_alarms = sound = 0
+    hits = flawed = false_alarms = sound = misreadings = 0
     for counts, number in groups:
         hits += counts.hits * number
         flawed += counts.flawed * number
         false_alarms += counts.false_alarms * number
         sound += counts.sound * number
+        misreadings += counts.misreadings * number
         measures = detection(counts)
         if measures is None:
             continue
@@ -189,4 +212,6 @@ def summarise_detection(groups: Iterable[tuple[DetectionCounts, int]]) -> Detect
         mean_criterion=c_total / learners if learners else None,
         hit_rate=share(hits, flawed),
         false_alarm_rate=share(false_alarms, sound),
+        misreadings=misreadings,
+        misreading_rate=share(misreadings, flawed + sound + misreadings),
     )

@@ -24,7 +24,7 @@ from bot.domain.errors import (
     NotYourAttemptError,
     StaleItemError,
 )
-from bot.domain.quizfile.model import ItemKind
+from bot.domain.quizfile.model import ItemKind, Judgement
 from bot.services import content, followup_plans, report_counters
 from bot.services.views import (
     AnswerResult,
@@ -283,11 +283,10 @@ async def answer_item(
         raise StaleItemError("This question is no longer open.")
     grading.check_choice(item.kind, len(item.options), chosen)
     correct = grading.grade(item.correct_indices, chosen)
-    seconds = await record_answer(
+    recorded = await record_answer(
         session,
         user_id=user_id,
-        item_id=item.id,
-        skill_id=item.skill_id,
+        item=item,
         chosen=chosen,
         correct=correct,
         shown_at=sitting.presented_at or now,
@@ -305,7 +304,7 @@ async def answer_item(
         learner=_Learner.of(row),
     )
     await report_counters.count_attempt_answer(
-        session, item_id=item.id, chosen=chosen, correct=correct, seconds=seconds
+        session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
     )
 
     version = await content.version(session, sitting.quiz_version_id)
@@ -314,15 +313,11 @@ async def answer_item(
     sitting.correct_count += int(correct)
     sitting.current_item_id = None
     sitting.presented_at = None
-    flawed = item.verdict == "flawed"
-    sound = item.verdict == "sound"
+    adds = report_counters.attempt_counter_adds(item.verdict, recorded.judgement)
     changes: dict[str, Any] = {
         "answered_count": sitting.answered_count,
         "correct_count": sitting.correct_count,
-        "flawed_seen": ATTEMPTS.c.flawed_seen + int(flawed),
-        "flawed_hits": ATTEMPTS.c.flawed_hits + int(flawed and correct),
-        "sound_seen": ATTEMPTS.c.sound_seen + int(sound),
-        "sound_false_alarms": ATTEMPTS.c.sound_false_alarms + int(sound and not correct),
+        **{name: ATTEMPTS.c[name] + add for name, add in adds.items()},
     }
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
@@ -347,26 +342,34 @@ async def answer_item(
     return _result(view, item, chosen, correct, next_item, summary)
 
 
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """What recording an answer worked out: its time and the judgement it expresses."""
+
+    seconds: float
+    judgement: Judgement | None  # None for an item without a verdict
+
+
 async def record_answer(
     session: AsyncSession,
     *,
     user_id: int,
-    item_id: int,
-    skill_id: str,
+    item: content.ItemContent,
     chosen: list[int],
     correct: bool,
     shown_at: dt.datetime,
     now: dt.datetime,
     attempt_id: int | None = None,
     followup_id: int | None = None,
-) -> float:
-    """Append an answer (of a quiz attempt or a follow-up) and return its seconds, or raise
-    AlreadyAnsweredError.
+) -> RecordedAnswer:
+    """Append an answer (of a quiz attempt or a follow-up) with its seconds and judgement,
+    or raise AlreadyAnsweredError.
 
     The unique constraints on (attempt, item) and on the follow-up are the guard: a second
     press, even one racing the first in another process, cannot add a row.
     """
     seconds = min(max((now - shown_at).total_seconds(), 0.0), MAX_SECONDS_PER_ANSWER)
+    judgement = item.judge(chosen)
     try:
         await session.execute(
             insert(ANSWERS),
@@ -374,10 +377,11 @@ async def record_answer(
                 "attempt_id": attempt_id,
                 "followup_id": followup_id,
                 "user_id": user_id,
-                "item_id": item_id,
-                "skill_id": skill_id,
+                "item_id": item.id,
+                "skill_id": item.skill_id,
                 "chosen": sorted(set(chosen)),
                 "correct": correct,
+                "judgement": None if judgement is None else judgement.value,
                 "seconds": seconds,
                 "answered_at": now,
             },
@@ -387,7 +391,7 @@ async def record_answer(
         raise AlreadyAnsweredError(
             "You already answered this one; your first answer counts."
         ) from None
-    return seconds
+    return RecordedAnswer(seconds=seconds, judgement=judgement)
 
 
 async def replay_answer(

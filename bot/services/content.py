@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Item, QuizVersion
+from bot.domain.discernment import judge_answer
+from bot.domain.quizfile.model import Judgement, option_judgements
 
 # Versions kept per database; a version of the bundled quiz is about 100 KB in memory.
 MAX_VERSIONS = 64
@@ -39,14 +42,21 @@ class ItemContent:
     verdict: str | None
     passage: str
     question: str
-    # [{"text": ..., "correct": bool, "feedback": str | None}, ...] in file order.
+    # [{"text": ..., "correct": bool, "feedback": str | None}, ...] in file order, with
+    # "judgement" where the file sets one.
     options: tuple[dict[str, Any], ...]
     explanation: str
+    # Each option's judgement, defaults filled in; None for an item without a verdict.
+    judgements: tuple[Judgement, ...] | None
 
     @property
     def correct_indices(self) -> list[int]:
         """The indices (file order) of the right options."""
         return [i for i, o in enumerate(self.options) if o["correct"]]
+
+    def judge(self, chosen: Sequence[int]) -> Judgement | None:
+        """What choosing these options (file order) says about the claim."""
+        return judge_answer(self.kind, self.verdict, self.judgements, self.correct_indices, chosen)
 
 
 @dataclass(frozen=True)
@@ -179,4 +189,12 @@ def _item_content(item: Item) -> ItemContent:
         question=item.question,
         options=tuple(item.options),
         explanation=item.explanation,
+        judgements=judgements_of(item.verdict, item.options),
     )
+
+
+def judgements_of(
+    verdict: str | None, options: Sequence[Mapping[str, Any]]
+) -> tuple[Judgement, ...] | None:
+    """Each stored option's judgement, defaults filled in; None for an item without a verdict."""
+    return option_judgements(verdict, [(bool(o["correct"]), o.get("judgement")) for o in options])

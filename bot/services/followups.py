@@ -48,7 +48,7 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quizfile.model import ItemKind
-from bot.services import attempts, followup_plans, learners
+from bot.services import attempts, content, followup_plans, learners
 from bot.services.views import (
     AnswerResult,
     FollowUpDelivery,
@@ -682,8 +682,7 @@ async def answer_practice(
     await attempts.record_answer(
         session,
         user_id=user_id,
-        item_id=item.id,
-        skill_id=item.skill_id,
+        item=await content.item(session, item.id),
         chosen=chosen,
         correct=correct,
         shown_at=sent_at,

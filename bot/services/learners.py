@@ -9,7 +9,19 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Attempt, Cohort, InboxUpdate, Quiz, QuizVersion, SkillState, User
+from bot.db.models import (
+    Answer,
+    Attempt,
+    Cohort,
+    InboxUpdate,
+    Item,
+    Quiz,
+    QuizVersion,
+    SkillState,
+    User,
+)
+from bot.domain import discernment
+from bot.domain.statistics import DetectionCounts
 from bot.services import followup_plans, report_counters
 from bot.services.views import Owned, QuizProgress, ScoreReport, SkillScore
 
@@ -65,7 +77,8 @@ async def console_user(session: AsyncSession, *, name: str, now: dt.datetime) ->
 
 
 async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
-    """The learner's progress per quiz (latest attempt) and per skill (all answers)."""
+    """The learner's progress per quiz (latest attempt) and per skill (all answers), and
+    which way they lean when judging claims (all answers on sound and flawed items)."""
     latest = (
         select(func.max(Attempt.id).label("id"), func.count().label("n"), QuizVersion.quiz_id)
         .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
@@ -109,7 +122,30 @@ async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
         )
         for s in states
     )
-    return ScoreReport(quizzes=quizzes, skills=skills)
+    counts = await _judgement_counts(session, user_id)
+    return ScoreReport(
+        quizzes=quizzes, skills=skills, discernment=counts, lean=discernment.lean(counts)
+    )
+
+
+async def _judgement_counts(session: AsyncSession, user_id: int) -> DetectionCounts:
+    """The learner's answers on sound and flawed items, summed by their judgements (a
+    learner's answers are few: one pass over them by the learner's index)."""
+    sums = report_counters.detection_sums(Item.verdict, Answer.judgement)
+    row = (
+        await session.execute(
+            select(*(sums[column] for column in report_counters.ATTEMPT_COUNTERS))
+            .select_from(Answer)
+            .join(Item, Item.id == Answer.item_id)
+            .where(Answer.user_id == user_id, Answer.judgement.is_not(None))
+        )
+    ).one()
+    return DetectionCounts(
+        **{
+            name: int(value or 0)
+            for name, value in zip(report_counters.ATTEMPT_COUNTERS.values(), row, strict=True)
+        }
+    )
 
 
 async def set_lessons(

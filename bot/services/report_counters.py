@@ -1,9 +1,10 @@
 """Report counters: the item analysis and discernment of a whole quiz without its answers.
 
-`answer_item` keeps them as answers come in (`count_attempt_answer`, and
-`count_finished_attempt` once the attempt's total is known); `/forgetme` takes a learner's
-share out again (`uncount_user`); `rebuild` recomputes everything from the answers (bulk
-loads and tests). Like followup_plans, these join the caller's transaction and never commit.
+`answer_item` keeps them as answers come in (`count_attempt_answer`;
+`count_finished_attempt` once the attempt's total is known; the attempt's discernment
+counters from `attempt_counter_adds`); `/forgetme` takes a learner's share out again
+(`uncount_user`); `rebuild` recomputes everything from the answers (bulk loads and tests).
+Like followup_plans, these join the caller's transaction and never commit.
 Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
 docs/reports.md says which reports read these and which read the answers.
 """
@@ -28,7 +29,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    not_,
     or_,
     select,
     update,
@@ -39,6 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import Base
 from bot.db.models import Answer, Attempt, Item, ItemAnswerCount, ItemTotalSums
+from bot.domain.discernment import count_answer, judge_answer
+from bot.domain.quizfile.model import Judgement
+from bot.services import content
 
 # Core tables, not ORM entities: plain statements, no ORM objects loaded or compiled in.
 COUNTS = Base.metadata.tables[ItemAnswerCount.__tablename__]
@@ -46,6 +49,17 @@ SUMS = Base.metadata.tables[ItemTotalSums.__tablename__]
 ANSWERS = Base.metadata.tables[Answer.__tablename__]
 ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
 ITEMS = Base.metadata.tables[Item.__tablename__]
+
+# The attempts' discernment counters, each with the DetectionCounts field it holds.
+ATTEMPT_COUNTERS = {
+    "flawed_seen": "flawed",
+    "flawed_hits": "hits",
+    "sound_seen": "sound",
+    "sound_false_alarms": "false_alarms",
+    "misreadings": "misreadings",
+}
+# Item ids per statement when judgements are filled in (see fill_judgements).
+FILL_ITEMS_CHUNK = 500
 
 # The statements of the answer path, built once per dialect: every call then reuses one
 # statement object (and SQLAlchemy's compiled form of it) with new parameters.
@@ -237,25 +251,99 @@ async def uncount_user(session: AsyncSession, user_id: int) -> None:
         )
 
 
-def detection_sums(verdict: Any, correct: Any) -> dict[str, ColumnElement[Any]]:
-    """The discernment sums over answers, named as the attempt counters that hold them."""
+def attempt_counter_adds(verdict: str | None, judgement: Judgement | None) -> dict[str, int]:
+    """What one answer adds to each discernment counter of its attempt (0 or 1)."""
+    counts = count_answer(verdict, judgement)
+    return {column: getattr(counts, name) for column, name in ATTEMPT_COUNTERS.items()}
+
+
+def detection_sums(verdict: Any, judgement: Any) -> dict[str, ColumnElement[Any]]:
+    """The discernment sums over answers (by their judgement), named as the attempt counters
+    that hold them: count_answer in SQL."""
     flawed = verdict == "flawed"
     sound = verdict == "sound"
+    judged = judgement.in_((Judgement.SOUND.value, Judgement.FLAWED.value))
+    said_flawed = judgement == Judgement.FLAWED.value
     return {
-        "flawed_seen": func.sum(case((flawed, 1), else_=0)),
-        "flawed_hits": func.sum(case((and_(flawed, correct), 1), else_=0)),
-        "sound_seen": func.sum(case((sound, 1), else_=0)),
-        "sound_false_alarms": func.sum(case((and_(sound, not_(correct)), 1), else_=0)),
+        "flawed_seen": func.sum(case((and_(flawed, judged), 1), else_=0)),
+        "flawed_hits": func.sum(case((and_(flawed, said_flawed), 1), else_=0)),
+        "sound_seen": func.sum(case((and_(sound, judged), 1), else_=0)),
+        "sound_false_alarms": func.sum(case((and_(sound, said_flawed), 1), else_=0)),
+        "misreadings": func.sum(
+            case((and_(or_(flawed, sound), judgement == Judgement.NEITHER.value), 1), else_=0)
+        ),
     }
 
 
+def _judge_stored(
+    kind: str, verdict: str | None, options: Sequence[dict[str, Any]], chosen: Sequence[int]
+) -> Judgement | None:
+    """judge_answer on an item's stored options; None for a choice no answer_item records
+    (out of range, or several on a one-answer item), which then counts in no rate."""
+    correct = [i for i, o in enumerate(options) if o["correct"]]
+    try:
+        return judge_answer(
+            kind, verdict, content.judgements_of(verdict, options), correct, chosen
+        )
+    except (ValueError, IndexError):
+        return None
+
+
+async def fill_judgements(session: AsyncSession) -> None:
+    """Set the judgement of answers stored without one (loaded straight into the table)
+    from their item's options and verdict, as record_answer sets it.
+
+    The distinct (item, options chosen) pairs are judged here, then one UPDATE per item
+    sets its answers by a CASE on the options chosen: statements bounded by items, not by
+    answers.
+    """
+    key = _chosen_sql(ANSWERS.c.chosen)
+    pairs = await session.execute(
+        select(ANSWERS.c.item_id, key)
+        .select_from(ANSWERS.join(ITEMS, ITEMS.c.id == ANSWERS.c.item_id))
+        .where(ANSWERS.c.judgement.is_(None), ITEMS.c.verdict.is_not(None))
+        .group_by(ANSWERS.c.item_id, key)
+    )
+    keys: dict[int, list[str]] = {}
+    for item_id, chosen in pairs:
+        keys.setdefault(item_id, []).append(chosen)
+    item_ids = sorted(keys)
+    for start in range(0, len(item_ids), FILL_ITEMS_CHUNK):
+        chunk = item_ids[start : start + FILL_ITEMS_CHUNK]
+        items = await session.execute(
+            select(ITEMS.c.id, ITEMS.c.kind, ITEMS.c.verdict, ITEMS.c.options).where(
+                ITEMS.c.id.in_(chunk)
+            )
+        )
+        for item_id, kind, verdict, options in items.all():
+            judged: dict[str, str] = {}
+            for chosen in keys[item_id]:
+                indices = [int(i) for i in chosen.split(",") if i]
+                judgement = _judge_stored(kind, verdict, options, indices)
+                if judgement is not None:
+                    judged[chosen] = judgement.value
+            if not judged:
+                continue
+            await session.execute(
+                update(ANSWERS)
+                .values(judgement=case(judged, value=key))
+                .where(
+                    ANSWERS.c.item_id == item_id,
+                    ANSWERS.c.judgement.is_(None),
+                    key.in_(list(judged)),
+                )
+            )
+
+
 async def rebuild(session: AsyncSession) -> None:
-    """Recompute every counter from the answers: both tables and the attempts' four columns.
+    """Recompute every counter from the answers: both tables and the attempts' discernment
+    columns, after filling in the judgements of answers stored without one.
 
     Set-based (a few INSERT ... SELECT and UPDATE ... FROM statements). For bulk loads and
     as the tests' oracle; ORM objects already loaded in the session are not refreshed.
     """
     dialect = _dialect(session)
+    await fill_judgements(session)
     await session.execute(delete(COUNTS))
     await session.execute(
         insert(COUNTS).from_select(
@@ -268,17 +356,21 @@ async def rebuild(session: AsyncSession) -> None:
             ["item_id", "answers", "correct", "sum_t", "sum_tt", "sum_xt"], _sum_rows()
         )
     )
-    names = ("flawed_seen", "flawed_hits", "sound_seen", "sound_false_alarms")
+    names = tuple(ATTEMPT_COUNTERS)
     await session.execute(
         update(ATTEMPTS)
         .values(dict.fromkeys(names, 0))
         .where(or_(*(ATTEMPTS.c[name] != 0 for name in names)))
     )
-    sums = detection_sums(ITEMS.c.verdict, ANSWERS.c.correct)
+    sums = detection_sums(ITEMS.c.verdict, ANSWERS.c.judgement)
     per_attempt = (
         select(ANSWERS.c.attempt_id, *(sums[name].label(name) for name in names))
         .select_from(ANSWERS.join(ITEMS, ITEMS.c.id == ANSWERS.c.item_id))
-        .where(ANSWERS.c.attempt_id.is_not(None), ITEMS.c.verdict.is_not(None))
+        .where(
+            ANSWERS.c.attempt_id.is_not(None),
+            ITEMS.c.verdict.is_not(None),
+            ANSWERS.c.judgement.is_not(None),
+        )
         .group_by(ANSWERS.c.attempt_id)
         .subquery()
     )

@@ -91,6 +91,7 @@ EXPORT_COLUMNS = (
     "skill",
     "chosen",
     "correct",
+    "judgement",
     "seconds",
     "answered_at",
     "attempt",
@@ -787,29 +788,31 @@ async def _skill_mastery(
     )
 
 
-def _detection_sums(verdict: Any, correct: Any) -> list[Any]:
-    """hits, flawed, false alarms, sound: the per-learner sums of discernment."""
-    sums = report_counters.detection_sums(verdict, correct)
+def _detection_sums(verdict: Any, judgement: Any) -> list[Any]:
+    """hits, flawed, false alarms, sound, misreadings: the per-learner sums of discernment."""
+    sums = report_counters.detection_sums(verdict, judgement)
     return [
         sums["flawed_hits"].label("hits"),
         sums["flawed_seen"].label("flawed"),
         sums["sound_false_alarms"].label("fas"),
         sums["sound_seen"].label("sound"),
+        sums["misreadings"].label("mis"),
     ]
 
 
 def _first_attempt_counts(
     session: AsyncSession, scope: _Scope, attempt_conds: list[ColumnElement[bool]]
 ) -> Select[Any]:
-    """Per learner (user_id, hits, flawed, fas, sound): their first attempt at each quiz in
-    scope, from the counters answer_item keeps on each attempt, not from its answers.
-    A learner counts once they answered a sound or flawed item there, as when counting
-    answers."""
+    """Per learner (user_id, hits, flawed, fas, sound, mis): their first attempt at each quiz
+    in scope, from the counters answer_item keeps on each attempt, not from its answers.
+    A learner counts once they answered a sound or flawed item there (a misreading too), as
+    when counting answers."""
     counters = (
         Attempt.flawed_hits.label("hits"),
         Attempt.flawed_seen.label("flawed"),
         Attempt.sound_false_alarms.label("fas"),
         Attempt.sound_seen.label("sound"),
+        Attempt.misreadings.label("mis"),
     )
     if scope.one_quiz:
         # One quiz: a learner's first attempt is their lowest id in scope, and their counts
@@ -833,8 +836,13 @@ def _first_attempt_counts(
             )
             firsts = select(numbered).where(numbered.c.rn == 1).subquery()
         return select(
-            firsts.c.user_id, firsts.c.hits, firsts.c.flawed, firsts.c.fas, firsts.c.sound
-        ).where(firsts.c.flawed + firsts.c.sound > 0)
+            firsts.c.user_id,
+            firsts.c.hits,
+            firsts.c.flawed,
+            firsts.c.fas,
+            firsts.c.sound,
+            firsts.c.mis,
+        ).where(firsts.c.flawed + firsts.c.sound + firsts.c.mis > 0)
     # Numbered per (learner, quiz) in one sorted pass (PostgreSQL's fastest; a min(id)
     # subquery joined back reads the attempts twice), then summed per learner.
     rank = func.row_number().over(
@@ -846,7 +854,7 @@ def _first_attempt_counts(
         .where(*attempt_conds)
         .subquery()
     )
-    seen = func.sum(numbered.c.flawed + numbered.c.sound)
+    seen = func.sum(numbered.c.flawed + numbered.c.sound + numbered.c.mis)
     return (
         select(
             numbered.c.user_id,
@@ -854,6 +862,7 @@ def _first_attempt_counts(
             func.sum(numbered.c.flawed).label("flawed"),
             func.sum(numbered.c.fas).label("fas"),
             func.sum(numbered.c.sound).label("sound"),
+            func.sum(numbered.c.mis).label("mis"),
         )
         .where(numbered.c.rn == 1)
         .group_by(numbered.c.user_id)
@@ -862,8 +871,8 @@ def _first_attempt_counts(
 
 
 def _latest_followup_counts(scope: _Scope, in_scope_users: Select[Any] | None) -> Select[Any]:
-    """Per learner (user_id, hits, flawed, fas, sound): their LATEST_FOLLOWUPS most recent
-    follow-up answers on sound/flawed items."""
+    """Per learner (user_id, hits, flawed, fas, sound, mis): their LATEST_FOLLOWUPS most
+    recent follow-up answers on sound/flawed items, counted by their judgements."""
     # Reached from the follow-ups (by their learner), so SQLite does not walk every answer by
     # learner. (followup_id IS NOT NULL, implied by the join, keeps PostgreSQL's row estimate
     # low.)
@@ -878,7 +887,7 @@ def _latest_followup_counts(scope: _Scope, in_scope_users: Select[Any] | None) -
     ranked = (
         select(
             Answer.user_id,
-            Answer.correct,
+            Answer.judgement,
             Item.verdict,
             func.row_number()
             .over(
@@ -896,7 +905,7 @@ def _latest_followup_counts(scope: _Scope, in_scope_users: Select[Any] | None) -
     return (
         select(
             ranked.c.user_id.label("user_id"),
-            *_detection_sums(ranked.c.verdict, ranked.c.correct),
+            *_detection_sums(ranked.c.verdict, ranked.c.judgement),
         )
         .where(ranked.c.rn <= LATEST_FOLLOWUPS)
         .group_by(ranked.c.user_id)
@@ -921,7 +930,13 @@ async def _discernment(
         .cte("per_user")
         .prefix_with("MATERIALIZED")
     )
-    counts = (per_user.c.hits, per_user.c.flawed, per_user.c.fas, per_user.c.sound)
+    counts = (
+        per_user.c.hits,
+        per_user.c.flawed,
+        per_user.c.fas,
+        per_user.c.sound,
+        per_user.c.mis,
+    )
     member_conds: list[ColumnElement[bool]] = []
     cohort_conds: list[ColumnElement[bool]] = []
     if scope.cohort_id is not None:
@@ -949,14 +964,14 @@ async def _discernment(
         1: {None: []},
     }
     # One object per distinct counts (a few hundred for thousands of rows).
-    interned: dict[tuple[int, int, int, int], st.DetectionCounts] = {}
-    for cohort_id, phase, hits, flawed, fas, sound, number in await _core_rows(
+    interned: dict[tuple[int, int, int, int, int], st.DetectionCounts] = {}
+    for cohort_id, phase, hits, flawed, fas, sound, mis, number in await _core_rows(
         session, union_all(overall, per_cohort)
     ):
-        key = (hits, flawed, fas, sound)
+        key = (hits, flawed, fas, sound, mis)
         found = interned.get(key)
         if found is None:
-            found = interned[key] = st.DetectionCounts(hits, flawed, fas, sound)
+            found = interned[key] = st.DetectionCounts(hits, flawed, fas, sound, mis)
         groups[phase].setdefault(cohort_id, []).append((found, number))
     first_groups, latest_groups = groups[0], groups[1]
     overall_group = DiscernmentGroup(
@@ -1003,15 +1018,16 @@ async def _learner_rows(
             per_user.c.flawed,
             per_user.c.fas,
             per_user.c.sound,
+            per_user.c.mis,
         )
         .select_from(per_user)
         .join(User, User.id == per_user.c.user_id)
         .order_by(User.pseudonym, per_user.c.phase)
     )
     found: dict[str, dict[int, st.DetectionCounts]] = {}
-    for pseudonym, phase, hits, flawed, fas, sound in rows:
+    for pseudonym, phase, hits, flawed, fas, sound, mis in rows:
         found.setdefault(pseudonym or "?", {})[phase] = st.DetectionCounts(
-            hits, flawed, fas, sound
+            hits, flawed, fas, sound, mis
         )
     return tuple(
         LearnerDiscernment(
@@ -1065,6 +1081,7 @@ async def export_answers(
             # As text: few distinct values, each turned into letters once (see _letters).
             cast(Answer.chosen, String),
             Answer.correct,
+            Answer.judgement,
             Answer.seconds,
             Answer.answered_at,
             Answer.attempt_id,
@@ -1099,7 +1116,21 @@ async def export_answers(
 
 
 def _csv_row(row: tuple[Any, ...], letters: dict[str, str]) -> list[str]:
-    (pseudonym, names, slug, number, key, skill, chosen, correct, seconds, at, attempt, fup) = row
+    (
+        pseudonym,
+        names,
+        slug,
+        number,
+        key,
+        skill,
+        chosen,
+        correct,
+        judged,
+        seconds,
+        at,
+        attempt,
+        fup,
+    ) = row
     chosen_letters = letters.get(chosen)
     if chosen_letters is None:
         chosen_letters = letters[chosen] = ";".join(
@@ -1115,6 +1146,7 @@ def _csv_row(row: tuple[Any, ...], letters: dict[str, str]) -> list[str]:
         skill,
         chosen_letters,
         "1" if correct else "0",
+        judged or "",
         f"{seconds:.3f}",
         answered_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "" if attempt is None else str(attempt),

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.discernment import Lean
+from bot.domain.statistics import DetectionCounts
+
 if TYPE_CHECKING:
     from bot.domain.quizfile.messages import Problem
 
@@ -115,10 +118,13 @@ class QuizProgress:
 
 @dataclass(frozen=True)
 class ScoreReport:
-    """What /score shows: per quiz and per skill."""
+    """What /score shows: per quiz, per skill, and which way the learner's errors lean."""
 
     quizzes: tuple[QuizProgress, ...]
     skills: tuple[SkillScore, ...]  # all answers, quizzes and follow-ups
+    # Judgements of sound and flawed claims over all answers, quizzes and follow-ups.
+    discernment: DetectionCounts
+    lean: Lean | None  # None until enough of each kind was judged
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.discernment import Lean
 from bot.domain.limits import MESSAGE_TEXT_MAX
 from bot.services.views import (
     AnswerResult,
@@ -181,6 +182,15 @@ def score_text(report: ScoreReport) -> str:
     if report.skills:
         lines += ["", "<b>By skill</b> (all your answers)"]
         lines += [_skill_line(s) for s in report.skills]
+    if report.lean is not None:
+        counts = report.discernment
+        lines += [
+            "",
+            "<b>Sound or flawed?</b> "
+            f"(your answers on {counts.sound} claims that hold up and {counts.flawed} with a "
+            "flaw)",
+            LEAN_SENTENCES[report.lean],
+        ]
     return "\n".join(lines)
 
 
@@ -211,3 +221,13 @@ def forget_confirmation_text(owned: Owned, *, instructor: bool) -> str:
             "manage; you own none now."
         )
     return text + " Are you sure?"
+
+
+# What /score says about which way a learner's mistakes go (domain.discernment.lean).
+LEAN_SENTENCES = {
+    Lean.TRUSTS: "You tend to trust claims that have a flaw: check the source before you believe.",
+    Lean.DOUBTS: "You tend to doubt claims that hold up: a named, checkable source is a good "
+    "sign.",
+    Lean.EVEN: "You lean neither way: you trust flawed claims about as often as you doubt "
+    "sound ones.",
+}

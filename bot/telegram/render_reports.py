@@ -45,19 +45,23 @@ def stats_caption(report: QuizReport) -> str:
 
 
 def _detection_line(label: str, s: DetectionSummary) -> str:
-    if s.learners == 0 and s.hit_rate is None:
+    if s.learners == 0 and s.hit_rate is None and s.false_alarm_rate is None:
+        if s.misreadings:
+            return f"{label}: only misreadings ({s.misreadings})"
         return f"{label}: no answers yet"
     return (
         f"{label}: d′ {num(s.mean_d_prime)}, c {num(s.mean_criterion)} "
-        f"({s.learners} learners; hits {pct(s.hit_rate)}, "
-        f"false alarms {pct(s.false_alarm_rate)})"
+        f"({s.learners} learners)\n"
+        f"    over-belief {pct(s.over_belief_rate)} · over-doubt {pct(s.over_doubt_rate)} · "
+        f"misread {s.misreadings} ({pct(s.misreading_rate)})"
     )
 
 
 def _counts(c: DetectionCounts | None) -> str:
     if c is None:
         return "–"
-    return f"{c.hits}/{c.flawed} hits, {c.false_alarms}/{c.sound} FA"
+    text = f"trusted {c.misses}/{c.flawed} flawed, doubted {c.false_alarms}/{c.sound} sound"
+    return f"{text}, misread {c.misreadings}" if c.misreadings else text
 
 
 def stats_text(report: QuizReport) -> str:
@@ -122,7 +126,9 @@ def stats_text(report: QuizReport) -> str:
         "<b>Discernment</b> (flawed vs sound claims)",
         _detection_line("First attempt", d.first),
         _detection_line("Latest follow-ups", d.latest),
-        "d′ up: better at telling them apart. c below 0: leaning to “flawed” (doubt).",
+        "Over-belief: flawed claims trusted. Over-doubt: sound claims doubted. Misread: "
+        "answers that judge neither way, left out of d′ and c.",
+        "d′ up: better at telling them apart. c above 0 leans to trusting, below 0 to doubting.",
     ]
     for group in report.cohorts:
         disc.append(

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -46,6 +47,10 @@ async def test_stats_and_export_in_the_terminal(
     assert "attempts finished 10  (completion 83%)" in out
     assert "tiny        1      4        10   0.42" in out  # the alpha row
     assert "low discrimination" in out
+    discernment = re.search(r"all learners in scope +first attempt +11 +(.*)", out)
+    assert discernment is not None
+    assert discernment[1].split() == ["0.29", "-0.09", "41%", "45%", "1"]  # d', c, over-
+    # belief, over-doubt, misreadings
     assert "Secretname" not in out
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.discernment import judge_answer
+from bot.domain.discernment import (
+    LEAN_CRITERION,
+    LEAN_MIN_EACH,
+    Lean,
+    count_answer,
+    judge_answer,
+    lean,
+)
 from bot.domain.quizfile.model import Item, ItemKind, Judgement, Verdict, option_judgements
+from bot.domain.statistics import DetectionCounts, detection
 
 S, F, N = Judgement.SOUND, Judgement.FLAWED, Judgement.NEITHER
 
@@ -88,3 +96,35 @@ def test_unset_judgement_is_left_out_of_the_dump() -> None:
     dumped = item.model_dump(mode="json")["options"]
     assert "judgement" not in dumped[0]
     assert dumped[1]["judgement"] == "flawed"
+
+
+def test_counts_follow_the_judgement_not_the_key() -> None:
+    """Seen, hit and false alarm come from what the answer says; a misreading apart."""
+    assert count_answer("flawed", F) == DetectionCounts(1, 1, 0, 0)  # a hit
+    assert count_answer("flawed", S) == DetectionCounts(0, 1, 0, 0)  # a miss: trusted
+    assert count_answer("sound", F) == DetectionCounts(0, 0, 1, 1)  # a false alarm
+    assert count_answer("sound", S) == DetectionCounts(0, 0, 0, 1)  # right, or gullible
+    assert count_answer(Verdict.SOUND, N) == DetectionCounts(0, 0, 0, 0, misreadings=1)
+    assert count_answer("flawed", "neither") == DetectionCounts(0, 0, 0, 0, misreadings=1)
+    assert count_answer(None, None) == DetectionCounts(0, 0, 0, 0)
+
+
+def test_lean_needs_enough_of_each_kind() -> None:
+    few = LEAN_MIN_EACH - 1
+    assert lean(DetectionCounts(0, few, 0, 10)) is None
+    assert lean(DetectionCounts(0, 10, 0, few)) is None
+    assert lean(DetectionCounts(0, LEAN_MIN_EACH, 0, LEAN_MIN_EACH)) is Lean.TRUSTS
+
+
+def test_lean_from_the_criterion() -> None:
+    # At 4 of each: one flawed claim trusted is c = 0.38, not yet a lean; two are 0.64.
+    one_slip = detection(DetectionCounts(3, 4, 0, 4))
+    assert one_slip is not None
+    assert 0 < one_slip.criterion < LEAN_CRITERION
+    assert lean(DetectionCounts(3, 4, 0, 4)) is Lean.EVEN
+    assert lean(DetectionCounts(2, 4, 0, 4)) is Lean.TRUSTS
+    assert lean(DetectionCounts(4, 4, 2, 4)) is Lean.DOUBTS  # two sound claims doubted
+    assert lean(DetectionCounts(4, 4, 0, 4)) is Lean.EVEN  # no slip at all
+    assert lean(DetectionCounts(2, 4, 2, 4)) is Lean.EVEN  # slips both ways
+    # Misreadings are in no rate: they do not make a lean.
+    assert lean(DetectionCounts(4, 4, 0, 4, misreadings=9)) is Lean.EVEN

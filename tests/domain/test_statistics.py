@@ -82,10 +82,27 @@ def test_summarise_detection_weights_learners() -> None:
     # Pooled raw rates count every learner: hits 6+4+5 of 8+4+10, false alarms 2+4 of 8+4.
     assert summary.hit_rate == pytest.approx(15 / 22)
     assert summary.false_alarm_rate == pytest.approx(6 / 12)
+    # Over-belief is the flawed claims trusted (misses), over-doubt the false alarms.
+    assert summary.over_belief_rate == pytest.approx(7 / 22)
+    assert summary.over_doubt_rate == pytest.approx(6 / 12)
+    assert (summary.misreadings, summary.misreading_rate) == (0, 0.0)
     empty = st.summarise_detection([])
     assert empty.learners == 0
     assert empty.mean_d_prime is None
     assert empty.hit_rate is None
+    assert empty.over_belief_rate is None
+    assert empty.misreading_rate is None
+
+
+def test_misreadings_are_pooled_apart_from_the_rates() -> None:
+    misread = st.DetectionCounts(3, 4, 1, 4, misreadings=2)
+    plain = st.DetectionCounts(3, 4, 1, 4)
+    assert st.detection(misread) == st.detection(plain)
+    summary = st.summarise_detection([(misread, 3)])
+    assert (summary.hit_rate, summary.false_alarm_rate) == (0.75, 0.25)
+    assert summary.misreadings == 6
+    assert summary.misreading_rate == pytest.approx(6 / (12 + 12 + 6))
+    assert misread.misses == 1
 
 
 def test_needs_checking() -> None:

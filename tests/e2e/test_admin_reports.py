@@ -51,6 +51,10 @@ async def test_admin_gets_summary_chart_and_csv(
         assert "Most missed" in text
         assert "Passage C" in text
         assert "Discernment" in text
+        # First attempts: 9 of 22 flawed claims trusted, 9 of 20 sound ones doubted, and one
+        # misreading of 43 answers (tests/services/test_reports.py has them by hand).
+        assert "over-belief 41% · over-doubt 45% · misread 1 (2%)" in text
+        assert "p07 trusted 1/2 flawed, doubted 1/1 sound, misread 1 →" in text
         assert "Follow-ups" in text
         assert "Secretname" not in text
         photo = await _photo(admin)

@@ -95,6 +95,31 @@ async def test_learner_plays_a_whole_quiz_and_score_is_right(
     assert fake_telegram.rejected == []
 
 
+async def test_score_tells_a_learner_which_way_they_lean(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """Two rounds trusting every flawed claim (five sound, five flawed): /score says so."""
+    async with running_bot(fake_telegram, database_url) as bot:
+        ana = bot.user(505, "Ana")
+        ana.send_text("/quiz")
+        item = await next_item(ana)
+        for number in range(1, 11):
+            item_id = int(str(answer_buttons(item)[0]["callback_data"]).split(":")[2])
+            async with bot.runtime.sessions() as session:
+                verdict = (await session.get_one(Item, item_id)).verdict
+            await answer(bot, ana, item, right=verdict != "flawed")
+            if number == 5:
+                ana.press(await ana.wait_for_message("Round done"), "Continue ▶")
+            if number < 10:
+                item = await next_item(ana)
+        await ana.wait_for_message(lambda m: "Round done" in m.content and "10 of" in m.content)
+        ana.send_text("/score")
+        score = await ana.wait_for_message("Your progress")
+        assert "5 claims that hold up and 5 with a flaw" in score.content
+        assert "You tend to trust claims that have a flaw" in score.content
+    assert fake_telegram.rejected == []
+
+
 async def test_passage_and_question_are_escaped_html(
     fake_telegram: FakeTelegramServer, database_url: str
 ) -> None:

@@ -7,12 +7,14 @@ from sqlalchemy import func, select
 
 from bot.config import DEFAULT_QUIZ_ID
 from bot.db.models import Answer, Item, SkillState
+from bot.domain.discernment import Lean
 from bot.domain.errors import (
     AlreadyAnsweredError,
     InvalidChoiceError,
     NotYourAttemptError,
     StaleItemError,
 )
+from bot.domain.statistics import DetectionCounts
 from bot.runtime import Runtime
 from bot.services import attempts, learners
 from bot.services.views import ItemView
@@ -215,3 +217,46 @@ async def test_forget_user_deletes_everything(runtime: Runtime) -> None:
     async with runtime.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Answer)) == 0
         assert await s.scalar(select(func.count()).select_from(SkillState)) == 0
+
+
+async def _sit(runtime: Runtime, user_id: int, *, items: int, wrong_on: str) -> None:
+    """Answer the first items of the bundled quiz: wrong on claims with this verdict."""
+    item: ItemView | None = (await _start(runtime, user_id)).item
+    for _ in range(items):
+        assert item is not None
+        async with runtime.sessions() as s:
+            verdict = (await s.get_one(Item, item.item_id)).verdict
+        pick = _wrong_choice if verdict == wrong_on else _correct_choice
+        result = await _answer(runtime, user_id, item, await pick(runtime, item))
+        item = result.next_item
+        if result.summary is not None and not result.summary.finished:
+            async with runtime.sessions() as s:
+                item = await attempts.continue_attempt(
+                    s,
+                    user_id=user_id,
+                    attempt_id=result.summary.attempt_id,
+                    answered=result.summary.answered,
+                    now=runtime.clock(),
+                )
+
+
+async def test_score_says_which_way_a_learner_leans(runtime: Runtime) -> None:
+    """The bundled quiz opens with five sound and five flawed claims (its wrong options
+    judge against the verdict): wrong on the flawed ones is trusting them, wrong on the
+    sound ones doubting them. Too few of a kind, and /score says nothing of a lean."""
+    trusting = await _user(runtime, 1010)
+    doubting = await _user(runtime, 1011)
+    early = await _user(runtime, 1012)
+    await _sit(runtime, trusting, items=10, wrong_on="flawed")
+    await _sit(runtime, doubting, items=10, wrong_on="sound")
+    await _sit(runtime, early, items=5, wrong_on="flawed")  # 3 sound, 2 flawed
+    async with runtime.sessions() as s:
+        reports = {
+            uid: await learners.score_report(s, user_id=uid) for uid in (trusting, doubting, early)
+        }
+    assert reports[trusting].discernment == DetectionCounts(0, 5, 0, 5)
+    assert reports[trusting].lean is Lean.TRUSTS
+    assert reports[doubting].discernment == DetectionCounts(5, 5, 5, 5)
+    assert reports[doubting].lean is Lean.DOUBTS
+    assert reports[early].discernment == DetectionCounts(0, 2, 0, 3)
+    assert reports[early].lean is None

@@ -1,6 +1,7 @@
 """Report counters on SQLite and PostgreSQL: kept by the answer path, equal to a rebuild from
-the answers, taken out by /forgetme, filled by migration 0004, and giving the same report as
-the answers themselves."""
+the answers, taken out by /forgetme, filled by migrations 0004 and 0005, and giving the same
+report as the answers themselves. The answers' judgements are checked the same way: as
+recorded, as rebuild() fills them in, and as migration 0005 does."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEFAULT_QUIZ_ID
+from bot.db.migrate import alembic_config
 from bot.db.models import Answer, Attempt, Item, User
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
@@ -22,7 +26,15 @@ from bot.services import attempts, followups, learners, report_counters, reports
 from bot.services.report_counters import ATTEMPTS, COUNTS, SUMS
 from bot.services.views import ItemView
 from tests.fakes.clock import FakeClock
-from tests.reports_data import NOW, build_class
+from tests.reports_data import (
+    GULLIBLE,
+    KEYS,
+    MISREAD,
+    NOW,
+    SCEPTICAL,
+    build_class,
+    sit_tiny,
+)
 
 ADMIN = Viewer(user_id=None, role=Role.ADMIN)
 QUIZ = ReportQuery(quiz=DEFAULT_QUIZ_ID)
@@ -31,29 +43,46 @@ ROUND = 100
 # Seconds between items, cycled: halves (rounded up), just below a half, and one past the
 # 600 s cap.
 DELAYS = (2.5, 3.25, 7.5, 0.49, 11.0, 4.75, 700.0, 5.5)
-FOUR_COLUMNS = ("flawed_seen", "flawed_hits", "sound_seen", "sound_false_alarms")
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/0004_report_counters.py"
+DISCERNMENT_COLUMNS = tuple(report_counters.ATTEMPT_COUNTERS)
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations/versions"
 
-Counters = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+Rows = list[tuple[Any, ...]]
+Counters = tuple[Rows, Rows, Rows, Rows]
+
+
+def _migration(name: str) -> Any:
+    """A migration module, loaded from its file (the versions folder is no package)."""
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", VERSIONS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
 
 
 async def _counters(session: AsyncSession) -> Counters:
-    """Both counter tables and the attempts' four columns, sorted."""
+    """Both counter tables, the attempts' discernment columns and the answers' judgements,
+    sorted."""
     counts = sorted(tuple(r) for r in await session.execute(select(COUNTS)))
     sums = sorted(tuple(r) for r in await session.execute(select(SUMS)))
     per_attempt = sorted(
         tuple(r)
         for r in await session.execute(
-            select(ATTEMPTS.c.id, *(ATTEMPTS.c[name] for name in FOUR_COLUMNS))
+            select(ATTEMPTS.c.id, *(ATTEMPTS.c[name] for name in DISCERNMENT_COLUMNS))
         )
     )
-    return counts, sums, per_attempt
+    judgements = sorted(
+        tuple(r) for r in await session.execute(select(Answer.id, Answer.judgement))
+    )
+    return counts, sums, per_attempt, judgements
 
 
 async def _kept_and_rebuilt(runtime: Runtime) -> tuple[Counters, Counters]:
-    """The counters as kept, and as rebuild() makes them from the answers (rolled back)."""
+    """The counters and judgements as kept, and as rebuild() makes them from the answers
+    once their judgements are cleared (rolled back)."""
     async with runtime.sessions() as session:
         kept = await _counters(session)
+        await session.execute(update(Answer).values(judgement=None))
         await report_counters.rebuild(session)
         rebuilt = await _counters(session)
         await session.rollback()
@@ -63,7 +92,7 @@ async def _kept_and_rebuilt(runtime: Runtime) -> tuple[Counters, Counters]:
 async def _clear(session: AsyncSession) -> None:
     await session.execute(COUNTS.delete())
     await session.execute(SUMS.delete())
-    await session.execute(update(ATTEMPTS).values(dict.fromkeys(FOUR_COLUMNS, 0)))
+    await session.execute(update(ATTEMPTS).values(dict.fromkeys(DISCERNMENT_COLUMNS, 0)))
 
 
 async def _report(runtime: Runtime, query: ReportQuery, now: dt.datetime) -> reports.QuizReport:
@@ -201,6 +230,9 @@ async def test_answer_path_keeps_counters_equal_to_a_rebuild(
     kept, rebuilt = await _kept_and_rebuilt(runtime)
     assert all(kept), "every counter has rows"
     assert kept == rebuilt
+    # Every answer (quiz and follow-up) on the bundled quiz, all of whose items have a
+    # verdict, has its judgement.
+    assert all(judgement in {"sound", "flawed"} for _id, judgement in kept[3])
     # The follow-up answer is in none of them: the counts hold the attempts' answers only.
     async with runtime.sessions() as s:
         quiz_answers = await s.scalar(
@@ -238,7 +270,7 @@ async def test_forgotten_learner_leaves_the_counters_and_the_report(
         async with runtime.sessions() as s:
             await learners.forget_user(s, user_id=user_id)
     kept, _ = await _kept_and_rebuilt(runtime)
-    assert kept == ([], [], [])
+    assert kept == ([], [], [], [])
 
 
 # ----------------------------------------------------- the hand-computed class (bulk-loaded)
@@ -322,19 +354,86 @@ async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
 
 
 async def test_migration_backfill_fills_counters_like_a_rebuild(runtime: Runtime) -> None:
-    spec = importlib.util.spec_from_file_location("report_counters_migration", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = _migration("0004_report_counters")
     async with runtime.sessions() as session:
         await build_class(session)  # ends with a rebuild
         rebuilt = await _counters(session)
         await _clear(session)
         connection = await session.connection()
         await connection.run_sync(migration.backfill)
-        assert await _counters(session) == rebuilt
+        # The item tables as a rebuild has them; the attempts' discernment in 0004's reading
+        # (right and wrong), which migration 0005 counts again from the judgements.
+        assert (await _counters(session))[:2] == rebuilt[:2]
         await session.rollback()
+
+
+async def test_migration_0005_judges_the_answers_and_counts_again(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """On answers recorded before judgements existed, 0005's backfill sets each answer's
+    judgement as the answer path records it (the bundled quiz, attempts and a follow-up) and
+    as rebuild() fills it in (the class, with written judgements and misreadings), and the
+    attempts' counters as answer_item keeps them."""
+    await _class_through_services(runtime, clock)
+    async with runtime.sessions() as session:
+        await build_class(session)  # ends with a rebuild
+    migration = _migration("0005_answer_judgements")
+    async with runtime.sessions() as session:
+        expected = await _counters(session)
+        assert {j for _id, j in expected[3]} == {"sound", "flawed", "neither"}
+        assert any(row[-1] for row in expected[2]), "an attempt with a misreading"
+        # As the revision finds them: no judgements, and counters of the old reading (any
+        # stale values: the backfill sets them all).
+        await session.execute(update(Answer).values(judgement=None))
+        await session.execute(update(ATTEMPTS).values(dict.fromkeys(DISCERNMENT_COLUMNS, 7)))
+        connection = await session.connection()
+        await connection.run_sync(migration.backfill)
+        assert await _counters(session) == expected
+        await session.rollback()
+
+
+def _migrate_to(connection: Connection, revision: str) -> None:
+    config = alembic_config(connection)
+    if revision == "head":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+async def test_migration_0005_down_and_up_again_keeps_every_answer(runtime: Runtime) -> None:
+    """Revision 0005 applied to a database holding answers: down to 0004 (counters in the old
+    reading of right and wrong, every answer kept), then up again (the same judgements and
+    counters as the answer path and rebuild() give)."""
+    async with runtime.sessions() as session:
+        built = await build_class(session)
+        expected = await _counters(session)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "0004")
+    old_reading = select(*(func.sum(ATTEMPTS.c[name]) for name in DISCERNMENT_COLUMNS[:4]))
+    async with runtime.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Answer)) == built.answers
+        # Flawed answered 22, right 11 (A 7, C 4); sound answered 21, wrong 11 (B 5, D 6).
+        assert tuple((await connection.execute(old_reading)).one()) == (22, 11, 21, 11)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "head")
+    async with runtime.sessions() as session:
+        assert await _counters(session) == expected
+
+
+async def test_judged_answers_through_the_services_keep_counters_and_report(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Gullible, sceptical and misread answers recorded by answer_item: counters equal to a
+    rebuild, and the whole-quiz report from them equal to the one from the answers."""
+    async with runtime.sessions() as session:
+        await build_class(session)
+    clock.now = NOW
+    right = {"a": KEYS["a"], "c": KEYS["c"], "d": KEYS["d"]}
+    for n, b in enumerate((KEYS["b"], GULLIBLE, SCEPTICAL, MISREAD)):
+        await sit_tiny(runtime, telegram_id=4000 + n, choices={**right, "b": b})
+    kept, rebuilt = await _kept_and_rebuilt(runtime)
+    assert kept == rebuilt
+    await _same_as_from_answers(runtime, ReportQuery(quiz="tiny"), NOW)
 
 
 async def test_whole_quiz_report_of_the_class_equals_the_one_from_answers(

@@ -7,7 +7,6 @@ import dataclasses
 import io
 import statistics
 import struct
-from collections.abc import Sequence
 from statistics import NormalDist
 
 import pytest
@@ -21,14 +20,19 @@ from bot.domain.roles import Role
 from bot.reports_chart import render_chart
 from bot.runtime import Runtime
 from bot.services import reports
+from tests.fakes.clock import FakeClock
 from tests.reports_data import (
     FOLLOWUP_ANSWERS,
+    GULLIBLE,
+    KEYS,
     MATRIX,
+    MISREAD,
     NOW,
-    PARTIAL,
+    SCEPTICAL,
     SKILL_STATES,
     Built,
     build_class,
+    sit_tiny,
 )
 
 ADMIN = Viewer(user_id=None, role=Role.ADMIN)
@@ -61,10 +65,27 @@ def _d_and_c(hits: int, flawed: int, fas: int, sound: int) -> tuple[float, float
     return zh - zf, -(zh + zf) / 2
 
 
-def _learner_counts(answers: Sequence[tuple[str, int]]) -> tuple[int, int, int, int]:
-    flawed = [right for key, right in answers if key in "ac"]
-    sound = [right for key, right in answers if key in "bd"]
-    return sum(flawed), len(flawed), len(sound) - sum(sound), len(sound)
+# Each learner's first attempt as (hits, flawed judged, false alarms, sound judged,
+# misreadings), by hand from what they chose (reports_data). A and C are flawed, B and D
+# sound. A wrong option judges against the verdict unless the file says otherwise, so a
+# wrong A, or a wrong tick on C, trusts the claim (a miss) and a wrong D doubts it (a false
+# alarm). A part of C's key ({A} or {C}) judges it flawed: a hit, though the answer is
+# wrong. On B, B1 is sceptical (a false alarm), B2 gullible (judged sound: no false alarm)
+# and B3 a misreading (in no rate).
+FIRST_COUNTS = {
+    1: (2, 2, 0, 2, 0),  # all right
+    2: (2, 2, 1, 2, 0),  # D wrong
+    3: (2, 2, 0, 2, 0),  # C wrong with {A}: part of the key, a hit
+    4: (2, 2, 0, 2, 0),  # B wrong, gullible: judged sound, so no false alarm
+    5: (1, 2, 1, 2, 0),  # C wrong with {A, B}: B trusts; D wrong
+    6: (1, 2, 1, 2, 0),  # A wrong; D wrong
+    7: (1, 2, 1, 1, 1),  # B misread (out of the sound ones); C wrong with {B}; D wrong
+    8: (1, 2, 1, 2, 0),  # A wrong; C wrong with {C}: a hit; D wrong
+    9: (0, 2, 1, 2, 0),  # A wrong; B sceptical; C wrong with {A, B, C}: B trusts
+    10: (0, 2, 2, 2, 0),  # all wrong: A, C trust; B sceptical, D doubts
+    11: (1, 1, 1, 1, 0),  # stopped after A right and B sceptical
+    12: (0, 1, 0, 0, 0),  # stopped after A wrong
+}
 
 
 async def test_summary_figures_match_hand_computation(runtime: Runtime) -> None:
@@ -145,23 +166,24 @@ async def test_discernment_first_attempt_and_latest_followups(runtime: Runtime) 
     await _build(runtime)
     report = await _report(runtime)
 
-    first_attempts: list[list[tuple[str, int]]] = [
-        list(zip("abcd", row, strict=True)) for row in MATRIX
-    ]
-    first_attempts += [PARTIAL[11], PARTIAL[12]]
-    counts = [_learner_counts(answers) for answers in first_attempts]
-    complete = [c for c in counts if c[1] and c[3]]  # L12 answered no sound item
-    d_values = [_d_and_c(*c) for c in complete]
+    counts = [FIRST_COUNTS[n] for n in range(1, 13)]
+    complete = [c for c in counts if c[1] and c[3]]  # L12 judged no sound claim
+    d_values = [_d_and_c(*c[:4]) for c in complete]
     first = report.discernment.first
     assert first.learners == 11
     assert first.mean_d_prime == pytest.approx(statistics.mean(d for d, _ in d_values))
     assert first.mean_criterion == pytest.approx(statistics.mean(c for _, c in d_values))
-    hits, flawed, fas, sound = (sum(c[i] for c in counts) for i in range(4))
-    assert first.hit_rate == pytest.approx(hits / flawed)
-    assert first.false_alarm_rate == pytest.approx(fas / sound)
+    hits, flawed, fas, sound, misread = (sum(c[i] for c in counts) for i in range(5))
+    assert (hits, flawed, fas, sound, misread) == (13, 22, 9, 20, 1)
+    assert first.hit_rate == pytest.approx(13 / 22)
+    assert first.false_alarm_rate == pytest.approx(9 / 20)
+    assert first.over_belief_rate == pytest.approx(9 / 22)  # flawed claims trusted
+    assert first.over_doubt_rate == pytest.approx(9 / 20)  # sound claims doubted
+    assert first.misreadings == 1
+    assert first.misreading_rate == pytest.approx(1 / 43)
 
-    # Latest follow-ups: L1 (A right, B right), L2 (C wrong, D right), and L3's latest ten
-    # of twelve: five A right and five B right.
+    # Latest follow-ups: L1 (A right, B right), L2 (C wrong, D right, then B misread), and
+    # L3's latest ten of twelve: five A right and five B right.
     latest_counts = [(1, 1, 0, 1), (0, 1, 0, 1), (5, 5, 0, 5)]
     latest_d = [_d_and_c(*c) for c in latest_counts]
     latest = report.discernment.latest
@@ -170,6 +192,7 @@ async def test_discernment_first_attempt_and_latest_followups(runtime: Runtime) 
     assert latest.mean_criterion == pytest.approx(statistics.mean(c for _, c in latest_d))
     assert latest.hit_rate == pytest.approx(6 / 7)
     assert latest.false_alarm_rate == pytest.approx(0 / 7)
+    assert (latest.misreadings, latest.misreading_rate) == (1, pytest.approx(1 / 15))
 
     # Per learner (a class is small enough to list): pseudonyms, never names.
     rows = {r.learner: r for r in report.learner_rows}
@@ -177,16 +200,21 @@ async def test_discernment_first_attempt_and_latest_followups(runtime: Runtime) 
     l3 = rows["p03"]
     assert l3.first is not None
     assert l3.latest is not None
-    assert (l3.first.hits, l3.first.flawed, l3.first.false_alarms, l3.first.sound) == counts[2]
+    assert dataclasses.astuple(l3.first) == counts[2]
     assert (l3.latest.hits, l3.latest.false_alarms) == (5, 0)
     assert l3.latest_measures is not None
     assert l3.latest_measures.d_prime == pytest.approx(_d_and_c(5, 5, 0, 5)[0])
-    assert rows["p12"].first_measures is None  # no sound item answered
+    assert rows["p12"].first_measures is None  # no sound claim judged
+    l7, l2 = rows["p07"], rows["p02"]
+    assert l7.first == st.DetectionCounts(1, 2, 1, 1, misreadings=1)
+    assert l7.first_measures is not None
+    assert l7.first_measures.criterion == pytest.approx(_d_and_c(1, 2, 1, 1)[1])
+    assert l2.latest == st.DetectionCounts(0, 1, 0, 1, misreadings=1)
 
     # Per cohort: alpha is L1..L6, beta L7..L10.
     by_label = {g.label: g for g in report.cohorts}
     assert set(by_label) == {"Class alpha", "Class beta"}
-    alpha_d = [_d_and_c(*c) for c in counts[:6]]
+    alpha_d = [_d_and_c(*c[:4]) for c in counts[:6]]
     assert by_label["Class alpha"].first.mean_d_prime == pytest.approx(
         statistics.mean(d for d, _ in alpha_d)
     )
@@ -289,6 +317,7 @@ async def test_export_has_one_row_per_answer_and_no_names(runtime: Runtime) -> N
     assert first["cohort"] == "Class alpha"  # by name, never by invite code
     assert (first["quiz"], first["version"], first["item"]) == ("tiny", "1", "a")
     assert (first["chosen"], first["correct"], first["skill"]) == ("B", "1", "sourcing")
+    assert first["judgement"] == "flawed"  # A is flawed, and L1 saw it
     assert first["answered_at"] == "2026-01-05T09:00:00Z"
     assert float(first["seconds"]) == 11.0
     assert first["attempt"]
@@ -296,6 +325,12 @@ async def test_export_has_one_row_per_answer_and_no_names(runtime: Runtime) -> N
     multi = next(r for r in rows if r["learner"] == "p09" and r["item"] == "c")
     assert multi["chosen"] == "A;B;C"
     assert multi["correct"] == "0"
+    assert multi["judgement"] == "sound"  # the wrong tick B trusts the claim
+    judged = {(r["learner"], r["item"], r["attempt"] != ""): r["judgement"] for r in rows}
+    assert judged["p04", "b", True] == "sound"  # gullible: wrong, yet judged sound
+    assert judged["p09", "b", True] == "flawed"  # sceptical
+    assert judged["p07", "b", True] == "neither"  # a misreading
+    assert judged["p03", "c", True] == "flawed"  # part of the key: wrong, but a hit
     followups = [r for r in rows if r["followup"]]
     assert len(followups) == len(FOLLOWUP_ANSWERS)
     assert all(not r["attempt"] for r in followups)
@@ -336,3 +371,44 @@ async def test_chart_is_a_png_of_sane_size(runtime: Runtime) -> None:
         assert 600 <= width <= 2000
         assert 600 <= height <= 2000
         assert 10_000 < len(png) < 1_000_000
+
+
+async def test_gullible_and_sceptical_choices_on_a_sound_item_move_c_apart(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Four learners answer alike (A wrong: a flawed claim trusted; C and D right) except on
+    the sound item B: right, gullible, sceptical, misread. Counted by judgement, the
+    gullible choice is no false alarm, so it raises c (towards "sound") where the sceptical
+    one lowers it; a misreading leaves the counts as if B had not been asked."""
+    await _build(runtime)
+    clock.now = NOW
+    alike = {"a": [0], "c": KEYS["c"], "d": KEYS["d"]}
+    names: dict[str, str] = {}
+    for n, (label, b) in enumerate(
+        (
+            ("right", KEYS["b"]),
+            ("gullible", GULLIBLE),
+            ("sceptical", SCEPTICAL),
+            ("misread", MISREAD),
+        )
+    ):
+        names[label] = await sit_tiny(runtime, telegram_id=5000 + n, choices={**alike, "b": b})
+    report = await _report(runtime)
+    rows = {r.learner: r for r in report.learner_rows}
+    first = {label: rows[name].first for label, name in names.items()}
+    measures = {label: rows[name].first_measures for label, name in names.items()}
+    assert first == {
+        "right": st.DetectionCounts(1, 2, 0, 2),
+        "gullible": st.DetectionCounts(1, 2, 0, 2),  # wrong, and still no false alarm
+        "sceptical": st.DetectionCounts(1, 2, 1, 2),
+        "misread": st.DetectionCounts(1, 2, 0, 1, misreadings=1),
+    }
+    c = {label: m.criterion for label, m in measures.items() if m is not None}
+    # Without B: H = 1.5/3 (z = 0), FA = 0.5/2 (z = -0.674), c = 0.337. Gullible: FA = 0.5/3,
+    # c = 0.484 (up, and above 0: leaning to "sound"); sceptical: FA = 1.5/3, c = 0 (down).
+    without_b = _d_and_c(1, 2, 0, 1)[1]
+    assert c["misread"] == pytest.approx(without_b) == pytest.approx(0.3372, abs=1e-4)
+    assert c["gullible"] == pytest.approx(0.4837, abs=1e-4)
+    assert c["sceptical"] == pytest.approx(0.0, abs=1e-12)
+    assert c["sceptical"] < c["misread"] < c["gullible"] == c["right"]
+    assert c["gullible"] > 0
