@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from bot.domain.errors import InvalidChoiceError
 from bot.domain.quizfile.model import ItemKind
@@ -42,12 +42,6 @@ def check_choice(kind: ItemKind | str, option_count: int, chosen: Collection[int
 def grade(correct: Collection[int], chosen: Collection[int]) -> bool:
     """An answer is right when it picks exactly the correct options."""
     return set(correct) == set(chosen)
-
-
-def letters_for(order: Sequence[int], chosen: Collection[int]) -> str:
-    """The display letters of chosen file indices, e.g. 'A, C'."""
-    position = {file_index: shown for shown, file_index in enumerate(order)}
-    return ", ".join(LETTERS[position[i]] for i in sorted(chosen, key=position.__getitem__))
 
 
 def is_round_end(answered: int, total: int, round_size: int) -> bool:

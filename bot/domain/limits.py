@@ -11,12 +11,9 @@ from collections.abc import Sequence
 # --- Telegram Bot API -------------------------------------------------------------------------
 
 MESSAGE_TEXT_MAX = 4096  # characters in one text message, after entity parsing
-CAPTION_MAX = 1024  # characters in a media caption
 CALLBACK_DATA_MAX_BYTES = 64  # bytes of callback_data in an inline button
 CALLBACK_ANSWER_MAX = 200  # characters of the text shown by answerCallbackQuery
-POLL_QUESTION_MAX = 300  # characters in a poll question
 POLL_OPTION_MAX = 100  # characters in one poll option
-BUTTON_TEXT_SHORT = 40  # characters a button shows on phones before the text is cut
 
 # --- Quiz format ------------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ class Review:
 
     card: dict[str, Any]
     due_at: dt.datetime
-    retrievability: float
 
 
 def new_card(now: dt.datetime) -> dict[str, Any]:
@@ -43,14 +42,4 @@ def review(card: dict[str, Any] | None, correct: bool, now: dt.datetime) -> Revi
     rating = Rating.Good if correct else Rating.Again
     updated, _log = SCHEDULER.review_card(current, rating, review_datetime=now)
     due: dt.datetime = updated.due
-    return Review(
-        card=dict(updated.to_dict()),
-        due_at=due,
-        retrievability=float(SCHEDULER.get_card_retrievability(updated, current_datetime=now)),
-    )
-
-
-def retrievability(card: dict[str, Any], now: dt.datetime) -> float:
-    """The model's probability (0..1) that the learner recalls the skill now."""
-    current = Card.from_dict(cast(Any, card))
-    return float(SCHEDULER.get_card_retrievability(current, current_datetime=now))
+    return Review(card=dict(updated.to_dict()), due_at=due)

@@ -10,7 +10,6 @@ from bot.domain.grading import (
     grade,
     is_round_end,
     keeps_file_order,
-    letters_for,
     option_order,
 )
 
@@ -59,10 +58,6 @@ def test_impossible_choices_are_refused(kind: str, chosen: list[int]) -> None:
 
 def test_multiple_accepts_several() -> None:
     check_choice("multiple", 4, [0, 3])
-
-
-def test_letters_follow_the_display_order() -> None:
-    assert letters_for([2, 0, 1], [0, 2]) == "A, B"
 
 
 @pytest.mark.parametrize(

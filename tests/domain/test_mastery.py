@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.domain.mastery import new_card, retrievability, review
+from bot.domain.mastery import review
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -33,13 +33,6 @@ def test_a_lapse_after_successes_comes_back_sooner_than_a_success_would() -> Non
     missed = review(learned.card, False, later)
     kept = review(learned.card, True, later)
     assert missed.due_at < kept.due_at
-
-
-def test_retrievability_falls_with_time() -> None:
-    card = review(new_card(NOW), True, NOW).card
-    soon = retrievability(card, NOW + dt.timedelta(hours=1))
-    late = retrievability(card, NOW + dt.timedelta(days=30))
-    assert 0.0 <= late < soon <= 1.0
 
 
 def test_cards_round_trip_through_json_values() -> None:

@@ -870,7 +870,6 @@ def test_parse_yaml_records_key_and_value_lines() -> None:
     assert parsed.line_of(("items", 0)) == 3
     assert parsed.line_of(("items", 0, "options", 0, "text")) == 5
     assert parsed.line_of(("items", 0, "options", 0, "correct")) == 7
-    assert parsed.value_line_of(("items",)) == 3
     # A missing path falls back to its nearest parent.
     assert parsed.line_of(("items", 0, "options", 0, "feedback")) == 5
     assert parsed.line_of(("nope", 3)) == 1

@@ -98,16 +98,29 @@ async def test_learner_plays_a_whole_quiz_and_score_is_right(
 async def test_score_tells_a_learner_which_way_they_lean(
     fake_telegram: FakeTelegramServer, database_url: str
 ) -> None:
-    """Two rounds trusting every flawed claim (five sound, five flawed): /score says so."""
+    """Two rounds taking every flawed claim for sound where an option does: /score says so."""
     async with running_bot(fake_telegram, database_url) as bot:
         ana = bot.user(505, "Ana")
         ana.send_text("/quiz")
         item = await next_item(ana)
+        sound = flawed = 0
         for number in range(1, 11):
-            item_id = int(str(answer_buttons(item)[0]["callback_data"]).split(":")[2])
+            _, attempt, item_id, _ = str(answer_buttons(item)[0]["callback_data"]).split(":")
             async with bot.runtime.sessions() as session:
-                verdict = (await session.get_one(Item, item_id)).verdict
-            await answer(bot, ana, item, right=verdict != "flawed")
+                row = await session.get_one(Item, int(item_id))
+            trusting = [
+                i
+                for i, o in enumerate(row.options)
+                if row.verdict == "flawed" and not o["correct"] and o.get("judgement") == "sound"
+            ]
+            if trusting and row.kind != "multiple":
+                ana.press(item, f"ans:{attempt}:{item_id}:{trusting[0]}")
+            else:
+                trusting = []
+                await answer(bot, ana, item, right=True)
+            # Every answer here judges the claim one way or the other: count the claims.
+            sound += row.verdict == "sound"
+            flawed += row.verdict == "flawed"
             if number == 5:
                 ana.press(await ana.wait_for_message("Round done"), "Continue ▶")
             if number < 10:
@@ -115,7 +128,9 @@ async def test_score_tells_a_learner_which_way_they_lean(
         await ana.wait_for_message(lambda m: "Round done" in m.content and "10 of" in m.content)
         ana.send_text("/score")
         score = await ana.wait_for_message("Your progress")
-        assert "5 claims that hold up and 5 with a flaw" in score.content
+        assert f"your answers on {sound} claims that hold up and {flawed} with a flaw" in (
+            score.content
+        )
         assert "You tend to trust claims that have a flaw" in score.content
     assert fake_telegram.rejected == []
 

@@ -7,13 +7,14 @@ from sqlalchemy import func, select
 
 from bot.config import DEFAULT_QUIZ_ID
 from bot.db.models import Answer, Item, SkillState
-from bot.domain.discernment import Lean
+from bot.domain.discernment import Lean, count_answer, judge_answer
 from bot.domain.errors import (
     AlreadyAnsweredError,
     InvalidChoiceError,
     NotYourAttemptError,
     StaleItemError,
 )
+from bot.domain.quizfile.model import Judgement, option_judgements
 from bot.domain.statistics import DetectionCounts
 from bot.runtime import Runtime
 from bot.services import attempts, learners
@@ -219,15 +220,35 @@ async def test_forget_user_deletes_everything(runtime: Runtime) -> None:
         assert await s.scalar(select(func.count()).select_from(SkillState)) == 0
 
 
-async def _sit(runtime: Runtime, user_id: int, *, items: int, wrong_on: str) -> None:
-    """Answer the first items of the bundled quiz: wrong on claims with this verdict."""
+async def _sit(runtime: Runtime, user_id: int, *, items: int, doubt: bool) -> DetectionCounts:
+    """Answer the first items of the bundled quiz as a learner who leans one way.
+
+    Where an option judges the claim the other way from its verdict, the learner picks it
+    when that is their lean (a doubter calls sound claims flawed, a truster takes flawed
+    claims for sound); everything else they answer right. Returns the discernment counts
+    those answers should add up to.
+    """
+    expected = DetectionCounts(0, 0, 0, 0)
     item: ItemView | None = (await _start(runtime, user_id)).item
     for _ in range(items):
         assert item is not None
         async with runtime.sessions() as s:
-            verdict = (await s.get_one(Item, item.item_id)).verdict
-        pick = _wrong_choice if verdict == wrong_on else _correct_choice
-        result = await _answer(runtime, user_id, item, await pick(runtime, item))
+            row = await s.get_one(Item, item.item_id)
+        judgements = option_judgements(
+            row.verdict, [(o["correct"], o.get("judgement")) for o in row.options]
+        )
+        leaning = Judgement.FLAWED if doubt else Judgement.SOUND
+        slips = [
+            i
+            for i, o in enumerate(row.options)
+            if not o["correct"] and judgements is not None and judgements[i] is leaning
+        ]
+        chosen = slips[:1] or await _correct_choice(runtime, item)
+        judged = judge_answer(
+            row.kind, row.verdict, judgements, await _correct_choice(runtime, item), chosen
+        )
+        expected = _plus(expected, count_answer(row.verdict, judged))
+        result = await _answer(runtime, user_id, item, chosen)
         item = result.next_item
         if result.summary is not None and not result.summary.finished:
             async with runtime.sessions() as s:
@@ -238,25 +259,41 @@ async def _sit(runtime: Runtime, user_id: int, *, items: int, wrong_on: str) -> 
                     answered=result.summary.answered,
                     now=runtime.clock(),
                 )
+    return expected
+
+
+def _plus(a: DetectionCounts, b: DetectionCounts) -> DetectionCounts:
+    return DetectionCounts(
+        a.hits + b.hits,
+        a.flawed + b.flawed,
+        a.false_alarms + b.false_alarms,
+        a.sound + b.sound,
+        a.misreadings + b.misreadings,
+    )
 
 
 async def test_score_says_which_way_a_learner_leans(runtime: Runtime) -> None:
-    """The bundled quiz opens with five sound and five flawed claims (its wrong options
-    judge against the verdict): wrong on the flawed ones is trusting them, wrong on the
-    sound ones doubting them. Too few of a kind, and /score says nothing of a lean."""
+    """A learner who takes flawed claims for sound leans to trusting, one who calls sound
+    claims flawed leans to doubting; with too few of a kind judged, /score says nothing."""
     trusting = await _user(runtime, 1010)
     doubting = await _user(runtime, 1011)
     early = await _user(runtime, 1012)
-    await _sit(runtime, trusting, items=10, wrong_on="flawed")
-    await _sit(runtime, doubting, items=10, wrong_on="sound")
-    await _sit(runtime, early, items=5, wrong_on="flawed")  # 3 sound, 2 flawed
+    trusted = await _sit(runtime, trusting, items=12, doubt=False)
+    doubted = await _sit(runtime, doubting, items=12, doubt=True)
+    few = await _sit(runtime, early, items=3, doubt=False)
     async with runtime.sessions() as s:
         reports = {
             uid: await learners.score_report(s, user_id=uid) for uid in (trusting, doubting, early)
         }
-    assert reports[trusting].discernment == DetectionCounts(0, 5, 0, 5)
+    assert reports[trusting].discernment == trusted
+    assert trusted.flawed >= 4
+    assert trusted.sound >= 4
+    assert trusted.hits < trusted.flawed  # some flawed claims were trusted
+    assert trusted.false_alarms == 0
     assert reports[trusting].lean is Lean.TRUSTS
-    assert reports[doubting].discernment == DetectionCounts(5, 5, 5, 5)
+    assert reports[doubting].discernment == doubted
+    assert doubted.false_alarms > 0
+    assert doubted.hits == doubted.flawed
     assert reports[doubting].lean is Lean.DOUBTS
-    assert reports[early].discernment == DetectionCounts(0, 2, 0, 3)
+    assert reports[early].discernment == few
     assert reports[early].lean is None

@@ -100,15 +100,10 @@ class ParsedYaml:
     value: dict[Key, object] | None
     problems: tuple[YamlProblem, ...]
     key_lines: Mapping[Path, int] = field(default_factory=dict)
-    value_lines: Mapping[Path, int] = field(default_factory=dict)
 
     def line_of(self, path: Path) -> int:
         """Line of the key (or list entry) at `path`, else of its nearest existing parent."""
         return _nearest(self.key_lines, path)
-
-    def value_line_of(self, path: Path) -> int:
-        """Line where the value at `path` starts, else that of its nearest existing parent."""
-        return _nearest(self.value_lines, path)
 
 
 def parse_yaml(
@@ -148,7 +143,7 @@ def parse_yaml(
         return ParsedYaml(
             None, (*builder.problems, YamlProblem(builder.root_line, top_level_message))
         )
-    return ParsedYaml(value, tuple(builder.problems), builder.key_lines, builder.value_lines)
+    return ParsedYaml(value, tuple(builder.problems), builder.key_lines)
 
 
 def too_big_message(size: int, max_bytes: int = QUIZ_FILE_MAX_BYTES) -> str:
@@ -329,7 +324,6 @@ class _Builder:
         self.root_line = 1
         self.problems: list[YamlProblem] = []
         self.key_lines: dict[Path, int] = {}
-        self.value_lines: dict[Path, int] = {}
         # Plain scalars repeat (skill ids, kinds, true/false): resolve each text once.
         self.resolved: dict[str, str] = {}
 
@@ -365,8 +359,6 @@ class _Builder:
             isinstance(event, NodeEvent) and event.anchor is not None
         ):
             raise _Refused(line, ALIAS_MESSAGE)
-        if record:
-            self.value_lines[path] = line
         if isinstance(event, ScalarEvent):
             return self.scalar(event, line)
         if isinstance(event, CollectionStartEvent):
