@@ -1,5 +1,6 @@
 # quizbot: a Telegram bot that trains media literacy. Multi-stage: wheels are built in the
-# first stage, the second holds only the installed wheels, the migrations and the quizzes.
+# first stage; the second installs them and nothing else (the migrations and the bundled
+# quizzes ship inside the package).
 
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -18,9 +19,6 @@ RUN groupadd --system --gid 10001 quizbot \
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
-# bot/paths.py finds migrations/ and quizzes/ in the working folder of an installed wheel.
-COPY migrations/ migrations/
-COPY quizzes/ quizzes/
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/quizbot-entrypoint
 USER 10001:10001
 EXPOSE 8080

@@ -28,8 +28,8 @@ run: $(VENV)/.installed ## serve Telegram by long polling (needs TELEGRAM_BOT_TO
 	$(BIN)/quizbot run
 
 lint: $(VENV)/.installed-dev ## ruff lint and format check
-	$(BIN)/ruff check bot tests bench migrations
-	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
 
 typecheck: $(VENV)/.installed-dev ## mypy on bot/
 	$(BIN)/mypy

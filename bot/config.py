@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.paths import project_file
+from bot.paths import package_folder
 
-BUNDLED_QUIZ_DIR = project_file("quizzes")
+BUNDLED_QUIZ_DIR = package_folder("quizzes")
 DEFAULT_QUIZ_ID = "nk-arms-article"
 
 

@@ -1,19 +1,19 @@
-"""Where the project's data files (migrations, bundled quizzes) are found."""
+"""Where the data files shipped inside the package (migrations, bundled quizzes) are."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 
+def package_folder(name: str) -> Path:
+    """A folder shipped inside the `bot` package, as a path on disk.
 
-def project_file(name: str) -> Path:
-    """A top-level project folder: next to the package (a checkout) or in the working folder.
-
-    An installed wheel holds only the package, so deployments (the Docker image) run from a
-    folder that has migrations/ and quizzes/ beside it.
+    The same in a checkout, an editable install and an installed wheel, whatever the working
+    folder: nothing is looked up relative to it. Alembic and the quiz loader need real paths,
+    so a zipped package (which would not have them) is refused with a clear message.
     """
-    beside = _REPO_ROOT / name
-    if beside.exists():
-        return beside
-    return Path.cwd() / name
+    folder = resources.files("bot") / name
+    if not isinstance(folder, Path):
+        raise RuntimeError(f"bot/{name} must be on disk; install quizbot unzipped")
+    return folder

@@ -9,13 +9,13 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.paths import project_file
+from bot.paths import package_folder
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for the migrations shipped with the project."""
     config = Config()
-    config.set_main_option("script_location", str(project_file("migrations")))
+    config.set_main_option("script_location", str(package_folder("migrations")))
     config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
