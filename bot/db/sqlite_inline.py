@@ -6,12 +6,14 @@ back; on the answer path that hand-off costs several times what SQLite does
 them where they are awaited. It must never block the loop on SQLite's lock, since the
 connection that holds the lock may be waiting for the loop: the busy timeout is 0, and a
 statement refused with "database is locked" is retried after an asyncio sleep, up to the
-same 10 seconds the threaded connection would wait.
+same 10 seconds the threaded connection would wait (QUIZBOT_SQLITE_LOCK_WAIT changes it:
+tests of a locked database need not sit out ten seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -19,7 +21,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-LOCK_WAIT_SECONDS = 10.0
+LOCK_WAIT_SECONDS = float(os.environ.get("QUIZBOT_SQLITE_LOCK_WAIT", "10"))
 FIRST_RETRY = 0.0005
 LAST_RETRY = 0.02
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.db import sqlite_inline
 from bot.domain.quizfile.schema import quiz_json_schema
 from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
 
@@ -220,8 +221,10 @@ def test_corrupt_database_is_one_clear_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == "quizbot: database error: file is not a database"
 
 
-@pytest.mark.slow
-def test_locked_database_is_one_clear_line(tmp_path: Path, quizbot: Cli) -> None:
+def test_locked_database_is_one_clear_line(
+    tmp_path: Path, quizbot: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "LOCK_WAIT_SECONDS", 0.5)  # not the 10 s of production
     db = tmp_path / "q.db"
     assert quizbot(db, "db", "upgrade").returncode == 0
     good = _write(tmp_path, "good.yaml", quiz_yaml())
