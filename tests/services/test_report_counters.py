@@ -429,6 +429,22 @@ async def test_migration_0005_down_and_up_again_keeps_every_answer(runtime: Runt
         assert await _counters(session) == expected
 
 
+async def test_migration_0004_down_keeps_every_answer(runtime: Runtime) -> None:
+    """Down to 0003 (no report counters) drops the counter columns in place: no answer goes
+    with a recreated attempts table; up again, the counters are rebuilt as before."""
+    async with runtime.sessions() as session:
+        built = await build_class(session)
+        expected = await _counters(session)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "0003")
+    async with runtime.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Answer)) == built.answers
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(_migrate_to, "head")
+    async with runtime.sessions() as session:
+        assert await _counters(session) == expected
+
+
 async def test_judged_answers_through_the_services_keep_counters_and_report(
     runtime: Runtime, clock: FakeClock
 ) -> None:
