@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
 from bot.db import queries
+from bot.db.dialect import is_postgresql, is_sqlite
 from bot.db.models import (
     Answer,
     Attempt,
@@ -108,10 +109,6 @@ class DispatchReport:
 # ----------------------------------------------------------------------------- claiming
 
 
-def _is_pg(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def _claim_where(
     session: AsyncSession,
     conditions: Sequence[ColumnElement[bool]],
@@ -130,7 +127,7 @@ async def _claim_where(
         lease_until=lease_until,
         tries=FollowUp.tries + 1,
     )
-    if _is_pg(session):
+    if is_postgresql(session):
         # Lock the picked rows, skipping those another worker has locked: two workers never
         # pick the same row, and neither waits for the other.
         ids = list((await session.scalars(pick.with_for_update(skip_locked=True))).all())
@@ -584,7 +581,7 @@ class _WriteTurns:
         self._sessions = sessions
         self._lock: asyncio.Lock | None = None
         bind = sessions.kw.get("bind")
-        if bind is not None and bind.dialect.name == "sqlite":
+        if bind is not None and is_sqlite(bind):
             self._lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
@@ -851,7 +848,7 @@ async def set_timezone(
 
 
 def _within_day(session: AsyncSession) -> ColumnElement[bool]:
-    if _is_pg(session):
+    if is_postgresql(session):
         return FollowUp.answered_at <= FollowUp.sent_at + literal(DAY, type_=Interval())
     # SQLite keeps datetimes as text; julianday() turns them into days.
     return func.julianday(FollowUp.answered_at) - func.julianday(FollowUp.sent_at) <= 1.0

@@ -34,10 +34,10 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import queries
+from bot.db.dialect import distinct_on, is_postgresql
 from bot.db.models import (
     Answer,
     Attempt,
@@ -407,9 +407,7 @@ class _Readers:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         bind = session.bind
-        self._engine = (
-            bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else None
-        )
+        self._engine = bind if isinstance(bind, AsyncEngine) and is_postgresql(bind) else None
         self._slots = asyncio.Semaphore(READERS if self._engine is not None else 1)
 
     async def run(self, part: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -680,7 +678,7 @@ async def _item_sums_from_answers(
     # ride along for the item-rest correlation.
     # Grouped by the JSON value itself (jsonb on PostgreSQL, text on SQLite): no cast per row.
     chosen = Answer.chosen
-    second = report_counters.whole_second_sql(session.get_bind().dialect.name, Answer.seconds)
+    second = report_counters.whole_second_sql(session, Answer.seconds)
     done = Attempt.finished_at.is_not(None)
     total = case((done, Attempt.correct_count))
     stmt = (
@@ -817,7 +815,7 @@ def _first_attempt_counts(
     if scope.one_quiz:
         # One quiz: a learner's first attempt is their lowest id in scope, and their counts
         # are that attempt's, with no join to the versions and no sums per learner.
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(session):
             # DISTINCT ON keeps the first row per learner in one sorted pass: less than
             # half the work of numbering the rows.
             firsts = (
