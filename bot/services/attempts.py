@@ -24,7 +24,8 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quizfile.model import ItemKind, Judgement
-from bot.services import content, followup_plans, report_counters
+from bot.services import content, report_counters
+from bot.services.followups import plans as followup_plans
 from bot.services.views import (
     AnswerResult,
     ItemView,

@@ -4,8 +4,8 @@
 `count_finished_attempt` once the attempt's total is known; the attempt's discernment
 counters from `attempt_counter_adds`); `/forgetme` takes a learner's share out again
 (`uncount_user`); `rebuild` recomputes everything from the answers (bulk loads and tests).
-Like followup_plans, these join the caller's transaction and never commit.
-Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
+Like the follow-up plans (followups/plans.py), these join the caller's transaction and never
+commit. Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
 docs/reports.md says which reports read these and which read the answers.
 """
 

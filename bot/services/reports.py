@@ -63,7 +63,7 @@ from bot.domain.report_query import (
 )
 from bot.domain.roles import Role
 from bot.services import report_counters
-from bot.services.followups import followup_stats
+from bot.services.followups.stats import followup_stats
 from bot.services.views import FollowUpStats
 
 # Discernment after training: each learner's most recent follow-up answers on sound/flawed

@@ -22,7 +22,10 @@ from bot.db.models import Answer, Attempt, Item, User
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
 from bot.runtime import Runtime
-from bot.services import attempts, followups, learners, report_counters, reports
+from bot.services import attempts, learners, report_counters, reports
+from bot.services.followups.claims import claim_due, mark_sent
+from bot.services.followups.dispatch import prepare_deliveries
+from bot.services.followups.practice import answer_practice
 from bot.services.report_counters import ATTEMPTS, COUNTS, SUMS
 from bot.services.views import ItemView
 from tests.fakes.clock import FakeClock
@@ -179,19 +182,19 @@ async def _answer_a_followup(runtime: Runtime, clock: FakeClock) -> int:
     """Deliver the due follow-ups and answer the first practice item; its learner's id."""
     clock.advance(days=1)
     async with runtime.sessions() as s:
-        claimed = await followups.claim_due(s, worker="w1", now=clock(), limit=100)
+        claimed = await claim_due(s, worker="w1", now=clock(), limit=100)
     async with runtime.sessions() as s:
-        deliveries = await followups.prepare_deliveries(
+        deliveries = await prepare_deliveries(
             s, claimed=claimed, worker="w1", now=clock(), scale=1.0
         )
     delivery = next(d for d in deliveries if d.practice is not None)
     async with runtime.sessions() as s:
-        await followups.mark_sent(s, ids=list(delivery.followup_ids), worker="w1", now=clock())
+        await mark_sent(s, ids=list(delivery.followup_ids), worker="w1", now=clock())
     practice = delivery.practice
     assert practice is not None
     clock.advance(minutes=2)
     async with runtime.sessions() as s:
-        await followups.answer_practice(
+        await answer_practice(
             s,
             user_id=delivery.user_id,
             followup_id=practice.followup_id or 0,
