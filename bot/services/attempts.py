@@ -24,8 +24,9 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quizfile.model import ItemKind, Judgement
-from bot.services import content, report_counters
+from bot.services import content
 from bot.services.followups import plans as followup_plans
+from bot.services.reports import counters as report_counters
 from bot.services.views import (
     AnswerResult,
     ItemView,
