@@ -42,7 +42,8 @@ from sqlalchemy import text  # noqa: E402
 
 from bot.config import BUNDLED_QUIZ_DIR  # noqa: E402
 from bot.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from bot.services import followups  # noqa: E402
+from bot.services.followups.claims import claim_due  # noqa: E402
+from bot.services.followups.dispatch import dispatch_due_followups, prepare_deliveries  # noqa: E402
 from bot.services.quizzes import ensure_bundled_quizzes  # noqa: E402
 from tests.db_support import migrate, pg_available, pg_create, pg_drop  # noqa: E402
 
@@ -126,14 +127,12 @@ async def measure_claims(url: str) -> dict[str, Any]:
         for n in range(CLAIMS):
             started = time.perf_counter()
             async with sessions() as session:
-                rows = await followups.claim_due(
-                    session, worker=f"bench-{n}", now=NOW, limit=BATCH
-                )
+                rows = await claim_due(session, worker=f"bench-{n}", now=NOW, limit=BATCH)
             times.append(time.perf_counter() - started)
             claimed.append(len(rows))
             started = time.perf_counter()
             async with sessions() as session:
-                await followups.prepare_deliveries(
+                await prepare_deliveries(
                     session, claimed=rows, worker=f"bench-{n}", now=NOW, scale=1.0
                 )
             build.append(time.perf_counter() - started)
@@ -211,7 +210,7 @@ async def send_rate(backend: str, count: int) -> dict[str, Any]:
                 )
                 await bot.initialize()
                 started = time.perf_counter()
-                report = await followups.dispatch_due_followups(
+                report = await dispatch_due_followups(
                     sessions,
                     worker="bench",
                     clock=lambda: NOW,

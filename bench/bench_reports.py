@@ -70,8 +70,9 @@ from bot.db.models import (
 from bot.domain import mastery
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
-from bot.services import report_counters, reports
+from bot.services import reports
 from bot.services.quizzes import ensure_bundled_quizzes
+from bot.services.reports import counters
 
 LEARNERS = 50_000
 FINISHED = 12_000  # learners 1..12,000 answer all 55 items
@@ -381,12 +382,12 @@ async def run_backend(name: str, url: str) -> dict[str, float]:
         # load (or migration 0004) would.
         start = time.perf_counter()
         async with sessions() as session:
-            await report_counters.fill_judgements(session)
+            await counters.fill_judgements(session)
             await session.commit()
         figures["judge_s"] = time.perf_counter() - start
         start = time.perf_counter()
         async with sessions() as session:
-            await report_counters.rebuild(session)
+            await counters.rebuild(session)
             await session.commit()
         figures["rebuild_s"] = time.perf_counter() - start
         await analyze(engine)

@@ -32,7 +32,8 @@ from bot.db.models import (
 )
 from bot.domain import mastery
 from bot.runtime import Runtime
-from bot.services import attempts, learners, report_counters
+from bot.services import attempts, learners
+from bot.services.reports import counters
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 NOW = T0 + dt.timedelta(days=25)
@@ -196,7 +197,7 @@ async def build_class(session: AsyncSession) -> Built:
     await _cohorts(session, built)
     # The rows above bypass answer_item, which keeps the report counters: fill them as a
     # bulk load would.
-    await report_counters.rebuild(session)
+    await counters.rebuild(session)
     await session.commit()
     return built
 

@@ -46,3 +46,52 @@ def test_adapters_do_not_touch_the_database(path: Path) -> None:
         if name.split(".")[0] == "sqlalchemy" or name.startswith("bot.db")
     }
     assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(BOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Names imported when the module is (not under TYPE_CHECKING, not inside functions)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Import):
+                found.update(alias.name for alias in inner.names)
+            elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                found.add(inner.module)
+                found.update(f"{inner.module}.{alias.name}" for alias in inner.names)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    """Importing a module imports its packages first, so a package's __init__ counts too
+    (except for the module's own packages, which are already being imported)."""
+    modules = {_module_name(path): path for path in _files(".")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        parts = name.split(".")
+        own_packages = {".".join(parts[:n]) for n in range(1, len(parts))}
+        graph[name] = set()
+        for imported in _runtime_imports(path):
+            parts = imported.split(".")
+            prefixes = {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
+            graph[name] |= {p for p in prefixes if p in modules and p != name} - own_packages
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycle = [*path[path.index(name) :], name]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if name in done:
+            return
+        for imported in sorted(graph[name]):
+            visit(imported, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Insert, and_, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.base import Base
+from bot.db.dialect import dialect_name, insert_for
 from bot.db.models import Answer, Attempt, SkillState, User
 from bot.domain import grading, mastery
 from bot.domain.errors import (
@@ -25,7 +24,9 @@ from bot.domain.errors import (
     StaleItemError,
 )
 from bot.domain.quizfile.model import ItemKind, Judgement
-from bot.services import content, followup_plans, report_counters
+from bot.services import content
+from bot.services.followups import plans as followup_plans
+from bot.services.reports import counters as report_counters
 from bot.services.views import (
     AnswerResult,
     ItemView,
@@ -165,11 +166,11 @@ class _KnownState:
     streak: int | None
 
 
-def _skill_state_upsert(dialect: str) -> Insert:
+def _skill_state_upsert(session: AsyncSession) -> Insert:
+    dialect = dialect_name(session)
     stmt = _skill_state_upserts.get(dialect)
     if stmt is None:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        base = insert_(SKILL_STATES)
+        base = insert_for(session)(SKILL_STATES)
         stmt = _skill_state_upserts[dialect] = base.on_conflict_do_update(
             index_elements=[SKILL_STATES.c.user_id, SKILL_STATES.c.skill_id],
             set_={
@@ -519,7 +520,7 @@ async def record_skill_review(
         "streak": (known.streak or 0) + 1 if correct else 0,
         "last_answer_at": now,
     }
-    await session.execute(_skill_state_upsert(session.get_bind().dialect.name), values)
+    await session.execute(_skill_state_upsert(session), values)
     await followup_plans.plan_after_review(
         session,
         user_id=user_id,

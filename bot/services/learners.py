@@ -22,7 +22,8 @@ from bot.db.models import (
 )
 from bot.domain import discernment
 from bot.domain.statistics import DetectionCounts
-from bot.services import followup_plans, report_counters
+from bot.services.followups import plans as followup_plans
+from bot.services.reports import counters as report_counters
 from bot.services.views import Owned, QuizProgress, ScoreReport, SkillScore
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect import is_postgresql
+
 GLOBAL = "global"
 
 # LEAST(burst, ...) refills at `rate` tokens a second up to `burst`; the `- 1` is this send.
@@ -45,7 +47,7 @@ async def reserve_send(
     session: AsyncSession, *, rate: float, burst: float, name: str = GLOBAL
 ) -> float:
     """Reserve one send from the shared bucket; return the seconds to wait before sending."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         raise SharedBudgetUnsupported("a shared send budget needs PostgreSQL")
     if rate <= 0:
         raise ValueError("rate must be positive")

@@ -1,7 +1,7 @@
 """The follow-up dispatcher: a repeating JobQueue job that sends due follow-ups.
 
 The job holds no schedule of its own: each run asks the database what is due (see
-bot/services/followups.py), so a restart, a late run or a second process loses nothing.
+bot/services/followups/dispatch.py), so a restart, a late run or a second process loses nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ExtBot
 
-from bot.services import followups
+from bot.services.followups.dispatch import (
+    DeliveryError,
+    RecipientBlockedError,
+    Send,
+    dispatch_due_followups,
+)
 from bot.services.views import FollowUpDelivery
 from bot.telegram.context import QuizContext
 from bot.telegram.followup_render import delivery_text
@@ -37,7 +42,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"[:64]
 
 
-def telegram_sender(bot: ExtBot[None]) -> followups.Send:
+def telegram_sender(bot: ExtBot[None]) -> Send:
     """Send a follow-up as one Telegram message (split only if it is very long)."""
 
     async def send(delivery: FollowUpDelivery) -> None:
@@ -45,9 +50,9 @@ def telegram_sender(bot: ExtBot[None]) -> followups.Send:
         try:
             await send_html(bot, delivery.chat_id, delivery_text(delivery), keyboard)
         except Forbidden as exc:
-            raise followups.RecipientBlockedError(str(exc)) from exc
+            raise RecipientBlockedError(str(exc)) from exc
         except TelegramError as exc:
-            raise followups.DeliveryError(str(exc)) from exc
+            raise DeliveryError(str(exc)) from exc
 
     return send
 
@@ -56,7 +61,7 @@ async def dispatch(context: QuizContext) -> None:
     """Run one dispatcher pass: send every follow-up that is due."""
     runtime = context.runtime
     worker = context.bot_data.setdefault(WORKER_KEY, worker_id())
-    report = await followups.dispatch_due_followups(
+    report = await dispatch_due_followups(
         runtime.sessions,
         worker=worker,
         clock=runtime.clock,

@@ -15,7 +15,17 @@ from bot.db.models import Answer, FollowUp, Item, SkillState, User
 from bot.domain import followups as rules
 from bot.domain.errors import AlreadyAnsweredError, InvalidSettingError, NotYourAttemptError
 from bot.runtime import Runtime
-from bot.services import attempts, followups, learners
+from bot.services import attempts, learners
+from bot.services.followups.claims import LEASE, claim_due, mark_sent
+from bot.services.followups.dispatch import (
+    DeliveryError,
+    RecipientBlockedError,
+    dispatch_due_followups,
+    prepare_deliveries,
+)
+from bot.services.followups.practice import answer_practice
+from bot.services.followups.settings import next_due, set_timezone, set_window
+from bot.services.followups.stats import followup_stats
 from bot.services.views import FollowUpDelivery, ItemView
 from tests.fakes.clock import FakeClock
 
@@ -91,14 +101,12 @@ async def _miss_first_item(runtime: Runtime, user_id: int) -> tuple[ItemView, Fo
 
 
 async def _claim_and_prepare(
-    runtime: Runtime, worker: str = "w1", lease: dt.timedelta = followups.LEASE
+    runtime: Runtime, worker: str = "w1", lease: dt.timedelta = LEASE
 ) -> list[FollowUpDelivery]:
     async with runtime.sessions() as s:
-        claimed = await followups.claim_due(
-            s, worker=worker, now=runtime.clock(), lease=lease, limit=100
-        )
+        claimed = await claim_due(s, worker=worker, now=runtime.clock(), lease=lease, limit=100)
     async with runtime.sessions() as s:
-        return await followups.prepare_deliveries(
+        return await prepare_deliveries(
             s, claimed=claimed, worker=worker, now=runtime.clock(), scale=1.0
         )
 
@@ -129,11 +137,11 @@ async def test_a_miss_schedules_soon_and_a_success_delays_the_next(
     assert practice.item_id != item.item_id, "not the item the learner just answered"
     assert practice.followup_id == row.id
     async with runtime.sessions() as s:
-        assert await followups.mark_sent(s, ids=[row.id], worker="w1", now=clock()) == 1
+        assert await mark_sent(s, ids=[row.id], worker="w1", now=clock()) == 1
 
     clock.advance(minutes=3)
     async with runtime.sessions() as s:
-        result = await followups.answer_practice(
+        result = await answer_practice(
             s,
             user_id=uid,
             followup_id=row.id,
@@ -159,9 +167,7 @@ async def test_a_miss_schedules_soon_and_a_success_delays_the_next(
     # A second press on the same practice item counts once.
     async with runtime.sessions() as s:
         with pytest.raises(AlreadyAnsweredError):
-            await followups.answer_practice(
-                s, user_id=uid, followup_id=row.id, chosen=[0], now=clock()
-            )
+            await answer_practice(s, user_id=uid, followup_id=row.id, chosen=[0], now=clock())
 
 
 async def test_a_quiz_success_moves_the_open_follow_up(runtime: Runtime, clock: FakeClock):
@@ -247,22 +253,22 @@ async def test_a_dead_dispatchers_claim_is_taken_over_after_the_lease(
         await _miss_first_item(runtime, uid)
     clock.advance(hours=4, minutes=1)
     async with runtime.sessions() as s:
-        dead = await followups.claim_due(
+        dead = await claim_due(
             s, worker="dead", now=clock(), lease=dt.timedelta(minutes=2), limit=100
         )
     assert len(dead) == 3
     # "dead" never marks them. Before the lease ends nobody else may take them...
     clock.advance(minutes=1)
     async with runtime.sessions() as s:
-        assert await followups.claim_due(s, worker="alive", now=clock(), limit=100) == []
+        assert await claim_due(s, worker="alive", now=clock(), limit=100) == []
     # ...after it, another worker does, and the dead one's late mark changes nothing.
     clock.advance(minutes=2)
     deliveries = await _claim_and_prepare(runtime, worker="alive")
     assert sorted(d.user_id for d in deliveries) == sorted(uids)
     ids = [i for d in deliveries for i in d.followup_ids]
     async with runtime.sessions() as s:
-        assert await followups.mark_sent(s, ids=ids, worker="dead", now=clock()) == 0
-        assert await followups.mark_sent(s, ids=ids, worker="alive", now=clock()) == 3
+        assert await mark_sent(s, ids=ids, worker="dead", now=clock()) == 0
+        assert await mark_sent(s, ids=ids, worker="alive", now=clock()) == 3
     async with runtime.sessions() as s:
         rows = (await s.scalars(select(FollowUp).where(FollowUp.id.in_(ids)))).all()
     assert {(r.status, r.claimed_by, r.tries) for r in rows} == {("sent", "alive", 2)}
@@ -274,11 +280,11 @@ async def test_failed_sends_back_off_then_give_up(runtime: Runtime, clock: FakeC
     clock.advance(hours=5)
 
     async def broken(delivery: FollowUpDelivery) -> None:
-        raise followups.DeliveryError("Bad Gateway")
+        raise DeliveryError("Bad Gateway")
 
     due_times = []
     for attempt in range(1, rules.MAX_TRIES + 1):
-        report = await followups.dispatch_due_followups(
+        report = await dispatch_due_followups(
             runtime.sessions, worker="w", clock=clock, send=broken, scale=1.0
         )
         assert report.claimed == 1, attempt
@@ -301,9 +307,9 @@ async def test_a_blocked_learner_is_marked_and_cancelled(runtime: Runtime, clock
     clock.advance(hours=5)
 
     async def blocked(delivery: FollowUpDelivery) -> None:
-        raise followups.RecipientBlockedError("Forbidden: bot was blocked by the user")
+        raise RecipientBlockedError("Forbidden: bot was blocked by the user")
 
-    report = await followups.dispatch_due_followups(
+    report = await dispatch_due_followups(
         runtime.sessions, worker="w", clock=clock, send=blocked, scale=1.0
     )
     assert report.blocked == 1
@@ -327,7 +333,7 @@ async def test_several_due_skills_make_one_message(runtime: Runtime, clock: Fake
     async def record(delivery: FollowUpDelivery) -> None:
         sent.append(delivery)
 
-    report = await followups.dispatch_due_followups(
+    report = await dispatch_due_followups(
         runtime.sessions, worker="w", clock=clock, send=record, scale=1.0
     )
     assert report.messages == 1
@@ -336,7 +342,7 @@ async def test_several_due_skills_make_one_message(runtime: Runtime, clock: Fake
     assert delivery.practice is not None
     # Answering the first practice item brings the next skill's item.
     async with runtime.sessions() as s:
-        first = await followups.answer_practice(
+        first = await answer_practice(
             s,
             user_id=uid,
             followup_id=delivery.practice.followup_id or 0,
@@ -348,7 +354,7 @@ async def test_several_due_skills_make_one_message(runtime: Runtime, clock: Fake
     assert following.followup_id != delivery.practice.followup_id
     assert following.skill_id != delivery.practice.skill_id
     async with runtime.sessions() as s:
-        second = await followups.answer_practice(
+        second = await answer_practice(
             s,
             user_id=uid,
             followup_id=following.followup_id or 0,
@@ -367,30 +373,28 @@ async def test_foreign_presses_are_refused(runtime: Runtime, clock: FakeClock) -
     await _claim_and_prepare(runtime)
     async with runtime.sessions() as s:
         with pytest.raises(NotYourAttemptError):
-            await followups.answer_practice(
-                s, user_id=ben, followup_id=row.id, chosen=[0], now=clock()
-            )
+            await answer_practice(s, user_id=ben, followup_id=row.id, chosen=[0], now=clock())
 
 
 async def test_window_and_time_zone(runtime: Runtime, clock: FakeClock) -> None:
     uid = await _user(runtime, 2011)
     await _miss_first_item(runtime, uid)  # due 13:00 UTC
     async with runtime.sessions() as s:
-        status = await followups.set_window(s, user_id=uid, preset="evening", now=clock())
+        status = await set_window(s, user_id=uid, preset="evening", now=clock())
     assert status.window_label == "Evenings (18–22)"
     assert status.next_due_at == dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.UTC)
     async with runtime.sessions() as s:
-        status = await followups.set_timezone(s, user_id=uid, name="Asia/Tokyo", now=clock())
+        status = await set_timezone(s, user_id=uid, name="Asia/Tokyo", now=clock())
     # 18:00 UTC is 03:00 in Tokyo: the next evening there is 18:00 JST = 09:00 UTC.
     assert status.timezone == "Asia/Tokyo"
     assert status.next_due_at == dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
     async with runtime.sessions() as s:
         with pytest.raises(InvalidSettingError):
-            await followups.set_timezone(s, user_id=uid, name="Mars/Base", now=clock())
+            await set_timezone(s, user_id=uid, name="Mars/Base", now=clock())
         with pytest.raises(InvalidSettingError):
-            await followups.set_window(s, user_id=uid, preset="never", now=clock())
+            await set_window(s, user_id=uid, preset="never", now=clock())
     async with runtime.sessions() as s:
-        status = await followups.next_due(s, user_id=uid)
+        status = await next_due(s, user_id=uid)
     assert status.enabled
     assert status.next_skill is not None
     assert status.pending == 1
@@ -405,11 +409,11 @@ async def test_stats_count_states_and_quick_answers(runtime: Runtime, clock: Fak
     deliveries = await _claim_and_prepare(runtime)
     assert len(deliveries) == 2
     async with runtime.sessions() as s:
-        await followups.mark_sent(s, ids=[r.id for r in rows.values()], worker="w1", now=clock())
+        await mark_sent(s, ids=[r.id for r in rows.values()], worker="w1", now=clock())
     clock.advance(hours=2)
     practice = {d.user_id: d.practice for d in deliveries}
     async with runtime.sessions() as s:
-        await followups.answer_practice(
+        await answer_practice(
             s,
             user_id=quick,
             followup_id=rows[quick].id,
@@ -417,12 +421,12 @@ async def test_stats_count_states_and_quick_answers(runtime: Runtime, clock: Fak
             now=clock(),
         )
     async with runtime.sessions() as s:
-        early = await followups.followup_stats(s, now=clock())
+        early = await followup_stats(s, now=clock())
     # The slow learner still has time: only the quick one counts so far.
     assert early.answered_within_day_share == 1.0
     clock.advance(days=2)
     async with runtime.sessions() as s:
-        stats = await followups.followup_stats(s, now=clock())
+        stats = await followup_stats(s, now=clock())
     assert stats.sent == 2
     assert stats.answered == 1
     assert stats.pending == 1  # the quick learner's next one
@@ -491,7 +495,7 @@ async def test_two_dispatchers_send_each_follow_up_exactly_once(
     async def loop(sessions, worker: str) -> int:
         passes = 0
         while True:
-            report = await followups.dispatch_due_followups(
+            report = await dispatch_due_followups(
                 sessions, worker=worker, clock=clock, send=recorder(worker), scale=1.0, limit=50
             )
             passes += 1

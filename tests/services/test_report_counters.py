@@ -22,8 +22,12 @@ from bot.db.models import Answer, Attempt, Item, User
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
 from bot.runtime import Runtime
-from bot.services import attempts, followups, learners, report_counters, reports
-from bot.services.report_counters import ATTEMPTS, COUNTS, SUMS
+from bot.services import attempts, learners, reports
+from bot.services.followups.claims import claim_due, mark_sent
+from bot.services.followups.dispatch import prepare_deliveries
+from bot.services.followups.practice import answer_practice
+from bot.services.reports import counters
+from bot.services.reports.counters import ATTEMPTS, COUNTS, SUMS
 from bot.services.views import ItemView
 from tests.fakes.clock import FakeClock
 from tests.reports_data import (
@@ -43,7 +47,7 @@ ROUND = 100
 # Seconds between items, cycled: halves (rounded up), just below a half, and one past the
 # 600 s cap.
 DELAYS = (2.5, 3.25, 7.5, 0.49, 11.0, 4.75, 700.0, 5.5)
-DISCERNMENT_COLUMNS = tuple(report_counters.ATTEMPT_COUNTERS)
+DISCERNMENT_COLUMNS = tuple(counters.ATTEMPT_COUNTERS)
 VERSIONS = Path(__file__).resolve().parents[2] / "migrations/versions"
 
 Rows = list[tuple[Any, ...]]
@@ -83,7 +87,7 @@ async def _kept_and_rebuilt(runtime: Runtime) -> tuple[Counters, Counters]:
     async with runtime.sessions() as session:
         kept = await _counters(session)
         await session.execute(update(Answer).values(judgement=None))
-        await report_counters.rebuild(session)
+        await counters.rebuild(session)
         rebuilt = await _counters(session)
         await session.rollback()
     return kept, rebuilt
@@ -179,19 +183,19 @@ async def _answer_a_followup(runtime: Runtime, clock: FakeClock) -> int:
     """Deliver the due follow-ups and answer the first practice item; its learner's id."""
     clock.advance(days=1)
     async with runtime.sessions() as s:
-        claimed = await followups.claim_due(s, worker="w1", now=clock(), limit=100)
+        claimed = await claim_due(s, worker="w1", now=clock(), limit=100)
     async with runtime.sessions() as s:
-        deliveries = await followups.prepare_deliveries(
+        deliveries = await prepare_deliveries(
             s, claimed=claimed, worker="w1", now=clock(), scale=1.0
         )
     delivery = next(d for d in deliveries if d.practice is not None)
     async with runtime.sessions() as s:
-        await followups.mark_sent(s, ids=list(delivery.followup_ids), worker="w1", now=clock())
+        await mark_sent(s, ids=list(delivery.followup_ids), worker="w1", now=clock())
     practice = delivery.practice
     assert practice is not None
     clock.advance(minutes=2)
     async with runtime.sessions() as s:
-        await followups.answer_practice(
+        await answer_practice(
             s,
             user_id=delivery.user_id,
             followup_id=practice.followup_id or 0,
@@ -332,7 +336,7 @@ async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         await build_class(session)
         await _add_odd_seconds(session)
-        await report_counters.rebuild(session)
+        await counters.rebuild(session)
         rebuilt = await _counters(session)
         await _clear(session)
         answers = (
@@ -343,7 +347,7 @@ async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
             )
         ).all()
         for item_id, chosen, correct, seconds in answers:
-            await report_counters.count_attempt_answer(
+            await counters.count_attempt_answer(
                 session, item_id=item_id, chosen=chosen, correct=correct, seconds=seconds
             )
         finished = (
@@ -352,9 +356,7 @@ async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
             )
         ).all()
         for attempt_id, total in finished:
-            await report_counters.count_finished_attempt(
-                session, attempt_id=attempt_id, total=total
-            )
+            await counters.count_finished_attempt(session, attempt_id=attempt_id, total=total)
         replayed = await _counters(session)
         await session.rollback()
     assert replayed[:2] == rebuilt[:2]

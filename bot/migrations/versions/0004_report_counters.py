@@ -49,7 +49,7 @@ def upgrade() -> None:
     backfill(op.get_bind())
 
 
-# The backfill spells out its own tables and SQL (not bot.services.report_counters), so this
+# The backfill spells out its own tables and SQL (not bot.services.reports.counters), so this
 # revision does the same thing whatever later code looks like.
 answers = sa.table(
     "answers",

@@ -11,11 +11,10 @@ import datetime as dt
 from typing import Protocol
 
 from sqlalchemy import Insert, Integer, String, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import Base, UTCDateTime
+from bot.db.dialect import dialect_name, insert_for
 from bot.db.models import FollowUp, SkillState, User
 from bot.domain import followups as rules
 
@@ -64,11 +63,10 @@ async def upsert_followup(
     A follow-up that is being sent right now (claimed) is left alone: the answer to it plans
     the next one.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     stmt = _upsert_statements.get(dialect)
     if stmt is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(FOLLOWUPS).values(
+        stmt = insert_for(session)(FOLLOWUPS).values(
             user_id=bindparam("user_id", type_=Integer),
             skill_id=bindparam("skill_id", type_=String),
             status="pending",

@@ -4,8 +4,8 @@
 `count_finished_attempt` once the attempt's total is known; the attempt's discernment
 counters from `attempt_counter_adds`); `/forgetme` takes a learner's share out again
 (`uncount_user`); `rebuild` recomputes everything from the answers (bulk loads and tests).
-Like followup_plans, these join the caller's transaction and never commit.
-Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
+Like the follow-up plans (followups/plans.py), these join the caller's transaction and never
+commit. Only quiz-attempt answers count here: follow-up practice answers belong to no attempt.
 docs/reports.md says which reports read these and which read the answers.
 """
 
@@ -33,11 +33,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import Base
+from bot.db.dialect import Bind, dialect_name, insert_for, is_sqlite
 from bot.db.models import Answer, Attempt, Item, ItemAnswerCount, ItemTotalSums
 from bot.domain.discernment import count_answer, judge_answer
 from bot.domain.quizfile.model import Judgement
@@ -77,23 +76,15 @@ def whole_second(seconds: float) -> int:
     return math.floor(seconds + 0.5)
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _upsert(dialect: str) -> Any:
-    return sqlite_insert if dialect == "sqlite" else pg_insert
-
-
 async def count_attempt_answer(
     session: AsyncSession, *, item_id: int, chosen: Sequence[int], correct: bool, seconds: float
 ) -> None:
     """Add one quiz-attempt answer to item_answer_counts (one upsert)."""
-    dialect = _dialect(session)
+    dialect = dialect_name(session)
     stmt = _count_answer.get(dialect)
     if stmt is None:
         stmt = _count_answer[dialect] = (
-            _upsert(dialect)(COUNTS)
+            insert_for(session)(COUNTS)
             .values(
                 item_id=bindparam("item_id", type_=Integer),
                 chosen=bindparam("chosen", type_=String),
@@ -123,7 +114,7 @@ async def count_finished_attempt(session: AsyncSession, *, attempt_id: int, tota
     `total` is the attempt's final number right (t); each of its answers adds
     n = 1, x, t, t², x·t to its item's row. Call it once the last answer row is flushed.
     """
-    dialect = _dialect(session)
+    dialect = dialect_name(session)
     stmt = _count_finished.get(dialect)
     if stmt is None:
         t = bindparam("t", type_=BigInteger)
@@ -138,7 +129,7 @@ async def count_finished_attempt(session: AsyncSession, *, attempt_id: int, tota
         ).where(ANSWERS.c.attempt_id == bindparam("attempt_id", type_=Integer))
         # The WHERE matters on SQLite: without one, "ON CONFLICT" after a FROM would parse as
         # a join constraint.
-        upsert = _upsert(dialect)(SUMS).from_select(
+        upsert = insert_for(session)(SUMS).from_select(
             ["item_id", "answers", "correct", "sum_t", "sum_tt", "sum_xt"], rows
         )
         stmt = _count_finished[dialect] = upsert.on_conflict_do_update(
@@ -163,10 +154,10 @@ def _chosen_sql(chosen: Any) -> ColumnElement[str]:
     return text
 
 
-def whole_second_sql(dialect: str, seconds: Any) -> ColumnElement[int]:
+def whole_second_sql(bind: Bind, seconds: Any) -> ColumnElement[int]:
     """whole_second in SQL, the same on both backends."""
     half = seconds + literal_column("0.5")
-    if dialect == "sqlite":
+    if is_sqlite(bind):
         # CAST truncates towards zero in SQLite; times are never negative.
         return cast(half, Integer)
     return cast(func.floor(half), Integer)
@@ -176,10 +167,10 @@ def _x() -> ColumnElement[int]:
     return case((ANSWERS.c.correct, 1), else_=0)
 
 
-def _count_rows(dialect: str, *conds: ColumnElement[bool]) -> Any:
+def _count_rows(bind: Bind, *conds: ColumnElement[bool]) -> Any:
     """Quiz answers grouped as item_answer_counts keeps them: item, chosen, second."""
     chosen = _chosen_sql(ANSWERS.c.chosen)
-    second = whole_second_sql(dialect, ANSWERS.c.seconds)
+    second = whole_second_sql(bind, ANSWERS.c.seconds)
     return (
         select(
             ANSWERS.c.item_id,
@@ -219,11 +210,10 @@ async def uncount_user(session: AsyncSession, user_id: int) -> None:
     The learner's attempts are locked first (as answer_item locks one), so an answer being
     recorded for them now either is counted here or waits and finds its attempt gone.
     """
-    dialect = _dialect(session)
     await session.execute(
         select(ATTEMPTS.c.id).where(ATTEMPTS.c.user_id == user_id).with_for_update()
     )
-    mine = _count_rows(dialect, ANSWERS.c.user_id == user_id).subquery()
+    mine = _count_rows(session, ANSWERS.c.user_id == user_id).subquery()
     await session.execute(
         update(COUNTS)
         .values(answers=COUNTS.c.answers - mine.c.answers)
@@ -342,12 +332,11 @@ async def rebuild(session: AsyncSession) -> None:
     Set-based (a few INSERT ... SELECT and UPDATE ... FROM statements). For bulk loads and
     as the tests' oracle; ORM objects already loaded in the session are not refreshed.
     """
-    dialect = _dialect(session)
     await fill_judgements(session)
     await session.execute(delete(COUNTS))
     await session.execute(
         insert(COUNTS).from_select(
-            ["item_id", "chosen", "second", "correct", "answers"], _count_rows(dialect)
+            ["item_id", "chosen", "second", "correct", "answers"], _count_rows(session)
         )
     )
     await session.execute(delete(SUMS))

@@ -1,0 +1,399 @@
+"""Dispatcher passes: claim due follow-ups, build one message per learner, send, mark.
+
+The schedule is the `followups` table (see docs/followups.md). A dispatcher pass claims due
+rows under a lease (claims.py), builds one message per learner with its lessons and a
+practice item (practice.py), hands it to a sender (the Telegram adapter, or a test's
+recording sender), and marks the rows sent, failed or cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db.dialect import is_sqlite
+from bot.db.models import (
+    Answer,
+    Attempt,
+    CohortMember,
+    FollowUp,
+    Item,
+    Quiz,
+    QuizCohort,
+    QuizVersion,
+    Skill,
+    User,
+)
+from bot.domain import followups as rules
+from bot.services import learners
+from bot.services.followups import plans
+from bot.services.followups.claims import (
+    BATCH,
+    LEASE,
+    Claimed,
+    cancel,
+    claim_due,
+    mark_failed,
+    mark_sent,
+    release,
+)
+from bot.services.followups.practice import _practice_view
+from bot.services.views import FollowUpDelivery, ItemView, SkillLesson
+
+log = logging.getLogger(__name__)
+
+SEND_CONCURRENCY = 32  # messages in flight; the rate limiter paces them to Telegram's cap
+NEXT_PASS = dt.timedelta(minutes=1)  # a learner already messaged in a pass waits this long
+
+
+class RecipientBlockedError(Exception):
+    """The learner blocked the bot (Telegram answered 403): stop sending to them."""
+
+
+class DeliveryError(Exception):
+    """Sending failed for a reason that may pass; the follow-up is retried later."""
+
+
+Send = Callable[[FollowUpDelivery], Awaitable[None]]
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher pass did."""
+
+    claimed: int = 0
+    sent: int = 0
+    messages: int = 0
+    failed: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    sent_ids: list[int] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ building deliveries
+
+
+async def _sittings(
+    session: AsyncSession, user_ids: Sequence[int]
+) -> dict[int, dt.datetime | None]:
+    """When each learner was last shown an item that is still open."""
+    rows = await session.execute(
+        select(Attempt.user_id, func.max(Attempt.presented_at))
+        .where(
+            Attempt.user_id.in_(user_ids),
+            Attempt.finished_at.is_(None),
+            Attempt.current_item_id.is_not(None),
+        )
+        .group_by(Attempt.user_id)
+    )
+    return {user_id: presented for user_id, presented in rows.all()}
+
+
+async def _candidates(
+    session: AsyncSession, user_ids: Sequence[int], skills: Sequence[str]
+) -> dict[tuple[int, str], list[rules.Candidate]]:
+    """Practice items per (learner, skill): newest versions of the quizzes each may take,
+    with when the learner last answered each item. A few queries for a whole batch.
+    """
+    newest = (
+        select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
+        .group_by(QuizVersion.quiz_id)
+        .subquery()
+    )
+    items = (
+        await session.execute(
+            select(Item.id, Item.skill_id, Item.key, Quiz.id, Quiz.is_public, Quiz.owner_id)
+            .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+            .join(
+                newest,
+                and_(
+                    newest.c.quiz_id == QuizVersion.quiz_id,
+                    newest.c.number == QuizVersion.number,
+                ),
+            )
+            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+            .where(Item.skill_id.in_(skills))
+            .order_by(Item.id)
+        )
+    ).all()
+    # Quizzes that are not public are open to the cohorts they are given to.
+    cohort_quizzes: dict[int, set[int]] = defaultdict(set)
+    if any(not public for *_, public, _owner in items):
+        for user_id, quiz_id in (
+            await session.execute(
+                select(CohortMember.user_id, QuizCohort.quiz_id)
+                .join(QuizCohort, QuizCohort.cohort_id == CohortMember.cohort_id)
+                .where(CohortMember.user_id.in_(user_ids))
+            )
+        ).all():
+            cohort_quizzes[user_id].add(quiz_id)
+    # An item keeps its key across versions of a quiz: answers to an older version count.
+    history = await session.execute(
+        select(Answer.user_id, QuizVersion.quiz_id, Item.key, func.max(Answer.answered_at))
+        .join(Item, Item.id == Answer.item_id)
+        .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+        .where(Answer.user_id.in_(user_ids), Answer.skill_id.in_(skills))
+        .group_by(Answer.user_id, QuizVersion.quiz_id, Item.key)
+    )
+    answered = {(u, q, key): last for u, q, key, last in history.all()}
+    found: dict[tuple[int, str], list[rules.Candidate]] = defaultdict(list)
+    for user_id in user_ids:
+        for item_id, skill_id, key, quiz_id, public, owner_id in items:
+            if public or owner_id == user_id or quiz_id in cohort_quizzes[user_id]:
+                last = answered.get((user_id, quiz_id, key))
+                found[user_id, skill_id].append(rules.Candidate(item_id, last))
+    return found
+
+
+async def prepare_deliveries(
+    session: AsyncSession,
+    *,
+    claimed: Sequence[Claimed],
+    worker: str,
+    now: dt.datetime,
+    scale: float,
+    report: DispatchReport | None = None,
+) -> list[FollowUpDelivery]:
+    """Turn claimed rows into one message per learner; defer or cancel the rest; commit.
+
+    A learner mid-sitting gets theirs after the sitting; one who turned lessons off or is
+    inactive has theirs cancelled. Each skill in the message gets a practice item (stored on
+    its row): the first is in the message, the others follow as each is answered.
+    """
+    report = report or DispatchReport()
+    by_user: dict[int, list[Claimed]] = defaultdict(list)
+    for row in claimed:
+        by_user[row.user_id].append(row)
+    if not by_user:
+        return []
+    users = {
+        u.id: u for u in (await session.scalars(select(User).where(User.id.in_(by_user)))).all()
+    }
+    sittings = await _sittings(session, list(by_user))
+    skills = {s.id: s for s in (await session.scalars(select(Skill))).all()}
+    names = {s.id: s.name for s in skills.values()}
+    ready: list[tuple[User, list[Claimed]]] = []
+    for user_id, rows in sorted(by_user.items()):
+        rows.sort(key=lambda r: (r.due_at, r.id))
+        ids = [r.id for r in rows]
+        user = users.get(user_id)
+        if user is None or not plans.wants_followups(user):
+            await cancel(session, ids, reason="lessons off or learner inactive")
+            report.cancelled += len(ids)
+            continue
+        until = rules.sitting_until(sittings.get(user_id), now)
+        if until is not None:
+            window = plans.window_of(user)
+            await release(session, ids, worker=worker, due_at=rules.into_window(until, window))
+            report.deferred += len(ids)
+            continue
+        ready.append((user, rows[: rules.MAX_SKILLS_PER_MESSAGE]))
+        later = [r.id for r in rows[rules.MAX_SKILLS_PER_MESSAGE :]]
+        if later:
+            # Not a burst: the rest come in a later message, an hour (scaled) from now.
+            gap = rules.scaled_due(now=now, model_due=now + rules.NEXT_MESSAGE_GAP, scale=scale)
+            await release(
+                session,
+                later,
+                worker=worker,
+                due_at=rules.into_window(gap, plans.window_of(user)),
+            )
+            report.deferred += len(later)
+    candidates = await _candidates(
+        session, [u.id for u, _ in ready], sorted({r.skill_id for _, rows in ready for r in rows})
+    )
+    chosen: dict[int, int] = {}  # follow-up id -> practice item id
+    items: dict[int, Item] = {}
+    versions: dict[int, QuizVersion] = {}
+    for user, rows in ready:
+        taken: set[int] = set()
+        for row in rows:
+            item_id = rules.choose_item(
+                candidates.get((user.id, row.skill_id), []), taken=frozenset(taken), seed=row.id
+            )
+            if item_id is not None:
+                taken.add(item_id)
+                chosen[row.id] = item_id
+    if chosen:
+        await session.execute(
+            update(FollowUp), [{"id": fid, "item_id": iid} for fid, iid in chosen.items()]
+        )
+        # Load the items (and their versions) once; the views below find them in the session.
+        items = {
+            i.id: i
+            for i in (
+                await session.scalars(select(Item).where(Item.id.in_(set(chosen.values()))))
+            ).all()
+        }
+        versions = {
+            v.id: v
+            for v in (
+                await session.scalars(
+                    select(QuizVersion).where(
+                        QuizVersion.id.in_({i.quiz_version_id for i in items.values()})
+                    )
+                )
+            ).all()
+        }
+    deliveries: list[FollowUpDelivery] = []
+    for user, rows in ready:
+        assert user.telegram_id is not None
+        first = next((r.id for r in rows if r.id in chosen), None)
+        practice: ItemView | None = None
+        if first is not None:
+            item = items[chosen[first]]
+            version = versions[item.quiz_version_id]
+            practice = await _practice_view(session, first, item, names, version)
+        deliveries.append(
+            FollowUpDelivery(
+                user_id=user.id,
+                chat_id=user.telegram_id,
+                followup_ids=tuple(r.id for r in rows),
+                lessons=tuple(
+                    SkillLesson(skill.id, skill.name, skill.lesson)
+                    for r in rows
+                    if (skill := skills.get(r.skill_id)) is not None
+                ),
+                practice=practice,
+            )
+        )
+    await session.commit()
+    return deliveries
+
+
+# ------------------------------------------------------------------------ dispatching
+
+
+async def dispatch_due_followups(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    worker: str,
+    clock: Clock,
+    send: Send,
+    scale: float,
+    limit: int = BATCH,
+    lease: dt.timedelta = LEASE,
+    max_batches: int | None = None,
+) -> DispatchReport:
+    """One dispatcher pass: claim due follow-ups batch by batch, send them, mark them.
+
+    Stops when a batch comes back short (nothing more is due) or after `max_batches`.
+    `send` raises RecipientBlockedError for a learner who blocked the bot, and any other
+    exception for a failure worth retrying.
+    """
+    report = DispatchReport()
+    gate = asyncio.Semaphore(SEND_CONCURRENCY)
+    # SQLite has one writer at a time, and a waiting writer sleeps in steps: taking turns
+    # here is much faster than letting 32 marks wait on the file lock.
+    writes = _WriteTurns(sessions)
+    batches = 0
+    messaged: set[int] = set()  # learners sent (or being sent) a message in this pass
+    in_flight: set[asyncio.Task[None]] = set()
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        now = clock()
+        async with sessions() as session:
+            claimed = await claim_due(session, worker=worker, now=now, lease=lease, limit=limit)
+        if not claimed:
+            break
+        report.claimed += len(claimed)
+        again = [c.id for c in claimed if c.user_id in messaged]
+        if again:
+            # Planned after this pass began (a quick answer): one message per pass per learner.
+            async with sessions() as session:
+                await release(session, again, worker=worker, due_at=now + NEXT_PASS)
+                await session.commit()
+            report.deferred += len(again)
+        async with sessions() as session:
+            deliveries = await prepare_deliveries(
+                session,
+                claimed=[c for c in claimed if c.user_id not in messaged],
+                worker=worker,
+                now=now,
+                scale=scale,
+                report=report,
+            )
+        lease_end = now + lease
+
+        async def deliver(delivery: FollowUpDelivery, lease_end: dt.datetime = lease_end) -> None:
+            async with gate:
+                await _deliver(writes, delivery, worker, clock, send, report, lease_end)
+
+        for delivery in deliveries:
+            messaged.add(delivery.user_id)
+            in_flight.add(asyncio.create_task(deliver(delivery)))
+        if len(claimed) < limit:
+            break
+        # Claim the next batch while the last messages of this one are still going out, so
+        # the sending never pauses for a claim.
+        while len(in_flight) > SEND_CONCURRENCY:
+            _done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in _done:
+                task.result()
+    await asyncio.gather(*in_flight)
+    return report
+
+
+class _WriteTurns:
+    """Sessions for the marks after sending; on SQLite one at a time in this process."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._lock: asyncio.Lock | None = None
+        bind = sessions.kw.get("bind")
+        if bind is not None and is_sqlite(bind):
+            self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._lock is not None:
+                await stack.enter_async_context(self._lock)
+            yield await stack.enter_async_context(self._sessions())
+
+
+async def _deliver(
+    sessions: _WriteTurns,
+    delivery: FollowUpDelivery,
+    worker: str,
+    clock: Clock,
+    send: Send,
+    report: DispatchReport,
+    lease_end: dt.datetime,
+) -> None:
+    ids = list(delivery.followup_ids)
+    if clock() >= lease_end:
+        # Another worker may have taken these over by now; sending could duplicate them.
+        log.warning("lease of follow-ups %s ran out before sending; leaving them", ids)
+        return
+    try:
+        await send(delivery)
+    except RecipientBlockedError:
+        async with sessions() as session:
+            await learners.mark_blocked(session, telegram_id=delivery.chat_id, now=clock())
+        report.blocked += 1
+        return
+    except Exception as exc:  # any failure of one send must not stop the others
+        log.warning("follow-up %s to user %s failed: %s", ids, delivery.user_id, exc)
+        async with sessions() as session:
+            report.failed += await mark_failed(
+                session, ids=ids, worker=worker, now=clock(), error=str(exc) or type(exc).__name__
+            )
+        return
+    async with sessions() as session:
+        marked = await mark_sent(session, ids=ids, worker=worker, now=clock())
+    if marked != len(ids):
+        log.info("follow-ups %s: %d of %d still held when marked sent", ids, marked, len(ids))
+    report.messages += 1
+    report.sent += marked
+    report.sent_ids.extend(ids)

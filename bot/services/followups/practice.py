@@ -1,0 +1,210 @@
+"""Follow-up practice: the practice item of a follow-up, and the learner's answer to it.
+
+The dispatcher puts the first practice item of a message in the message itself (dispatch.py);
+each answer brings the next one of the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import queries
+from bot.db.models import FollowUp, Item, QuizVersion, Skill
+from bot.domain import grading
+from bot.domain.errors import (
+    AlreadyAnsweredError,
+    NotFoundError,
+    NotYourAttemptError,
+    StaleItemError,
+)
+from bot.domain.quizfile.model import ItemKind
+from bot.services import attempts, content
+from bot.services.views import (
+    AnswerResult,
+    ItemView,
+    OptionView,
+    PracticeResult,
+    SkillLesson,
+)
+
+
+async def _practice_view(
+    session: AsyncSession,
+    followup_id: int,
+    item: Item,
+    names: dict[str, str] | None = None,
+    version: QuizVersion | None = None,
+) -> ItemView:
+    if version is None:
+        version = await session.get_one(QuizVersion, item.quiz_version_id)
+    names = names if names is not None else await queries.skill_names(session)
+    count = len(item.options)
+    order = (
+        list(range(count))
+        if grading.keeps_file_order(item.kind)
+        else grading.option_order(followup_id, item.key, count)
+    )
+    return ItemView(
+        attempt_id=0,
+        item_id=item.id,
+        item_key=item.key,
+        kind=ItemKind(item.kind).value,
+        skill_id=item.skill_id,
+        skill_name=names.get(item.skill_id, item.skill_id),
+        quiz_title=version.title,
+        passage=item.passage,
+        question=item.question,
+        options=tuple(
+            OptionView(letter=grading.LETTERS[shown], file_index=i, text=item.options[i]["text"])
+            for shown, i in enumerate(order)
+        ),
+        number=item.position + 1,
+        total=version.item_count,
+        followup_id=followup_id,
+    )
+
+
+# ---------------------------------------------------------------------- practice answers
+
+
+async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -> FollowUp:
+    row = (
+        await session.scalars(select(FollowUp).where(FollowUp.id == followup_id).with_for_update())
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("This lesson no longer exists.")
+    if row.user_id != user_id:
+        raise NotYourAttemptError("These buttons belong to someone else's lesson.")
+    if row.status == "answered":
+        raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
+    if row.item_id is None or row.status not in ("sent", "claimed"):
+        raise StaleItemError("This practice question is no longer open.")
+    return row
+
+
+async def open_practice(session: AsyncSession, *, user_id: int, followup_id: int) -> ItemView:
+    """The practice item of a follow-up, checked to be this learner's and still open."""
+    row = await _own_followup(session, user_id, followup_id)
+    assert row.item_id is not None
+    view = await _practice_view(session, row.id, await session.get_one(Item, row.item_id))
+    await session.rollback()  # read only; releases the row lock on PostgreSQL
+    return view
+
+
+async def answer_practice(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    followup_id: int,
+    chosen: list[int],
+    now: dt.datetime,
+    delay_scale: float = 1.0,
+) -> PracticeResult:
+    """Grade a follow-up's practice item once, feed the memory model, plan the next one.
+
+    The answer's next_item is the practice item of the next skill of the same message.
+    """
+    row = await _own_followup(session, user_id, followup_id)
+    assert row.item_id is not None
+    item = await session.get_one(Item, row.item_id)
+    grading.check_choice(item.kind, len(item.options), chosen)
+    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
+    correct = grading.grade(correct_indices, chosen)
+    sent_at = row.sent_at or now
+    await attempts.record_answer(
+        session,
+        user_id=user_id,
+        item=await content.item(session, item.id),
+        chosen=chosen,
+        correct=correct,
+        shown_at=sent_at,
+        now=now,
+        followup_id=row.id,
+    )
+    row.status = "answered"
+    row.answered_at = now
+    row.sent_at = sent_at
+    row.lease_until = None
+    await attempts.record_skill_review(
+        session,
+        user_id=user_id,
+        skill_id=item.skill_id,
+        correct=correct,
+        now=now,
+        delay_scale=delay_scale,
+    )
+    view = await _practice_view(session, row.id, item)
+    siblings = await _message_rows(session, row)
+    next_view = await _next_practice(session, row, siblings)
+    lessons = await _lessons_of(session, row, siblings)
+    await session.commit()
+    by_index = {o.file_index: o for o in view.options}
+
+    def shown(indices: list[int]) -> list[int]:
+        order = [o.file_index for o in view.options]
+        return sorted(set(indices), key=order.index)
+
+    result = AnswerResult(
+        item=view,
+        correct=correct,
+        chosen=tuple(by_index[i] for i in shown(chosen)),
+        right=tuple(by_index[i] for i in shown(correct_indices)),
+        feedback=tuple(fb for i in shown(chosen) if (fb := item.options[i].get("feedback"))),
+        explanation=item.explanation,
+        next_item=next_view,
+        summary=None,
+    )
+    return PracticeResult(answer=result, lessons=lessons)
+
+
+async def _message_rows(session: AsyncSession, row: FollowUp) -> list[FollowUp]:
+    """The rows sent in the same message as `row` (marked sent together), in message order."""
+    found = (
+        await session.scalars(
+            select(FollowUp)
+            .where(FollowUp.user_id == row.user_id, FollowUp.sent_at == row.sent_at)
+            .order_by(FollowUp.due_at, FollowUp.id)
+        )
+    ).all()
+    return list(found)
+
+
+async def _next_practice(
+    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp]
+) -> ItemView | None:
+    """The next unanswered practice item of the message `row` came in."""
+    following = next(
+        (s for s in siblings if s.id != row.id and s.status == "sent" and s.item_id is not None),
+        None,
+    )
+    if following is None or following.item_id is None:
+        return None
+    return await _practice_view(
+        session, following.id, await session.get_one(Item, following.item_id)
+    )
+
+
+async def _lessons_of(
+    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp]
+) -> tuple[SkillLesson, ...]:
+    """The message's lessons if `row`'s item is the one shown in the message itself."""
+    first = next((s for s in siblings if s.item_id is not None), None)
+    if first is None or first.id != row.id:
+        return ()
+    skills = {
+        s.id: s
+        for s in (
+            await session.scalars(
+                select(Skill).where(Skill.id.in_([r.skill_id for r in siblings]))
+            )
+        ).all()
+    }
+    return tuple(
+        SkillLesson(s.id, s.name, s.lesson)
+        for r in siblings
+        if (s := skills.get(r.skill_id)) is not None
+    )
