@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.util
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -21,6 +20,7 @@ from bot.db.migrate import alembic_config
 from bot.db.models import Answer, Attempt, Item, User
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
+from bot.paths import package_folder
 from bot.runtime import Runtime
 from bot.services import attempts, learners, reports
 from bot.services.followups.claims import claim_due, mark_sent
@@ -48,7 +48,7 @@ ROUND = 100
 # 600 s cap.
 DELAYS = (2.5, 3.25, 7.5, 0.49, 11.0, 4.75, 700.0, 5.5)
 DISCERNMENT_COLUMNS = tuple(counters.ATTEMPT_COUNTERS)
-VERSIONS = Path(__file__).resolve().parents[2] / "migrations/versions"
+VERSIONS = package_folder("migrations") / "versions"
 
 Rows = list[tuple[Any, ...]]
 Counters = tuple[Rows, Rows, Rows, Rows]
