@@ -18,6 +18,7 @@ import contextlib
 import os
 import pwd
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -130,7 +131,10 @@ class PrivatePostgres:
     def _run(self, *args: str, timeout: float = START_TIMEOUT + 30) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_other_user:
-            command = ["runuser", "-u", RUN_AS, "--", *command]
+            if shutil.which("runuser"):
+                command = ["runuser", "-u", RUN_AS, "--", *command]
+            else:
+                command = ["su", RUN_AS, "-s", "/bin/sh", "-c", shlex.join(command)]
         done = subprocess.run(
             command,
             stdin=subprocess.DEVNULL,
@@ -147,7 +151,7 @@ class PrivatePostgres:
 
     def start(self) -> PrivatePostgres:
         """Create the cluster and start the server on a free port."""
-        self.folder = Path(tempfile.mkdtemp(prefix="quizbot-pg-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="quizbot-pg-", dir=self._parent()))
         try:
             if self._as_other_user:
                 entry = pwd.getpwnam(RUN_AS)
@@ -190,6 +194,14 @@ class PrivatePostgres:
             self.close()
             raise
         raise AssertionError("unreachable")
+
+    def _parent(self) -> str | None:
+        """Where to make the folder: the usual temporary folder, unless the server's user
+        could not reach into it (a root-only TMPDIR), then /tmp."""
+        base = Path(tempfile.gettempdir())
+        if not self._as_other_user or all(p.stat().st_mode & 0o001 for p in (base, *base.parents)):
+            return None
+        return "/tmp"
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
         self._run(
