@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,11 +11,9 @@ from bot.config import BUNDLED_QUIZ_DIR, Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
-from tests.db_support import Templates, pg_available, pg_drop
+from tests.db_support import IN_CI, Templates, pg_available, pg_drop
 from tests.fakes.clock import FakeClock
 from tests.fakes.fixtures import block_real_telegram, fake_telegram  # noqa: F401
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import asyncpg  # type: ignore[import-untyped]
 from bot.db.engine import make_engine
 from bot.db.migrate import upgrade_database
 
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_HOST = os.environ.get("QUIZBOT_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("QUIZBOT_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("QUIZBOT_TEST_PG_USER", "postgres")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FollowUp
@@ -14,6 +14,26 @@ from bot.services.inbox import inbox_counts
 # What a database that is down, unreachable or refusing raises; adapters catch these by this
 # name, so that they need not import SQLAlchemy.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
+
+# SQLSTATE classes of a connection that failed or a server that is stopping or starting
+# (08: connection exception; 57P: operator intervention, e.g. "the database system is
+# shutting down" or "starting up").
+_CONNECTION_SQLSTATES = ("08", "57P")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error means the connection went away (a restart, a failover, the
+    network), so that the same work may succeed on a new connection; not a refused statement.
+    """
+    if isinstance(exc, OSError):  # refused or reset while connecting
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(code, str) and code.startswith(_CONNECTION_SQLSTATES)
+
 
 FOLLOWUP_STATUSES = ("pending", "claimed", "sent", "answered", "cancelled", "failed")
 

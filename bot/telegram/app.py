@@ -31,6 +31,7 @@ from bot.telegram.handlers import admin, instructor, learner
 from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
+from bot.telegram.outage import rerun_on_lost_connection
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ def register_handlers(app: QuizApplication) -> None:
     # Last: anything else that looks like a command, then any other text.
     app.add_handler(MessageHandler(filters.COMMAND, learner.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, learner.plain_text))
+    # Every handler above runs again if a database restart cuts its connection.
+    for group in app.handlers.values():
+        for handler in group:
+            handler.callback = rerun_on_lost_connection(handler.callback)
     app.add_error_handler(on_error)
 
 

@@ -29,6 +29,11 @@ class RetryingRateLimiter(AIORateLimiter):
     twice; a learner who misses their feedback is worse off than one who reads it twice.
     BadRequest is a NetworkError subclass in PTB but is final, so it is not retried.
 
+    A callback query Telegram no longer takes an answer for (some 15 s after the press, or
+    answered already) is let go as if answered: an update taken over from a dead worker
+    comes back after the inbox lease, and the popup is a courtesy, while the edit and the
+    next item that the handler sends after it are the learner's feedback.
+
     With a `budget` (several processes, one bot), every message to a chat first waits for the
     shared budget, and the in-process overall limit is off: the budget is the overall limit.
     """
@@ -72,6 +77,9 @@ class RetryingRateLimiter(AIORateLimiter):
                 )
             except TelegramError as exc:
                 metrics.TELEGRAM_ERRORS.labels(kind=metrics.error_kind(exc)).inc()
+                if endpoint == "answerCallbackQuery" and _query_expired(exc):
+                    log.info("callback query not answered: %s", exc)
+                    return True
                 if isinstance(exc, BadRequest) or not isinstance(exc, NetworkError):
                     raise
                 if endpoint == "getUpdates" or attempt == self._retries:
@@ -84,3 +92,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+
+def _query_expired(exc: TelegramError) -> bool:
+    return isinstance(exc, BadRequest) and "query is too old" in exc.message.lower()

@@ -42,6 +42,7 @@ from bot.telegram import metrics
 from bot.telegram.app import QuizApplication, build_application, start_serving
 from bot.telegram.inbox import MAX_TRIES, REDELIVERED
 from bot.telegram.limiter import RetryingRateLimiter
+from bot.telegram.outage import again_when_back
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +172,15 @@ class InboxWorker:
                 finally:
                     heartbeat.cancel()
                     await asyncio.wait({heartbeat})
-            async with runtime.sessions() as session:
-                kept = await inbox.finish_claimed(
-                    session, row.update_id, worker=self.name, now=runtime.clock(), error=error
-                )
+
+            async def finish() -> bool:
+                async with runtime.sessions() as session:
+                    return await inbox.finish_claimed(
+                        session, row.update_id, worker=self.name, now=runtime.clock(), error=error
+                    )
+
+            # Done but not marked, the update would be processed again when its lease ran out.
+            kept = await again_when_back(finish, what=f"marking update {row.update_id}")
             if not kept:
                 log.warning("update %s: the claim ran out before it was done", row.update_id)
         finally:

@@ -35,6 +35,24 @@ async def test_429_and_5xx_on_send_still_deliver_the_feedback(
     assert fake_telegram.rejected == []
 
 
+async def test_a_press_too_old_for_its_popup_still_gets_its_feedback(sqlite_url: str) -> None:
+    """An update taken over from a dead worker comes back after the lease, when Telegram no
+    longer takes the callback answer: the verdict and the next item go out all the same."""
+    async with (
+        FakeTelegramServer(callback_query_timeout=0.0) as server,
+        running_bot(server, sqlite_url) as bot,
+    ):
+        ana = bot.user(603)
+        ana.send_text("/quiz")
+        first = await next_item(ana)
+        await answer(bot, ana, first, right=True)
+        second = await ana.wait_for_message(lambda m: m.content.startswith("Question 2"), 10)
+        assert second.buttons
+        edited = ana.messages()[ana.messages().index(first)]
+        assert "Right!" in edited.content
+    assert [c.method for c in server.rejected] == ["answerCallbackQuery"]
+
+
 async def test_blocked_learner_is_marked_inactive_and_comes_back(
     fake_telegram: FakeTelegramServer, database_url: str
 ) -> None:

@@ -176,8 +176,12 @@ def start_worker(
     log_dir: Path,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    log_name: str | None = None,
 ) -> WorkerProcess:
-    """Start `quizbot webhook` on loopback; Telegram is told to post to `public_url`."""
+    """Start `quizbot webhook` on loopback; Telegram is told to post to `public_url`.
+
+    The log is `log_dir/worker-PORT.log` unless `log_name` names another file.
+    """
     port = port or free_port()
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("QUIZBOT_", "TELEGRAM_"))
@@ -194,7 +198,7 @@ def start_worker(
         }
     )
     environment.update(env or {})
-    log_path = log_dir / f"worker-{port}.log"
+    log_path = log_dir / (log_name or f"worker-{port}.log")
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [
