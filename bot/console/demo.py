@@ -66,6 +66,7 @@ class ConsoleDemo:
                 now=self._clock(),
             )
         self._user_id = user.id
+        self._attempt_id = start.attempt_id
         self._write(f"\n{start.quiz_title}")
         if start.resumed:
             self._write(f"Welcome back: {start.answered} of {start.total} answered so far.")
@@ -92,7 +93,7 @@ class ConsoleDemo:
                     item = await attempts.continue_attempt(
                         session,
                         user_id=self._user_id,
-                        attempt_id=result.summary.attempt_id,
+                        attempt_id=self._attempt_id,
                         answered=result.summary.answered,
                         now=self._clock(),
                     )
@@ -121,7 +122,7 @@ class ConsoleDemo:
                     return await attempts.answer_item(
                         session,
                         user_id=self._user_id,
-                        attempt_id=item.attempt_id,
+                        attempt_id=self._attempt_id,
                         item_id=item.item_id,
                         chosen=chosen,
                         now=self._clock(),

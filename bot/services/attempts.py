@@ -24,12 +24,11 @@ from bot.domain.errors import (
     NotYourAttemptError,
     StaleItemError,
 )
-from bot.domain.quizfile.model import ItemKind, Judgement
-from bot.services import content, followup_plans, report_counters
+from bot.domain.quizfile.model import Judgement
+from bot.services import content, followup_plans, item_views, report_counters
 from bot.services.views import (
     AnswerResult,
     ItemView,
-    OptionView,
     QuizStart,
     RoundSummary,
     SkillScore,
@@ -339,7 +338,7 @@ async def answer_item(
     changes["presented_at"] = sitting.presented_at
     await session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(changes))
     await session.commit()
-    return _result(view, item, chosen, correct, next_item, summary)
+    return item_views.answer_result(view, item, chosen, correct, next_item, summary)
 
 
 @dataclass(frozen=True)
@@ -423,32 +422,10 @@ async def replay_answer(
         next_item = await _item_view(session, attempt, version, current)
     else:
         summary = await _summary(session, attempt, version)
-    # Commit, not rollback: a rollback would expire the loaded rows that _result reads.
+    # Commit, not rollback: a rollback would expire `latest`, which the result reads.
     await session.commit()
-    return _result(view, item, list(latest.chosen), latest.correct, next_item, summary)
-
-
-def _result(
-    view: ItemView,
-    item: content.ItemContent,
-    chosen: list[int],
-    correct: bool,
-    next_item: ItemView | None,
-    summary: RoundSummary | None,
-) -> AnswerResult:
-    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
-    by_index = {o.file_index: o for o in view.options}
-    return AnswerResult(
-        item=view,
-        correct=correct,
-        chosen=tuple(by_index[i] for i in _display_sorted(view, chosen)),
-        right=tuple(by_index[i] for i in _display_sorted(view, correct_indices)),
-        feedback=tuple(
-            fb for i in _display_sorted(view, chosen) if (fb := item.options[i].get("feedback"))
-        ),
-        explanation=item.explanation,
-        next_item=next_item,
-        summary=summary,
+    return item_views.answer_result(
+        view, item, list(latest.chosen), latest.correct, next_item, summary
     )
 
 
@@ -569,36 +546,9 @@ async def _item_view(
     version: content.VersionContent,
     item: content.ItemContent,
 ) -> ItemView:
-    names = await content.skill_names(session)
-    count = len(item.options)
-    order = (
-        list(range(count))
-        if grading.keeps_file_order(item.kind)
-        else grading.option_order(attempt.seed, item.key, count)
+    return await item_views.item_view(
+        session, item, version, seed=attempt.seed, attempt_id=attempt.id
     )
-    options = tuple(
-        OptionView(letter=grading.LETTERS[shown], file_index=i, text=item.options[i]["text"])
-        for shown, i in enumerate(order)
-    )
-    return ItemView(
-        attempt_id=attempt.id,
-        item_id=item.id,
-        item_key=item.key,
-        kind=ItemKind(item.kind).value,
-        skill_id=item.skill_id,
-        skill_name=names.get(item.skill_id, item.skill_id),
-        quiz_title=version.title,
-        passage=item.passage,
-        question=item.question,
-        options=options,
-        number=item.position + 1,
-        total=version.item_count,
-    )
-
-
-def _display_sorted(view: ItemView, indices: list[int]) -> list[int]:
-    shown = [o.file_index for o in view.options]
-    return sorted(set(indices), key=shown.index)
 
 
 async def _summary(

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
-from bot.db import queries
 from bot.db.models import (
     Answer,
     Attempt,
@@ -47,15 +46,12 @@ from bot.domain.errors import (
     NotYourAttemptError,
     StaleItemError,
 )
-from bot.domain.quizfile.model import ItemKind
-from bot.services import attempts, content, followup_plans, learners
+from bot.services import attempts, content, followup_plans, item_views, learners
 from bot.services.views import (
-    AnswerResult,
     FollowUpDelivery,
     FollowUpStats,
     ItemView,
     LessonsStatus,
-    OptionView,
     PracticeResult,
     SkillLesson,
 )
@@ -307,39 +303,12 @@ async def _candidates(
     return found
 
 
-async def _practice_view(
-    session: AsyncSession,
-    followup_id: int,
-    item: Item,
-    names: dict[str, str] | None = None,
-    version: QuizVersion | None = None,
-) -> ItemView:
-    if version is None:
-        version = await session.get_one(QuizVersion, item.quiz_version_id)
-    names = names if names is not None else await queries.skill_names(session)
-    count = len(item.options)
-    order = (
-        list(range(count))
-        if grading.keeps_file_order(item.kind)
-        else grading.option_order(followup_id, item.key, count)
-    )
-    return ItemView(
-        attempt_id=0,
-        item_id=item.id,
-        item_key=item.key,
-        kind=ItemKind(item.kind).value,
-        skill_id=item.skill_id,
-        skill_name=names.get(item.skill_id, item.skill_id),
-        quiz_title=version.title,
-        passage=item.passage,
-        question=item.question,
-        options=tuple(
-            OptionView(letter=grading.LETTERS[shown], file_index=i, text=item.options[i]["text"])
-            for shown, i in enumerate(order)
-        ),
-        number=item.position + 1,
-        total=version.item_count,
-        followup_id=followup_id,
+async def _practice_view(session: AsyncSession, followup_id: int, item_id: int) -> ItemView:
+    """A follow-up's practice item as shown; the follow-up's id orders its options."""
+    item = await content.item(session, item_id)
+    version = await content.version(session, item.quiz_version_id)
+    return await item_views.item_view(
+        session, item, version, seed=followup_id, followup_id=followup_id
     )
 
 
@@ -369,7 +338,6 @@ async def prepare_deliveries(
     }
     sittings = await _sittings(session, list(by_user))
     skills = {s.id: s for s in (await session.scalars(select(Skill))).all()}
-    names = {s.id: s.name for s in skills.values()}
     ready: list[tuple[User, list[Claimed]]] = []
     for user_id, rows in sorted(by_user.items()):
         rows.sort(key=lambda r: (r.due_at, r.id))
@@ -401,8 +369,6 @@ async def prepare_deliveries(
         session, [u.id for u, _ in ready], sorted({r.skill_id for _, rows in ready for r in rows})
     )
     chosen: dict[int, int] = {}  # follow-up id -> practice item id
-    items: dict[int, Item] = {}
-    versions: dict[int, QuizVersion] = {}
     for user, rows in ready:
         taken: set[int] = set()
         for row in rows:
@@ -416,32 +382,13 @@ async def prepare_deliveries(
         await session.execute(
             update(FollowUp), [{"id": fid, "item_id": iid} for fid, iid in chosen.items()]
         )
-        # Load the items (and their versions) once; the views below find them in the session.
-        items = {
-            i.id: i
-            for i in (
-                await session.scalars(select(Item).where(Item.id.in_(set(chosen.values()))))
-            ).all()
-        }
-        versions = {
-            v.id: v
-            for v in (
-                await session.scalars(
-                    select(QuizVersion).where(
-                        QuizVersion.id.in_({i.quiz_version_id for i in items.values()})
-                    )
-                )
-            ).all()
-        }
     deliveries: list[FollowUpDelivery] = []
     for user, rows in ready:
         assert user.telegram_id is not None
         first = next((r.id for r in rows if r.id in chosen), None)
         practice: ItemView | None = None
         if first is not None:
-            item = items[chosen[first]]
-            version = versions[item.quiz_version_id]
-            practice = await _practice_view(session, first, item, names, version)
+            practice = await _practice_view(session, first, chosen[first])
         deliveries.append(
             FollowUpDelivery(
                 user_id=user.id,
@@ -654,7 +601,7 @@ async def open_practice(session: AsyncSession, *, user_id: int, followup_id: int
     """The practice item of a follow-up, checked to be this learner's and still open."""
     row = await _own_followup(session, user_id, followup_id)
     assert row.item_id is not None
-    view = await _practice_view(session, row.id, await session.get_one(Item, row.item_id))
+    view = await _practice_view(session, row.id, row.item_id)
     await session.rollback()  # read only; releases the row lock on PostgreSQL
     return view
 
@@ -674,15 +621,14 @@ async def answer_practice(
     """
     row = await _own_followup(session, user_id, followup_id)
     assert row.item_id is not None
-    item = await session.get_one(Item, row.item_id)
+    item = await content.item(session, row.item_id)
     grading.check_choice(item.kind, len(item.options), chosen)
-    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
-    correct = grading.grade(correct_indices, chosen)
+    correct = grading.grade(item.correct_indices, chosen)
     sent_at = row.sent_at or now
     await attempts.record_answer(
         session,
         user_id=user_id,
-        item=await content.item(session, item.id),
+        item=item,
         chosen=chosen,
         correct=correct,
         shown_at=sent_at,
@@ -701,27 +647,12 @@ async def answer_practice(
         now=now,
         delay_scale=delay_scale,
     )
-    view = await _practice_view(session, row.id, item)
+    view = await _practice_view(session, row.id, item.id)
     siblings = await _message_rows(session, row)
     next_view = await _next_practice(session, row, siblings)
     lessons = await _lessons_of(session, row, siblings)
     await session.commit()
-    by_index = {o.file_index: o for o in view.options}
-
-    def shown(indices: list[int]) -> list[int]:
-        order = [o.file_index for o in view.options]
-        return sorted(set(indices), key=order.index)
-
-    result = AnswerResult(
-        item=view,
-        correct=correct,
-        chosen=tuple(by_index[i] for i in shown(chosen)),
-        right=tuple(by_index[i] for i in shown(correct_indices)),
-        feedback=tuple(fb for i in shown(chosen) if (fb := item.options[i].get("feedback"))),
-        explanation=item.explanation,
-        next_item=next_view,
-        summary=None,
-    )
+    result = item_views.answer_result(view, item, chosen, correct, next_view)
     return PracticeResult(answer=result, lessons=lessons)
 
 
@@ -747,9 +678,7 @@ async def _next_practice(
     )
     if following is None or following.item_id is None:
         return None
-    return await _practice_view(
-        session, following.id, await session.get_one(Item, following.item_id)
-    )
+    return await _practice_view(session, following.id, following.item_id)
 
 
 async def _lessons_of(

@@ -44,9 +44,7 @@ def _short_options(item: ItemView) -> bool:
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
     header = (
-        f"<b>Question {item.number} of {item.total}</b>"
-        if item.followup_id is None
-        else "<b>Practice</b>"
+        "<b>Practice</b>" if item.is_practice else f"<b>Question {item.number} of {item.total}</b>"
     )
     parts = [
         f"{header} · <i>{_e(item.skill_name)}</i>",
@@ -64,35 +62,36 @@ def item_keyboard(item: ItemView, chosen: frozenset[int] = frozenset()) -> Inlin
     """Answer buttons; "choose all" items toggle and have a Submit button."""
     short = _short_options(item)
     buttons = []
-    fu = item.followup_id
     for o in item.options:
         label = o.text if short else o.letter
         if item.is_multiple:
             mark = "☑" if o.file_index in chosen else "☐"
-            toggled = chosen ^ {o.file_index}
-            data = (
-                cd.mask(item.attempt_id, item.item_id, toggled, submit=False)
-                if fu is None
-                else cd.practice_mask(fu, toggled, submit=False)
-            )
+            data = _choice_data(item, chosen ^ {o.file_index}, submit=False)
             buttons.append(InlineKeyboardButton(f"{mark} {label}", callback_data=data))
         else:
-            data = (
-                cd.answer(item.attempt_id, item.item_id, o.file_index)
-                if fu is None
-                else cd.practice(fu, o.file_index)
-            )
-            buttons.append(InlineKeyboardButton(label, callback_data=data))
+            buttons.append(InlineKeyboardButton(label, callback_data=_answer_data(item, o)))
     per_row = 1 if short and any(len(o.text) > 12 for o in item.options) else 4
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if item.is_multiple:
-        submit = (
-            cd.mask(item.attempt_id, item.item_id, chosen, submit=True)
-            if fu is None
-            else cd.practice_mask(fu, chosen, submit=True)
-        )
+        submit = _choice_data(item, chosen, submit=True)
         rows.append([InlineKeyboardButton("Submit ✔", callback_data=submit)])
     return InlineKeyboardMarkup(rows)
+
+
+def _answer_data(item: ItemView, option: OptionView) -> str:
+    """What a one-choice button carries: the follow-up, or the attempt and the item."""
+    if item.followup_id is not None:
+        return cd.practice(item.followup_id, option.file_index)
+    assert item.attempt_id is not None  # an item is asked in an attempt or for a follow-up
+    return cd.answer(item.attempt_id, item.item_id, option.file_index)
+
+
+def _choice_data(item: ItemView, chosen: frozenset[int], *, submit: bool) -> str:
+    """What a "choose all" toggle or Submit button carries, with the options ticked."""
+    if item.followup_id is not None:
+        return cd.practice_mask(item.followup_id, chosen, submit=submit)
+    assert item.attempt_id is not None  # an item is asked in an attempt or for a follow-up
+    return cd.mask(item.attempt_id, item.item_id, chosen, submit=submit)
 
 
 def verdict_popup(result: AnswerResult) -> str:
