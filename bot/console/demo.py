@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Awaitable, Callable
 
+from bot.console.error_text import describe
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import attempts, learners
@@ -128,7 +129,7 @@ class ConsoleDemo:
                         now=self._clock(),
                     )
             except QuizbotError as exc:
-                self._write(str(exc))
+                self._write(describe(exc))
 
     def _show_item(self, item: ItemView) -> None:
         self._write(f"\n── Question {item.number} of {item.total} · {item.skill_name} ──")

@@ -41,10 +41,11 @@ from bot.domain import followups as rules
 from bot.domain import grading
 from bot.domain.errors import (
     AlreadyAnsweredError,
-    InvalidSettingError,
-    NotFoundError,
-    NotYourAttemptError,
-    StaleItemError,
+    ButtonsOf,
+    ItemClosedError,
+    LessonGoneError,
+    NotYourButtonsError,
+    UnknownWindowError,
 )
 from bot.services import attempts, content, followup_plans, item_views, learners
 from bot.services.views import (
@@ -587,13 +588,13 @@ async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -
         await session.scalars(select(FollowUp).where(FollowUp.id == followup_id).with_for_update())
     ).one_or_none()
     if row is None:
-        raise NotFoundError("This lesson no longer exists.")
+        raise LessonGoneError
     if row.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's lesson.")
+        raise NotYourButtonsError(ButtonsOf.LESSON)
     if row.status == "answered":
-        raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
+        raise AlreadyAnsweredError
     if row.item_id is None or row.status not in ("sent", "claimed"):
-        raise StaleItemError("This practice question is no longer open.")
+        raise ItemClosedError(ButtonsOf.LESSON)
     return row
 
 
@@ -747,7 +748,7 @@ async def set_window(
 ) -> LessonsStatus:
     """Set the learner's daily window to one of the presets; pending follow-ups move into it."""
     if preset not in rules.WINDOW_PRESETS:
-        raise InvalidSettingError("That is not one of the offered times.")
+        raise UnknownWindowError(preset)
     _, start, end = rules.WINDOW_PRESETS[preset]
     user = await session.get_one(User, user_id)
     user.window_start_hour, user.window_end_hour = start, end
@@ -761,13 +762,7 @@ async def set_timezone(
     session: AsyncSession, *, user_id: int, name: str, now: dt.datetime
 ) -> LessonsStatus:
     """Set the learner's time zone (an IANA name such as Europe/Berlin)."""
-    try:
-        tz = rules.zone(name)
-    except rules.UnknownTimezoneError:
-        raise InvalidSettingError(
-            f"I don't know the time zone '{name[:64]}'. Use a name like Europe/Berlin, "
-            "America/New_York or Asia/Tokyo."
-        ) from None
+    tz = rules.zone(name)  # or UnknownTimezoneError
     user = await session.get_one(User, user_id)
     user.timezone = tz.key
     await followup_plans.rewindow_for_user(session, user=user, now=now)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import followups as rules
+from bot.domain.errors import UnknownTimezoneError
 from bot.services.views import FollowUpDelivery, LessonsStatus, PracticeResult, SkillLesson
 from bot.telegram import callback_data as cd
 from bot.telegram.render import escape_text, item_text
@@ -39,7 +40,7 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
     """A moment as the learner reads it, e.g. 'Mon 2 Mar, 13:00'."""
     try:
         local = moment.astimezone(rules.zone(timezone))
-    except rules.UnknownTimezoneError:
+    except UnknownTimezoneError:
         local = moment.astimezone(dt.UTC)
     return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 

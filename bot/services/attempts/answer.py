@@ -18,10 +18,11 @@ from bot.db.models import Answer, Attempt, SkillState, User
 from bot.domain import grading, mastery
 from bot.domain.errors import (
     AlreadyAnsweredError,
-    AttemptFinishedError,
-    NotFoundError,
-    NotYourAttemptError,
-    StaleItemError,
+    AttemptGoneError,
+    ButtonsOf,
+    ItemClosedError,
+    NotYourButtonsError,
+    QuizFinishedError,
 )
 from bot.domain.quizfile.model import Judgement
 from bot.services import content, followup_plans, item_views, report_counters
@@ -181,16 +182,16 @@ async def answer_item(
         )
     ).one_or_none()
     if row is None:
-        raise NotFoundError("This quiz session no longer exists. Send /quiz to start again.")
+        raise AttemptGoneError
     attempt = _AttemptState.of(row)
     if attempt.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's quiz.")
+        raise NotYourButtonsError(ButtonsOf.QUIZ)
     if item is None or attempt.current_item_id != item_id:
         if await queries.answer_of(session, attempt_id, item_id) is not None:
-            raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
+            raise AlreadyAnsweredError
         if attempt.finished_at is not None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
-        raise StaleItemError("This question is no longer open.")
+            raise QuizFinishedError
+        raise ItemClosedError(ButtonsOf.QUIZ)
     grading.check_choice(item.kind, len(item.options), chosen)
     correct = grading.grade(item.correct_indices, chosen)
     recorded = await record_answer(
@@ -241,7 +242,7 @@ async def answer_item(
     else:
         following = await content.item_at(session, version.id, attempt.answered_count)
         if following is None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
+            raise QuizFinishedError
         attempt.current_item_id = following.id
         attempt.presented_at = now
         next_item = await sitting.quiz_item_view(session, attempt, version, following)
@@ -298,9 +299,7 @@ async def record_answer(
         )
     except IntegrityError:
         await session.rollback()
-        raise AlreadyAnsweredError(
-            "You already answered this one; your first answer counts."
-        ) from None
+        raise AlreadyAnsweredError from None
     return RecordedAnswer(seconds=seconds, judgement=judgement)
 
 

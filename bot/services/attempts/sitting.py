@@ -12,10 +12,14 @@ from bot.db import queries
 from bot.db.models import Attempt
 from bot.domain.errors import (
     AlreadyAnsweredError,
-    AttemptFinishedError,
-    NotFoundError,
-    NotYourAttemptError,
-    StaleItemError,
+    AlreadyContinuedError,
+    AttemptGoneError,
+    ButtonsOf,
+    ItemClosedError,
+    NotYourButtonsError,
+    QuizEmptyError,
+    QuizFinishedError,
+    UnknownQuizError,
 )
 from bot.services import content, item_views
 from bot.services.views import ItemView, QuizStart
@@ -54,13 +58,13 @@ async def start_quiz(
     """
     quiz = await queries.quiz_by_slug(session, slug)
     if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
-        raise NotFoundError(f"There is no quiz '{slug}'.")
+        raise UnknownQuizError(slug)
     attempt = await queries.open_attempt(session, user_id, quiz.id)
     resumed = attempt is not None
     if attempt is None:
         latest = await queries.latest_version(session, quiz.id)
         if latest is None:
-            raise NotFoundError(f"The quiz '{slug}' has no content yet.")
+            raise QuizEmptyError(slug)
         attempt = Attempt(
             user_id=user_id,
             quiz_version_id=latest.id,
@@ -95,9 +99,9 @@ async def continue_attempt(
     """
     attempt = await own_attempt(session, user_id, attempt_id)
     if attempt.finished_at is not None:
-        raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
+        raise QuizFinishedError
     if attempt.answered_count != answered or attempt.current_item_id is not None:
-        raise StaleItemError("You already continued.")
+        raise AlreadyContinuedError
     version = await content.version(session, attempt.quiz_version_id)
     item = await _present(session, attempt, version, now)
     await session.commit()
@@ -111,8 +115,8 @@ async def open_item(
     attempt = await own_attempt(session, user_id, attempt_id)
     if attempt.current_item_id != item_id:
         if await queries.answer_of(session, attempt_id, item_id) is not None:
-            raise AlreadyAnsweredError("You already answered this one.")
-        raise StaleItemError("This question is no longer open.")
+            raise AlreadyAnsweredError
+        raise ItemClosedError(ButtonsOf.QUIZ)
     version = await content.version(session, attempt.quiz_version_id)
     item = await content.item(session, item_id)
     view = await quiz_item_view(session, attempt, version, item)
@@ -136,9 +140,9 @@ async def own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> A
     """The attempt, locked for this transaction, checked to be this learner's."""
     attempt = await queries.lock_attempt(session, attempt_id)
     if attempt is None:
-        raise NotFoundError("This quiz session no longer exists. Send /quiz to start again.")
+        raise AttemptGoneError
     if attempt.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's quiz.")
+        raise NotYourButtonsError(ButtonsOf.QUIZ)
     return attempt
 
 
@@ -151,7 +155,7 @@ async def _present(
     else:
         found = await content.item_at(session, version.id, attempt.answered_count)
         if found is None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
+            raise QuizFinishedError
         item = found
         attempt.current_item_id = item.id
     attempt.presented_at = now

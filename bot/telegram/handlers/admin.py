@@ -18,9 +18,8 @@ from bot.domain.errors import QuizbotError
 from bot.domain.report_query import ReportQuery, Viewer, check_may_report, parse_report_args
 from bot.reports_chart import render_chart
 from bot.services import reports
-from bot.telegram import render_reports
+from bot.telegram import error_text, render_reports
 from bot.telegram.context import QuizContext
-from bot.telegram.render import escape_text
 from bot.telegram.sending import send_html
 
 if TYPE_CHECKING:
@@ -31,6 +30,7 @@ log = logging.getLogger(__name__)
 # Bots may send documents up to 50 MB; a bigger CSV goes gzipped, and past that the
 # terminal export is the way.
 DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+STATS_USAGE = "Usage: /stats [quiz-id] [version=N] [cohort=CODE] [days=N]"
 EXPORT_USAGE = "Usage: /export [quiz-id] [version=N] [cohort=CODE] [days=N]"
 
 
@@ -63,7 +63,7 @@ async def stats(update: Update, context: QuizContext) -> None:
                 session, viewer=viewer, query=query, now=runtime.clock()
             )
     except QuizbotError as exc:
-        await send_html(context.bot, chat_id, escape_text(str(exc)))
+        await send_html(context.bot, chat_id, error_text.reply_html(exc, usage=STATS_USAGE))
         return
     await send_html(context.bot, chat_id, render_reports.stats_text(report))
     if report.attempts_started == 0:
@@ -86,7 +86,7 @@ async def export(update: Update, context: QuizContext) -> None:
     with tempfile.TemporaryDirectory(prefix="quizbot-export-") as folder:
         try:
             check_may_report(viewer)
-            query = parse_report_args(context.args or [], usage=EXPORT_USAGE)
+            query = parse_report_args(context.args or [])
             name = _file_name(query)
             path = Path(folder) / name
             with path.open("w", encoding="utf-8", newline="") as out:
@@ -95,7 +95,7 @@ async def export(update: Update, context: QuizContext) -> None:
                         session, viewer=viewer, query=query, now=runtime.clock(), out=out
                     )
         except QuizbotError as exc:
-            await send_html(context.bot, chat_id, escape_text(str(exc)))
+            await send_html(context.bot, chat_id, error_text.reply_html(exc, usage=EXPORT_USAGE))
             return
         if path.stat().st_size > DOCUMENT_MAX_BYTES:
             path = await asyncio.to_thread(_gzip, path)

@@ -18,6 +18,7 @@ from bot.domain.quizfile.messages import Problem
 from bot.domain.roles import Role
 from bot.services import cohorts, quizzes
 from bot.services.quizzes import QuizFile
+from bot.telegram import error_text
 from bot.telegram import render_instructor as ri
 from bot.telegram.context import QuizContext
 from bot.telegram.handlers import learner
@@ -115,7 +116,7 @@ async def cohort(update: Update, context: QuizContext) -> None:
                 session, owner_id=user_id, name=" ".join(context.args or ()), now=runtime.clock()
             )
     except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
+        await _reply(update, context, error_text.reply_html(exc))
         return
     await _reply(update, context, ri.cohort_created_text(created, _username(context)))
 
@@ -133,7 +134,7 @@ async def list_quizzes(update: Update, context: QuizContext) -> None:
                     session, slug=context.args[0].lower(), user_id=user_id, admin=admin
                 )
         except QuizbotError as exc:
-            await _reply(update, context, escape_text(str(exc)))
+            await _reply(update, context, error_text.reply_html(exc))
             return
         await _reply(update, context, ri.versions_text(versions))
         return
@@ -158,7 +159,7 @@ async def share(update: Update, context: QuizContext) -> None:
                 codes=args[1:],
             )
     except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
+        await _reply(update, context, error_text.reply_html(exc))
         return
     await _reply(update, context, ri.sharing_text(sharing, _username(context)))
 
@@ -180,6 +181,6 @@ async def public(update: Update, context: QuizContext) -> None:
                 slug=context.args[0],
             )
     except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
+        await _reply(update, context, error_text.reply_html(exc))
         return
     await _reply(update, context, ri.sharing_text(sharing, _username(context)))

@@ -10,13 +10,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.config import DEFAULT_QUIZ_ID
-from bot.domain.errors import AlreadyAnsweredError, QuizbotError, StaleItemError
+from bot.domain.errors import AlreadyAnsweredError, AlreadyContinuedError, QuizbotError
 from bot.domain.limits import CALLBACK_ANSWER_MAX, MESSAGE_TEXT_MAX
 from bot.domain.roles import Role
 from bot.services import attempts, cohorts, followups, learners
 from bot.services.views import AnswerResult, ItemView
 from bot.telegram import callback_data as cd
-from bot.telegram import followup_render, menus, render, render_instructor
+from bot.telegram import error_text, followup_render, menus, render, render_instructor
 from bot.telegram.context import QuizContext
 from bot.telegram.inbox import REDELIVERED
 from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
@@ -137,7 +137,7 @@ async def _start_quiz(update: Update, context: QuizContext, slug: str) -> None:
             )
     except QuizbotError as exc:
         await _reply(
-            update, context, render.escape_text(str(exc)) + " Send /quiz for the main quiz."
+            update, context, error_text.reply_html(exc) + " Send /quiz for the main quiz."
         )
         return
     if started.resumed:
@@ -205,7 +205,7 @@ async def lessons(update: Update, context: QuizContext) -> None:
             else:
                 status = await followups.next_due(session, user_id=user_id)
     except QuizbotError as exc:
-        await _reply(update, context, render.escape_text(str(exc)))
+        await _reply(update, context, error_text.reply_html(exc))
         return
     await send_html(
         context.bot,
@@ -230,7 +230,7 @@ async def window_press(update: Update, context: QuizContext) -> None:
                 session, user_id=user_id, preset=preset, now=runtime.clock()
             )
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     await query.answer(f"Follow-ups now arrive: {status.window_label}"[:CALLBACK_ANSWER_MAX])
     message_id = query.message.message_id if query.message else None
@@ -325,7 +325,7 @@ async def mask_press(update: Update, context: QuizContext) -> None:
                 session, user_id=user_id, attempt_id=press.attempt_id, item_id=press.item_id
             )
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     await _show_ticks(update, context, item, press.chosen)
 
@@ -370,10 +370,10 @@ async def _grade(
         if REDELIVERED.get():
             await _replay(update, context, attempt_id, item_id)
         else:
-            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+            await query.answer(error_text.popup_text(exc))
         return
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     await query.answer(render.verdict_popup(result))
     await _show_result(update, context, result)
@@ -443,7 +443,7 @@ async def practice_press(update: Update, context: QuizContext) -> None:
                 delay_scale=runtime.settings.followup_delay_scale,
             )
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     await query.answer(render.verdict_popup(practice.answer))
     await _show_result(update, context, practice.answer, followup_render.lessons_block(practice))
@@ -460,7 +460,7 @@ async def _toggle_practice(
                 session, user_id=user_id, followup_id=press.followup_id
             )
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     await _show_ticks(update, context, item, press.chosen)
 
@@ -483,7 +483,7 @@ async def continue_press(update: Update, context: QuizContext) -> None:
                 answered=press.answered,
                 now=runtime.clock(),
             )
-    except StaleItemError as exc:
+    except AlreadyContinuedError as exc:
         # Redelivered after a crash: the round was continued, but the item may never have
         # reached the learner.
         shown = None
@@ -493,11 +493,11 @@ async def continue_press(update: Update, context: QuizContext) -> None:
                     session, user_id=user_id, attempt_id=press.attempt_id
                 )
         if shown is None:
-            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+            await query.answer(error_text.popup_text(exc))
             return
         item = shown
     except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
+        await query.answer(error_text.popup_text(exc))
         return
     with contextlib.suppress(BadRequest):  # a redelivered query may be answered already
         await query.answer()
