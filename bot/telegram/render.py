@@ -17,6 +17,7 @@ from bot.services.views import (
     ItemView,
     OptionView,
     Owned,
+    QuizStart,
     RoundSummary,
     ScoreReport,
     SkillScore,
@@ -35,6 +36,35 @@ def escape_text(text: str) -> str:
 
 
 _e = escape_text
+
+
+# Replies to what the bot does not take: an unknown command, free text.
+UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+PLAIN_TEXT = "Send /quiz to practise, or /help for the commands. Answer with the buttons."
+NOTHING_DELETED = "Nothing was deleted."
+DELETED = "Done: everything stored about you is deleted. Send /start to begin afresh."
+
+
+def greeting_text(first_name: str | None) -> str:
+    """/start's greeting and how the bot works."""
+    name = escape_text(first_name) if first_name else "there"
+    return (
+        f"Hi {name}! I help you practise checking what you read: is a claim sourced, is it "
+        "consistent with the rest of the text, is it accurate?\n\n"
+        "You get short rounds of questions about a real article, with an explanation after "
+        "each answer. Later I send short follow-up lessons on the skills you missed "
+        "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands."
+    )
+
+
+def quiz_intro_text(started: QuizStart, round_size: int) -> str:
+    """Where a learner stands when a quiz starts or resumes."""
+    if started.resumed:
+        return f"Welcome back: {started.answered} of {started.total} answered so far."
+    return (
+        f"<b>{escape_text(started.quiz_title)}</b>\n{started.total} questions, "
+        f"in rounds of {round_size}. Tap the button with your answer."
+    )
 
 
 def _short_options(item: ItemView) -> bool:
@@ -220,6 +250,18 @@ def forget_confirmation_text(owned: Owned, *, instructor: bool) -> str:
             "manage; you own none now."
         )
     return text + " Are you sure?"
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    """/forgetme's Yes and No."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Yes, delete my data", callback_data=cd.forget(True)),
+                InlineKeyboardButton("No, keep it", callback_data=cd.forget(False)),
+            ]
+        ]
+    )
 
 
 # What /score says about which way a learner's mistakes go (domain.discernment.lean).
