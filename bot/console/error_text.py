@@ -6,111 +6,85 @@ run, and report options are named as the command line spells them (`--days`).
 
 from __future__ import annotations
 
-from bot.domain.errors import (
-    AlreadyAnsweredError,
-    AlreadyContinuedError,
-    AttemptGoneError,
-    BadReportQueryError,
-    ButtonsOf,
-    ChoiceProblem,
-    CohortCodesMissingError,
-    CohortNameMissingError,
-    CohortNameTooLongError,
-    InvalidChoiceError,
-    ItemClosedError,
-    LessonGoneError,
-    NotYourButtonsError,
-    OutsideOwnReportError,
-    QuizbotError,
-    QuizEmptyError,
-    QuizFinishedError,
-    QuizImportError,
-    ReportArgProblem,
-    StaffOnlyReportError,
-    UnknownCohortError,
-    UnknownQuizError,
-    UnknownTimezoneError,
-    UnknownVersionError,
-    UnknownWindowError,
-)
+from bot.domain import errors
 
 FALLBACK = "That did not work."
 
 _CHOICES = {
-    ChoiceProblem.NONE_CHOSEN: "Choose at least one option.",
-    ChoiceProblem.NO_SUCH_OPTION: "There is no such option.",
-    ChoiceProblem.NOT_ONE: "Choose exactly one option.",
+    errors.ChoiceProblem.NONE_CHOSEN: "Choose at least one option.",
+    errors.ChoiceProblem.NO_SUCH_OPTION: "There is no such option.",
+    errors.ChoiceProblem.NOT_ONE: "Choose exactly one option.",
 }
 
 
-def describe(error: QuizbotError, *, usage: str | None = None) -> str:
+def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
     """The error as a line (or lines) for the terminal; `usage` follows argument errors."""
     match error:
-        case UnknownQuizError(slug=slug):
+        case errors.UnknownQuizError(slug=slug):
             # The terminal holds the database: no quiz is another instructor's there.
             return f"There is no quiz '{slug}'."
-        case QuizEmptyError(slug=slug):
+        case errors.QuizEmptyError(slug=slug):
             return f"The quiz '{slug}' has no content yet."
-        case UnknownVersionError(slug=slug, version=version):
+        case errors.UnknownVersionError(slug=slug, version=version):
             return f"The quiz '{slug}' has no version {version}."
-        case UnknownCohortError(code=code):
+        case errors.UnknownCohortError(code=code):
             return f"There is no cohort with the code '{code}'."
-        case AttemptGoneError():
+        case errors.AttemptGoneError():
             return "This quiz session no longer exists. Run `quizbot demo` to start again."
-        case LessonGoneError():
+        case errors.LessonGoneError():
             return "This lesson no longer exists."
-        case NotYourButtonsError(of=ButtonsOf.QUIZ):
+        case errors.NotYourButtonsError(of=errors.ButtonsOf.QUIZ):
             return "This quiz belongs to another player."
-        case NotYourButtonsError():
+        case errors.NotYourButtonsError():
             return "This lesson belongs to another player."
-        case ItemClosedError(of=ButtonsOf.QUIZ):
+        case errors.ItemClosedError(of=errors.ButtonsOf.QUIZ):
             return "This question is no longer open."
-        case ItemClosedError():
+        case errors.ItemClosedError():
             return "This practice question is no longer open."
-        case AlreadyAnsweredError():
+        case errors.AlreadyAnsweredError():
             return "You already answered this one; your first answer counts."
-        case AlreadyContinuedError():
+        case errors.AlreadyContinuedError():
             return "You already continued."
-        case QuizFinishedError():
+        case errors.QuizFinishedError():
             return "This quiz is finished. Run `quizbot demo` to take it again."
-        case InvalidChoiceError(problem=problem):
+        case errors.InvalidChoiceError(problem=problem):
             return _CHOICES[problem]
-        case CohortNameMissingError():
+        case errors.CohortNameMissingError():
             return "Name the cohort."
-        case CohortNameTooLongError(length=length, limit=limit):
+        case errors.CohortNameTooLongError(length=length, limit=limit):
             return f"A cohort name may have at most {limit} characters; this one has {length}."
-        case CohortCodesMissingError():
+        case errors.CohortCodesMissingError():
             return "Name at least one cohort code."
-        case BadReportQueryError():
+        case errors.BadReportQueryError():
             return _report_args(error, usage)
-        case UnknownWindowError(preset=preset):
+        case errors.UnknownWindowError(preset=preset):
             return f"'{preset[:20]}' is not one of the offered times."
-        case UnknownTimezoneError(name=name):
+        case errors.UnknownTimezoneError(name=name):
             return f"Unknown time zone '{name[:64]}'; use a name like Europe/Berlin."
-        case StaffOnlyReportError():
+        case errors.StaffOnlyReportError():
             return "Only admins and instructors can see reports."
-        case OutsideOwnReportError():
+        case errors.OutsideOwnReportError():
             return "You can see reports only on your own quizzes and cohorts."
-        case QuizImportError(problems=problems):
+        case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
     return FALLBACK
 
 
-def _report_args(error: BadReportQueryError, usage: str | None) -> str:
+def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
     option = f"--{error.value}"
     match error.problem:
-        case ReportArgProblem.TWO_QUIZZES:
+        case errors.ReportArgProblem.TWO_QUIZZES:
             text = "Name at most one quiz."
-        case ReportArgProblem.NOT_A_QUIZ_ID:
+        case errors.ReportArgProblem.NOT_A_QUIZ_ID:
             text = f"'{error.value[:40]}' is not a quiz id."
-        case ReportArgProblem.UNKNOWN_OPTION:
+        case errors.ReportArgProblem.UNKNOWN_OPTION:
             text = f"Unknown option '{error.value[:20]}'."
-        case ReportArgProblem.REPEATED_OPTION:
+        case errors.ReportArgProblem.REPEATED_OPTION:
             text = f"{option} is given twice."
-        case ReportArgProblem.VERSION_WITHOUT_QUIZ:
+        case errors.ReportArgProblem.VERSION_WITHOUT_QUIZ:
             text = "--version needs --quiz."
-        case ReportArgProblem.OUT_OF_RANGE:
+        case errors.ReportArgProblem.OUT_OF_RANGE:
             return f"{option} must be a whole number from 1 to {error.limit}."
-        case ReportArgProblem.NOT_A_CODE:
+        case errors.ReportArgProblem.NOT_A_CODE:
             return "--cohort must be an invite code (letters, digits, - and _)."
     return f"{text} {usage}" if usage else text
