@@ -44,13 +44,10 @@ INVALID_BUTTON = "This button is not valid any more."
 class Turn:
     """One update being handled: who sent it, where to answer, and the service to call."""
 
-    def __init__(
-        self, update: Update, context: QuizContext, user_id: int, usage: str | None = None
-    ) -> None:
+    def __init__(self, update: Update, context: QuizContext, user_id: int) -> None:
         self.update = update
         self.context = context
         self.user_id = user_id  # the learner's database id
-        self.usage = usage  # the command's usage line, said after an argument error
 
     @property
     def settings(self) -> Settings:
@@ -157,7 +154,7 @@ async def _handle(
     usage: str | None = None,
     staff_only: str | None = None,
 ) -> None:
-    turn = Turn(update, context, await context.learner_id(update), usage)
+    turn = Turn(update, context, await context.learner_id(update))
     if staff_only is not None and turn.role < Role.INSTRUCTOR:
         await turn.reply(NOT_INSTRUCTOR.format(command=staff_only))
         return
