@@ -18,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import utc_now
 from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
-from bot.domain.errors import QuizImportError
+from bot.console.error_text import describe
+from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.quizfile.checks import validate_skill_catalogue
 from bot.domain.quizfile.schema import quiz_json_schema
 from bot.logging_setup import configure_logging, redact_webhook_secret
@@ -159,13 +160,13 @@ async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _quiz_versions(settings: Settings, slug: str) -> int:
-    from bot.domain.errors import NotFoundError
+    from bot.domain.errors import UnknownQuizError
     from bot.services.quizzes import quiz_versions
 
     async with open_runtime(settings) as runtime, runtime.sessions() as session:
         try:
             quiz = await quiz_versions(session, slug=slug.lower())
-        except NotFoundError:
+        except UnknownQuizError:
             raise UserFacingError(f"there is no quiz '{slug}'", EXIT_BAD_INPUT) from None
     who = "public" if quiz.is_public else "cohorts: " + (", ".join(quiz.cohorts) or "none")
     print(f"{quiz.slug}: {quiz.title} ({who})")
@@ -256,6 +257,8 @@ async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
+REPORT_USAGE = "Usage: quizbot stats|export [--quiz ID] [--version N] [--cohort CODE] [--days N]"
+
 
 def _report_query(args: argparse.Namespace) -> Any:
     from bot.domain.report_query import parse_report_args
@@ -264,13 +267,11 @@ def _report_query(args: argparse.Namespace) -> Any:
     words += [
         f"{k}={v}" for k in ("version", "cohort", "days") if (v := getattr(args, k)) is not None
     ]
-    usage = "Usage: quizbot stats|export [--quiz ID] [--version N] [--cohort CODE] [--days N]"
-    return parse_report_args(words, usage=usage)
+    return parse_report_args(words)
 
 
 async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.report_table import report_text
-    from bot.domain.errors import QuizbotError
     from bot.domain.report_query import Viewer
     from bot.domain.roles import Role
     from bot.services.reports import quiz_report
@@ -283,7 +284,8 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
                 session, viewer=Viewer(None, Role.ADMIN), query=query, now=runtime.clock()
             )
     except QuizbotError as exc:
-        raise UserFacingError(f"quizbot stats: {exc}", EXIT_BAD_INPUT) from None
+        message = describe(exc, usage=REPORT_USAGE)
+        raise UserFacingError(f"quizbot stats: {message}", EXIT_BAD_INPUT) from None
     print(report_text(report))
     if args.chart:
         from bot.reports_chart import render_chart
@@ -294,7 +296,6 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.domain.errors import QuizbotError
     from bot.domain.report_query import Viewer
     from bot.domain.roles import Role
     from bot.services.reports import export_answers
@@ -314,7 +315,8 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
                         session, viewer=viewer, query=query, now=runtime.clock(), out=out
                     )
     except QuizbotError as exc:
-        raise UserFacingError(f"quizbot export: {exc}", EXIT_BAD_INPUT) from None
+        message = describe(exc, usage=REPORT_USAGE)
+        raise UserFacingError(f"quizbot export: {message}", EXIT_BAD_INPUT) from None
     print(f"exported {rows} answers to {args.out}", file=sys.stderr)
     return EXIT_OK
 
@@ -409,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QuizImportError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with an unknown quiz
+        print(f"quizbot: {describe(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SQLAlchemyError as exc:
         print(f"quizbot: {_database_error(exc)}", file=sys.stderr)

@@ -95,3 +95,38 @@ def test_no_import_cycles() -> None:
 
     for name in sorted(graph):
         visit(name, [])
+
+
+def _quizbot_errors() -> set[str]:
+    from bot.domain import errors
+
+    return {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.QuizbotError)
+    }
+
+
+def _sentence(node: ast.expr) -> bool:
+    """A literal with words in it: a value passed on ("cohort") is one word."""
+    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+    return any(
+        isinstance(p, ast.Constant) and isinstance(p.value, str) and " " in p.value.strip()
+        for p in parts
+    )
+
+
+@pytest.mark.parametrize("path", _files("services") + _files("domain"), ids=lambda p: p.name)
+def test_domain_errors_are_raised_with_values_not_sentences(path: Path) -> None:
+    """The adapters word errors (telegram/error_text.py, console/error_text.py)."""
+    names = _quizbot_errors()
+    worded = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+            continue
+        func = node.exc.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        args = [*node.exc.args, *(k.value for k in node.exc.keywords)]
+        if name in names and any(_sentence(a) for a in args):
+            worded.append(f"line {node.lineno}: {name}")
+    assert not worded, f"{path.name} words errors for users: {worded}"

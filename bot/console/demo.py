@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Awaitable, Callable
 
+from bot.console.error_text import describe
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import attempts, learners
@@ -66,6 +67,7 @@ class ConsoleDemo:
                 now=self._clock(),
             )
         self._user_id = user.id
+        self._attempt_id = start.attempt_id
         self._write(f"\n{start.quiz_title}")
         if start.resumed:
             self._write(f"Welcome back: {start.answered} of {start.total} answered so far.")
@@ -92,7 +94,7 @@ class ConsoleDemo:
                     item = await attempts.continue_attempt(
                         session,
                         user_id=self._user_id,
-                        attempt_id=result.summary.attempt_id,
+                        attempt_id=self._attempt_id,
                         answered=result.summary.answered,
                         now=self._clock(),
                     )
@@ -121,13 +123,13 @@ class ConsoleDemo:
                     return await attempts.answer_item(
                         session,
                         user_id=self._user_id,
-                        attempt_id=item.attempt_id,
+                        attempt_id=self._attempt_id,
                         item_id=item.item_id,
                         chosen=chosen,
                         now=self._clock(),
                     )
             except QuizbotError as exc:
-                self._write(str(exc))
+                self._write(describe(exc))
 
     def _show_item(self, item: ItemView) -> None:
         self._write(f"\n── Question {item.number} of {item.total} · {item.skill_name} ──")

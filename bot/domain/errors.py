@@ -1,8 +1,14 @@
-"""Domain errors: the adapters turn each into a short message for the user."""
+"""Domain errors: what a user ran into, with the values a message needs, and no sentences.
+
+Each adapter words them for its users, in one module: `telegram/error_text.py` for the chat,
+`console/error_text.py` for the terminal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,35 +16,196 @@ if TYPE_CHECKING:
 
 
 class QuizbotError(Exception):
-    """Base of the errors a user can cause; the message is safe to show."""
+    """Base of the errors a user can cause; an adapter words each one."""
+
+    def __str__(self) -> str:
+        # No sentence for users here; logs and tracebacks show the class and its values.
+        return repr(self)
+
+
+class ButtonsOf(StrEnum):
+    """What a pressed button belongs to: a quiz attempt, or a follow-up lesson's practice."""
+
+    QUIZ = "quiz"
+    LESSON = "lesson"
+
+
+class ChoiceProblem(StrEnum):
+    """Why the options chosen are not a possible answer to an item."""
+
+    NONE_CHOSEN = "none chosen"
+    NO_SUCH_OPTION = "no such option"
+    NOT_ONE = "not exactly one"
+
+
+class ReportArgProblem(StrEnum):
+    """What is wrong with the words given to a report (/stats, /export, `quizbot stats`)."""
+
+    TWO_QUIZZES = "two quizzes"
+    NOT_A_QUIZ_ID = "not a quiz id"
+    UNKNOWN_OPTION = "unknown option"
+    REPEATED_OPTION = "repeated option"
+    VERSION_WITHOUT_QUIZ = "version without quiz"
+    OUT_OF_RANGE = "out of range"  # a number that is not a whole number from 1 to `limit`
+    NOT_A_CODE = "not a code"  # a cohort that is not shaped like an invite code
+
+
+# ------------------------------------------- not there (or not this user's to see)
+
+
+class NotFoundError(QuizbotError):
+    """Something named does not exist, or is not visible to this user (ids do not leak)."""
+
+
+@dataclass(eq=False)
+class UnknownQuizError(NotFoundError):
+    """No quiz with this id that the user may take or report on.
+
+    `owned`: the quiz was looked for among the user's own (to manage it), where another
+    instructor's quiz is as absent as an unknown one.
+    """
+
+    slug: str
+    owned: bool = False
+
+
+@dataclass(eq=False)
+class QuizEmptyError(NotFoundError):
+    """The quiz exists but has no version to take yet."""
+
+    slug: str
+
+
+@dataclass(eq=False)
+class UnknownVersionError(NotFoundError):
+    """The quiz has no version with this number."""
+
+    slug: str
+    version: int
+
+
+@dataclass(eq=False)
+class UnknownCohortError(NotFoundError):
+    """No cohort with this invite code (that the user owns, when `owned`)."""
+
+    code: str
+    owned: bool = False
+
+
+class AttemptGoneError(NotFoundError):
+    """The quiz attempt a button belongs to no longer exists."""
+
+
+class LessonGoneError(NotFoundError):
+    """The follow-up a practice button belongs to no longer exists."""
+
+
+# ------------------------------------------------------------- presses that cannot count
+
+
+@dataclass(eq=False)
+class NotYourButtonsError(QuizbotError):
+    """Someone pressed a button of another learner's quiz or lesson."""
+
+    of: ButtonsOf
+
+
+@dataclass(eq=False)
+class ItemClosedError(QuizbotError):
+    """The item is no longer the one being asked (an old message)."""
+
+    of: ButtonsOf
+
+
+class AlreadyAnsweredError(QuizbotError):
+    """The item was answered already; the first answer stands."""
+
+
+class AlreadyContinuedError(QuizbotError):
+    """The round's Continue button was pressed already."""
+
+
+class QuizFinishedError(QuizbotError):
+    """The attempt is over."""
+
+
+@dataclass(eq=False)
+class InvalidChoiceError(QuizbotError):
+    """The chosen options are not a possible answer to the item."""
+
+    problem: ChoiceProblem
+
+
+# ---------------------------------------------------------------- what the user typed
 
 
 class InvalidInputError(QuizbotError):
     """What the user typed cannot be used (a missing or too long argument)."""
 
 
-class InvalidChoiceError(QuizbotError):
-    """The chosen options are not a possible answer to the item."""
+class CohortNameMissingError(InvalidInputError):
+    """A cohort was to be created without a name."""
 
 
-class NotFoundError(QuizbotError):
-    """A quiz, attempt or item does not exist (or is not visible to this user)."""
+@dataclass(eq=False)
+class CohortNameTooLongError(InvalidInputError):
+    """The cohort name has more than `limit` characters."""
+
+    length: int
+    limit: int
 
 
-class NotYourAttemptError(QuizbotError):
-    """Someone pressed a button of another learner's attempt."""
+class CohortCodesMissingError(InvalidInputError):
+    """A quiz was to be shared with no cohort code named."""
 
 
-class StaleItemError(QuizbotError):
-    """The item is not the one being asked (an old message, or already answered)."""
+@dataclass(eq=False)
+class BadReportQueryError(InvalidInputError):
+    """The words given to a report are not understood.
+
+    `value` is the word at fault (an argument, or an option's name); `limit` the largest
+    number an out-of-range option takes.
+    """
+
+    problem: ReportArgProblem
+    value: str = ""
+    limit: int = 0
 
 
-class AlreadyAnsweredError(QuizbotError):
-    """The item was answered already in this attempt; the first answer stands."""
+class InvalidSettingError(QuizbotError):
+    """A learner's setting (a time zone, a window) is not one the bot accepts."""
 
 
-class AttemptFinishedError(QuizbotError):
-    """The attempt is over."""
+@dataclass(eq=False)
+class UnknownTimezoneError(InvalidSettingError):
+    """The name is not an IANA time zone."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class UnknownWindowError(InvalidSettingError):
+    """The daily window is not one of those offered."""
+
+    preset: str
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+class ReportAccessDeniedError(QuizbotError):
+    """The user may not see this report."""
+
+
+class StaffOnlyReportError(ReportAccessDeniedError):
+    """A learner asked for a report: reports are for admins and instructors."""
+
+
+class OutsideOwnReportError(ReportAccessDeniedError):
+    """An instructor asked beyond their own quizzes and cohorts."""
+
+
+# ---------------------------------------------------------------------------- imports
 
 
 class QuizImportError(QuizbotError):
@@ -52,7 +219,3 @@ class QuizImportError(QuizbotError):
         super().__init__(f"{len(problems)} problem(s); nothing imported")
         self.problems = problems
         self.located = tuple(located)
-
-
-class InvalidSettingError(QuizbotError):
-    """A learner's setting (a time zone, a window) is not one the bot accepts."""

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.errors import UnknownTimezoneError
+
 # A skill whose next review the memory model puts further out than this is retained well
 # enough: no more follow-ups, so a learner is not pestered for ever. With the steps of
 # bot/domain/mastery.py a learner who always answers right gets follow-ups after 1, 7 and 32
@@ -66,10 +68,6 @@ WINDOW_PRESETS: dict[str, tuple[str, int, int]] = {
     "day": ("Daytime (9–21)", 9, 21),
     "any": ("Any time", 0, 24),
 }
-
-
-class UnknownTimezoneError(ValueError):
-    """The name is not an IANA time zone."""
 
 
 def zone(name: str) -> ZoneInfo:

@@ -6,7 +6,7 @@ import hashlib
 import random
 from collections.abc import Collection
 
-from bot.domain.errors import InvalidChoiceError
+from bot.domain.errors import ChoiceProblem, InvalidChoiceError
 from bot.domain.quizfile.model import ItemKind
 
 LETTERS = "ABCDEFGH"
@@ -32,11 +32,11 @@ def keeps_file_order(kind: ItemKind | str) -> bool:
 def check_choice(kind: ItemKind | str, option_count: int, chosen: Collection[int]) -> None:
     """Raise InvalidChoiceError unless `chosen` is a possible answer to the item."""
     if not chosen:
-        raise InvalidChoiceError("choose at least one option")
+        raise InvalidChoiceError(ChoiceProblem.NONE_CHOSEN)
     if any(not 0 <= i < option_count for i in chosen):
-        raise InvalidChoiceError("no such option")
+        raise InvalidChoiceError(ChoiceProblem.NO_SUCH_OPTION)
     if ItemKind(kind) is not ItemKind.MULTIPLE and len(set(chosen)) != 1:
-        raise InvalidChoiceError("choose exactly one option")
+        raise InvalidChoiceError(ChoiceProblem.NOT_ONE)
 
 
 def grade(correct: Collection[int], chosen: Collection[int]) -> bool:

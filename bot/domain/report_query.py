@@ -6,22 +6,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.errors import QuizbotError
+from bot.domain.errors import BadReportQueryError, StaffOnlyReportError
+from bot.domain.errors import ReportArgProblem as Problem
 from bot.domain.roles import Role
 
 MAX_DAYS = 3660
+MAX_VERSION = 1_000_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-USAGE = "Usage: /stats [quiz-id] [version=N] [cohort=CODE] [days=N]"
-
-
-class BadReportQueryError(QuizbotError):
-    """The arguments of /stats or /export are not understood."""
-
-
-class ReportAccessDeniedError(QuizbotError):
-    """The user may not see this report."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +37,10 @@ class Viewer:
 def check_may_report(viewer: Viewer) -> None:
     """Refuse learners: reports are for admins and instructors."""
     if viewer.role < Role.INSTRUCTOR:
-        raise ReportAccessDeniedError("Only admins and instructors can see reports.")
+        raise StaffOnlyReportError
 
 
-def parse_report_args(args: Sequence[str], *, usage: str = USAGE) -> ReportQuery:
+def parse_report_args(args: Sequence[str]) -> ReportQuery:
     """Parse `[quiz-id] [version=N] [cohort=CODE] [days=N]` in any order."""
     quiz: str | None = None
     values: dict[str, str] = {}
@@ -56,22 +48,22 @@ def parse_report_args(args: Sequence[str], *, usage: str = USAGE) -> ReportQuery
         key, sep, value = arg.partition("=")
         if not sep:
             if quiz is not None:
-                raise BadReportQueryError(f"Name at most one quiz. {usage}")
+                raise BadReportQueryError(Problem.TWO_QUIZZES)
             if not _SLUG.match(arg.lower()):
-                raise BadReportQueryError(f"'{arg[:40]}' is not a quiz id. {usage}")
+                raise BadReportQueryError(Problem.NOT_A_QUIZ_ID, arg)
             quiz = arg.lower()
             continue
         key = key.lower()
         if key not in {"version", "cohort", "days"}:
-            raise BadReportQueryError(f"Unknown option '{key[:20]}'. {usage}")
+            raise BadReportQueryError(Problem.UNKNOWN_OPTION, key)
         if key in values:
-            raise BadReportQueryError(f"'{key}' is given twice. {usage}")
+            raise BadReportQueryError(Problem.REPEATED_OPTION, key)
         values[key] = value
     if "version" in values and quiz is None:
-        raise BadReportQueryError(f"version=N needs a quiz id. {usage}")
+        raise BadReportQueryError(Problem.VERSION_WITHOUT_QUIZ, "version")
     return ReportQuery(
         quiz=quiz,
-        version=_positive(values, "version", 1_000_000),
+        version=_positive(values, "version", MAX_VERSION),
         cohort=_cohort(values.get("cohort")),
         days=_positive(values, "days", MAX_DAYS),
     )
@@ -82,7 +74,7 @@ def _positive(values: dict[str, str], key: str, limit: int) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= limit:
-        raise BadReportQueryError(f"{key} must be a whole number from 1 to {limit}.")
+        raise BadReportQueryError(Problem.OUT_OF_RANGE, key, limit)
     return int(raw)
 
 
@@ -90,5 +82,5 @@ def _cohort(raw: str | None) -> str | None:
     if raw is None:
         return None
     if not _CODE.match(raw):
-        raise BadReportQueryError("cohort must be an invite code (letters, digits, - and _).")
+        raise BadReportQueryError(Problem.NOT_A_CODE, "cohort")
     return raw

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Cohort, CohortMember, Quiz, QuizCohort, QuizVersion
-from bot.domain.errors import InvalidInputError, NotFoundError
+from bot.domain.errors import (
+    CohortCodesMissingError,
+    CohortNameMissingError,
+    CohortNameTooLongError,
+    UnknownCohortError,
+    UnknownQuizError,
+)
 from bot.services.views import CohortCreated, CohortJoined, CohortListing, Sharing, StartTarget
 
 # 16 random bytes make 22 characters of [A-Za-z0-9_-]: unguessable, and well within the 64
@@ -35,11 +41,9 @@ def clean_name(raw: str) -> str:
     """The cohort name as typed, with runs of spaces collapsed; refuse empty or long names."""
     name = " ".join(raw.split())
     if not name:
-        raise InvalidInputError("Name the cohort: /cohort NAME, for example /cohort Class 9B.")
+        raise CohortNameMissingError
     if len(name) > NAME_MAX:
-        raise InvalidInputError(
-            f"A cohort name may have at most {NAME_MAX} characters; this one has {len(name)}."
-        )
+        raise CohortNameTooLongError(length=len(name), limit=NAME_MAX)
     return name
 
 
@@ -117,15 +121,13 @@ async def share_quiz(
 ) -> Sharing:
     """Limit a quiz to cohorts (added to those it is open to already); owners or admins."""
     if not codes:
-        raise InvalidInputError(
-            "Name the quiz and the cohort codes: /share QUIZ-ID CODE (more codes may follow)."
-        )
+        raise CohortCodesMissingError
     quiz = await _own_quiz(session, slug, user_id, admin)
     cohorts = []
     for code in dict.fromkeys(codes):
         cohort = (await session.scalars(select(Cohort).where(Cohort.code == code))).one_or_none()
         if cohort is None or (not admin and cohort.owner_id != user_id):
-            raise NotFoundError(f"There is no cohort with the code '{code}' of yours.")
+            raise UnknownCohortError(code, owned=True)
         cohorts.append(cohort)
     linked = set(
         await session.scalars(select(QuizCohort.cohort_id).where(QuizCohort.quiz_id == quiz.id))
@@ -170,7 +172,7 @@ async def list_cohorts(session: AsyncSession, *, owner_id: int | None) -> list[C
 async def _own_quiz(session: AsyncSession, slug: str, user_id: int, admin: bool) -> Quiz:
     quiz = await queries.quiz_by_slug(session, slug.lower())
     if quiz is None or (not admin and quiz.owner_id != user_id):
-        raise NotFoundError(f"There is no quiz '{slug}' of yours.")
+        raise UnknownQuizError(slug, owned=True)
     return quiz
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Answer, Attempt, Cohort, Item, Quiz, QuizCohort, QuizVersion, Skill
-from bot.domain.errors import NotFoundError, QuizImportError
+from bot.domain.errors import QuizImportError, UnknownQuizError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile.checks import QuizCheck, validate_quiz, validate_skill_catalogue
 from bot.domain.quizfile.messages import Problem
@@ -422,7 +422,7 @@ async def quiz_versions(
     """
     quiz = await queries.quiz_by_slug(session, slug)
     if quiz is None or (not admin and quiz.owner_id != user_id):
-        raise NotFoundError(f"There is no quiz '{slug}' of yours.")
+        raise UnknownQuizError(slug, owned=True)
     versions = (
         await session.scalars(
             select(QuizVersion).where(QuizVersion.quiz_id == quiz.id).order_by(QuizVersion.number)

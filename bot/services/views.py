@@ -24,9 +24,13 @@ class OptionView:
 
 @dataclass(frozen=True)
 class ItemView:
-    """An item on screen in one attempt."""
+    """An item on screen: asked in a quiz attempt, or as a follow-up's practice item.
 
-    attempt_id: int
+    Its buttons carry where it is asked: `attempt_id` for a quiz item, `followup_id` for a
+    practice item; exactly one of the two is set.
+    """
+
+    attempt_id: int | None
     item_id: int
     item_key: str
     kind: str
@@ -38,8 +42,16 @@ class ItemView:
     options: tuple[OptionView, ...]
     number: int  # 1-based position in the quiz
     total: int
-    # Set when the item is the practice item of a follow-up lesson (not part of an attempt).
     followup_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.attempt_id is None) == (self.followup_id is None):
+            raise ValueError("an item is asked either in an attempt or for a follow-up")
+
+    @property
+    def is_practice(self) -> bool:
+        """True for a follow-up's practice item (not part of an attempt)."""
+        return self.followup_id is not None
 
     @property
     def is_multiple(self) -> bool:

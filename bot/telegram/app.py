@@ -22,12 +22,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import learners
 from bot.telegram import callback_data as cd
 from bot.telegram.context import RUNTIME_KEY, QuizContext
 from bot.telegram.dispatcher import schedule_dispatcher
 from bot.telegram.handlers import admin, instructor, learner
+from bot.telegram.handlers.turn import refuse
 from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
@@ -113,9 +115,17 @@ async def start_serving(app: QuizApplication) -> None:
 
 
 async def on_error(update: object, context: QuizContext) -> None:
-    """Log the error with the update id, and tell the user briefly; never a traceback."""
+    """Log the error with the update id, and tell the user briefly; never a traceback.
+
+    A domain error is no failure: the user gets its own words, and the log only its kind.
+    """
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, QuizbotError) and isinstance(update, Update):
+        log.info("update %s refused: %s", update_id, type(error).__name__)
+        with contextlib.suppress(TelegramError):
+            await refuse(update, context, error)
+        return
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
         # The learner blocked the bot: keep their data, send nothing until they write again.
         runtime = context.runtime

@@ -133,6 +133,10 @@ def parse_continue(data: str) -> ContinuePress:
     return ContinuePress(int(m[1]), int(m[2]))
 
 
+def forget(confirmed: bool) -> str:
+    return _fit(f"fgt:{'yes' if confirmed else 'no'}")
+
+
 def parse_forget(data: str) -> bool:
     """True for "yes, delete", False for "no"; raise BadCallbackData otherwise."""
     m = _FORGET.fullmatch(data)

@@ -8,15 +8,22 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import followups as rules
+from bot.domain.errors import UnknownTimezoneError
+from bot.domain.limits import MESSAGE_TEXT_MAX
 from bot.services.views import FollowUpDelivery, LessonsStatus, PracticeResult, SkillLesson
 from bot.telegram import callback_data as cd
-from bot.telegram.render import escape_text, item_text
+from bot.telegram.render import answered_text, escape_text, item_text
+from bot.telegram.text import visible_length
 
 _e = escape_text
 
 TZ_HINT = (
     "Set your time zone with /lessons tz followed by its name, e.g. /lessons tz Europe/Berlin."
 )
+LESSONS_USAGE = "Send /lessons, /lessons on, /lessons off or /lessons tz Europe/Berlin."
+LESSONS_ON = "Follow-up lessons are on. /lessons shows the next one."
+LESSONS_OFF = "Follow-up lessons are off; nothing more will be sent. /lessons on resumes them."
+STOPPED = "Stopped: no more follow-up lessons. Your progress is kept; /lessons on resumes them."
 
 
 def _lessons(lessons: Sequence[SkillLesson]) -> list[str]:
@@ -39,7 +46,7 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
     """A moment as the learner reads it, e.g. 'Mon 2 Mar, 13:00'."""
     try:
         local = moment.astimezone(rules.zone(timezone))
-    except rules.UnknownTimezoneError:
+    except UnknownTimezoneError:
         local = moment.astimezone(dt.UTC)
     return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
@@ -81,8 +88,19 @@ def window_keyboard(status: LessonsStatus) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-def lessons_block(practice: PracticeResult) -> str | None:
-    """The lessons to keep above an answered practice item (None for later items)."""
-    if not practice.lessons:
-        return None
-    return "\n\n".join(_lessons(practice.lessons))
+def window_set_popup(status: LessonsStatus) -> str:
+    """The popup after choosing a daily window."""
+    return f"Follow-ups now arrive: {status.window_label}"
+
+
+def practice_answered_text(practice: PracticeResult) -> tuple[str, str | None]:
+    """The practice message after the answer, and any explanation that did not fit in it.
+
+    The first practice item came with the lessons: its edit keeps them, when they fit.
+    """
+    text, rest = answered_text(practice.answer)
+    if practice.lessons:
+        lessons = "\n\n".join(_lessons(practice.lessons))
+        if visible_length(f"{lessons}\n\n{text}") <= MESSAGE_TEXT_MAX:
+            text = f"{lessons}\n\n{text}"
+    return text, rest

@@ -32,6 +32,21 @@ INSTRUCTOR_COMMANDS = [
 ADMIN_COMMANDS: list[tuple[str, str]] = []
 
 
+def help_text(role: Role) -> str:
+    """/help: the commands this role may use."""
+    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in LEARNER_COMMANDS)]
+    if role >= Role.INSTRUCTOR:
+        lines += ["", "<b>Instructors</b>"]
+        lines += [f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS]
+        lines.append(
+            "Send a .yaml quiz file as a document to upload it (with the source text inline "
+            "under source.text)."
+        )
+    if role >= Role.ADMIN:
+        lines += ["", "As an admin, /stats and /export cover every quiz and cohort."]
+    return "\n".join(lines)
+
+
 def commands_for(role: Role) -> list[tuple[str, str]]:
     """The commands a role may use, learners' first."""
     entries = list(LEARNER_COMMANDS)

@@ -17,6 +17,7 @@ from bot.services.views import (
     ItemView,
     OptionView,
     Owned,
+    QuizStart,
     RoundSummary,
     ScoreReport,
     SkillScore,
@@ -37,6 +38,35 @@ def escape_text(text: str) -> str:
 _e = escape_text
 
 
+# Replies to what the bot does not take: an unknown command, free text.
+UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+PLAIN_TEXT = "Send /quiz to practise, or /help for the commands. Answer with the buttons."
+NOTHING_DELETED = "Nothing was deleted."
+DELETED = "Done: everything stored about you is deleted. Send /start to begin afresh."
+
+
+def greeting_text(first_name: str | None) -> str:
+    """/start's greeting and how the bot works."""
+    name = escape_text(first_name) if first_name else "there"
+    return (
+        f"Hi {name}! I help you practise checking what you read: is a claim sourced, is it "
+        "consistent with the rest of the text, is it accurate?\n\n"
+        "You get short rounds of questions about a real article, with an explanation after "
+        "each answer. Later I send short follow-up lessons on the skills you missed "
+        "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands."
+    )
+
+
+def quiz_intro_text(started: QuizStart, round_size: int) -> str:
+    """Where a learner stands when a quiz starts or resumes."""
+    if started.resumed:
+        return f"Welcome back: {started.answered} of {started.total} answered so far."
+    return (
+        f"<b>{escape_text(started.quiz_title)}</b>\n{started.total} questions, "
+        f"in rounds of {round_size}. Tap the button with your answer."
+    )
+
+
 def _short_options(item: ItemView) -> bool:
     return item.kind != "contradiction" and all(len(o.text) <= SHORT_OPTION for o in item.options)
 
@@ -44,9 +74,7 @@ def _short_options(item: ItemView) -> bool:
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
     header = (
-        f"<b>Question {item.number} of {item.total}</b>"
-        if item.followup_id is None
-        else "<b>Practice</b>"
+        "<b>Practice</b>" if item.is_practice else f"<b>Question {item.number} of {item.total}</b>"
     )
     parts = [
         f"{header} · <i>{_e(item.skill_name)}</i>",
@@ -64,35 +92,36 @@ def item_keyboard(item: ItemView, chosen: frozenset[int] = frozenset()) -> Inlin
     """Answer buttons; "choose all" items toggle and have a Submit button."""
     short = _short_options(item)
     buttons = []
-    fu = item.followup_id
     for o in item.options:
         label = o.text if short else o.letter
         if item.is_multiple:
             mark = "☑" if o.file_index in chosen else "☐"
-            toggled = chosen ^ {o.file_index}
-            data = (
-                cd.mask(item.attempt_id, item.item_id, toggled, submit=False)
-                if fu is None
-                else cd.practice_mask(fu, toggled, submit=False)
-            )
+            data = _choice_data(item, chosen ^ {o.file_index}, submit=False)
             buttons.append(InlineKeyboardButton(f"{mark} {label}", callback_data=data))
         else:
-            data = (
-                cd.answer(item.attempt_id, item.item_id, o.file_index)
-                if fu is None
-                else cd.practice(fu, o.file_index)
-            )
-            buttons.append(InlineKeyboardButton(label, callback_data=data))
+            buttons.append(InlineKeyboardButton(label, callback_data=_answer_data(item, o)))
     per_row = 1 if short and any(len(o.text) > 12 for o in item.options) else 4
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if item.is_multiple:
-        submit = (
-            cd.mask(item.attempt_id, item.item_id, chosen, submit=True)
-            if fu is None
-            else cd.practice_mask(fu, chosen, submit=True)
-        )
+        submit = _choice_data(item, chosen, submit=True)
         rows.append([InlineKeyboardButton("Submit ✔", callback_data=submit)])
     return InlineKeyboardMarkup(rows)
+
+
+def _answer_data(item: ItemView, option: OptionView) -> str:
+    """What a one-choice button carries: the follow-up, or the attempt and the item."""
+    if item.followup_id is not None:
+        return cd.practice(item.followup_id, option.file_index)
+    assert item.attempt_id is not None  # an item is asked in an attempt or for a follow-up
+    return cd.answer(item.attempt_id, item.item_id, option.file_index)
+
+
+def _choice_data(item: ItemView, chosen: frozenset[int], *, submit: bool) -> str:
+    """What a "choose all" toggle or Submit button carries, with the options ticked."""
+    if item.followup_id is not None:
+        return cd.practice_mask(item.followup_id, chosen, submit=submit)
+    assert item.attempt_id is not None  # an item is asked in an attempt or for a follow-up
+    return cd.mask(item.attempt_id, item.item_id, chosen, submit=submit)
 
 
 def verdict_popup(result: AnswerResult) -> str:
@@ -221,6 +250,18 @@ def forget_confirmation_text(owned: Owned, *, instructor: bool) -> str:
             "manage; you own none now."
         )
     return text + " Are you sure?"
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    """/forgetme's Yes and No."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Yes, delete my data", callback_data=cd.forget(True)),
+                InlineKeyboardButton("No, keep it", callback_data=cd.forget(False)),
+            ]
+        ]
+    )
 
 
 # What /score says about which way a learner's mistakes go (domain.discernment.lean).

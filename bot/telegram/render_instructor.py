@@ -34,6 +34,8 @@ BAD_START_LINK: Final = (
     "Send /quiz for the main quiz."
 )
 NOT_INSTRUCTOR: Final = "Only instructors can use /{command}."
+NOT_UPLOADER: Final = "Only instructors can upload quiz files."
+PUBLIC_USAGE: Final = "Name the quiz: /public QUIZ-ID"
 WRONG_FILE_TYPE: Final = "Send the quiz as a .yaml or .yml file (YAML text); '{name}' is not one."
 DOWNLOAD_FAILED: Final = "I could not download the file from Telegram. Please send it again."
 

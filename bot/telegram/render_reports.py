@@ -14,6 +14,19 @@ PASSAGE_MAX = 160
 CAPTION = "Scores, skills and discernment"
 
 
+def export_caption(rows: int) -> str:
+    """The caption of the CSV document."""
+    return f"{rows} answers, one row each; learners by pseudonym only."
+
+
+def export_too_big_text(rows: int) -> str:
+    """Why an export that would not fit Telegram's 50 MB is not sent."""
+    return (
+        f"The export has {rows} rows, too big for Telegram. Narrow it with days=N or "
+        "cohort=CODE, or run quizbot export in the terminal."
+    )
+
+
 def _e(text: str) -> str:
     return escape(text, quote=False)
 

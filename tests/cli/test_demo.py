@@ -49,6 +49,23 @@ def test_bad_input_gets_a_hint_and_end_of_input_exits_cleanly(tmp_path: Path) ->
     assert "Saved." in result.stdout
 
 
+def test_an_unknown_quiz_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--quiz", "no-such-quiz"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "q.db"),
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        "quizbot: There is no quiz 'no-such-quiz'.",
+    )
+
+
 class Player:
     """Drives the demo through its prompts, reading what it prints up to each prompt."""
 

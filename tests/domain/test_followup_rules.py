@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain import followups as rules
 from bot.domain import mastery
+from bot.domain.errors import UnknownTimezoneError
 from tests.fakes.clock import FakeClock
 
 UTC = dt.UTC
@@ -126,7 +127,7 @@ def test_due_times_move_into_the_daily_window(
 def test_unknown_time_zones_are_refused() -> None:
     assert rules.zone("Europe/Berlin").key == "Europe/Berlin"
     for bad in ("Mars/Olympus", "", "../etc/passwd", "/etc/localtime", "x" * 100):
-        with pytest.raises(rules.UnknownTimezoneError):
+        with pytest.raises(UnknownTimezoneError):
             rules.zone(bad)
 
 

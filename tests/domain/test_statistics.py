@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import statistics as st
-from bot.domain.report_query import BadReportQueryError, ReportQuery, parse_report_args
+from bot.domain.errors import BadReportQueryError
+from bot.domain.report_query import ReportQuery, parse_report_args
 
 
 def test_median_from_counts() -> None:

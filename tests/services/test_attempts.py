@@ -10,9 +10,10 @@ from bot.db.models import Answer, Item, SkillState
 from bot.domain.discernment import Lean, count_answer, judge_answer
 from bot.domain.errors import (
     AlreadyAnsweredError,
+    AlreadyContinuedError,
     InvalidChoiceError,
-    NotYourAttemptError,
-    StaleItemError,
+    ItemClosedError,
+    NotYourButtonsError,
 )
 from bot.domain.quizfile.model import Judgement, option_judgements
 from bot.domain.statistics import DetectionCounts
@@ -115,7 +116,7 @@ async def test_time_taken_is_measured_from_presentation(runtime: Runtime, clock:
 async def test_foreign_stale_and_invalid_presses_change_nothing(runtime: Runtime) -> None:
     ana, ben = await _user(runtime, 1004), await _user(runtime, 1005)
     item = (await _start(runtime, ana)).item
-    with pytest.raises(NotYourAttemptError):
+    with pytest.raises(NotYourButtonsError):
         await _answer(runtime, ben, item, await _correct_choice(runtime, item))
     with pytest.raises(InvalidChoiceError):
         await _answer(runtime, ana, item, [99])
@@ -125,7 +126,7 @@ async def test_foreign_stale_and_invalid_presses_change_nothing(runtime: Runtime
     assert result.next_item is not None
     # Pressing on an item that is not yet asked is stale, not an answer.
     later = result.next_item
-    with pytest.raises(StaleItemError):
+    with pytest.raises(ItemClosedError):
         await _answer(
             runtime,
             ana,
@@ -197,7 +198,7 @@ async def test_continue_twice_is_stale(runtime: Runtime) -> None:
     async with runtime.sessions() as s:
         nxt = await attempts.continue_attempt(s, now=runtime.clock(), **args)
     assert nxt.number == 6
-    with pytest.raises(StaleItemError):
+    with pytest.raises(AlreadyContinuedError):
         async with runtime.sessions() as s:
             await attempts.continue_attempt(s, now=runtime.clock(), **args)
 

@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import CohortMember
-from bot.domain.errors import InvalidInputError, NotFoundError
+from bot.domain.errors import (
+    CohortCodesMissingError,
+    InvalidInputError,
+    NotFoundError,
+    UnknownCohortError,
+    UnknownQuizError,
+)
 from bot.runtime import Runtime
 from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.quizzes import QuizFile
+from bot.telegram.error_text import describe
 from tests.quiz_samples import quiz_yaml
 
 
@@ -53,7 +60,7 @@ async def _can_start(runtime: Runtime, user: int, slug: str, *, see_all: bool = 
                 s, user_id=user, slug=slug, round_size=5, now=runtime.clock(), see_all=see_all
             )
     except NotFoundError as exc:
-        refusal = str(exc)
+        refusal = describe(exc)
     else:
         return True
     assert refusal == f"There is no quiz '{slug}'."  # the same as for an unknown quiz
@@ -127,16 +134,18 @@ async def test_sharing_needs_own_quiz_and_own_cohort(runtime: Runtime) -> None:
     theirs = await _cohort(runtime, other, "Their class")
     mine = await _cohort(runtime, teacher, "My class")
     async with runtime.sessions() as s:
-        with pytest.raises(NotFoundError, match="no cohort with the code"):
+        with pytest.raises(UnknownCohortError) as no_cohort:
             await cohorts.share_quiz(s, user_id=teacher, admin=False, slug="mine", codes=[theirs])
+    assert (no_cohort.value.code, no_cohort.value.owned) == (theirs, True)
     async with runtime.sessions() as s:
-        with pytest.raises(NotFoundError, match="no quiz 'mine' of yours"):
+        with pytest.raises(UnknownQuizError) as no_quiz:
             await cohorts.share_quiz(s, user_id=other, admin=False, slug="mine", codes=[theirs])
+    assert describe(no_quiz.value) == "There is no quiz 'mine' of yours."
     async with runtime.sessions() as s:
         with pytest.raises(NotFoundError):
             await cohorts.make_public(s, user_id=other, admin=False, slug="nk-arms-article")
     async with runtime.sessions() as s:
-        with pytest.raises(InvalidInputError):
+        with pytest.raises(CohortCodesMissingError):
             await cohorts.share_quiz(s, user_id=teacher, admin=False, slug="mine", codes=[])
     async with runtime.sessions() as s:
         shared = await cohorts.share_quiz(

@@ -13,7 +13,12 @@ from bot.config import DEFAULT_QUIZ_ID
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Answer, FollowUp, Item, SkillState, User
 from bot.domain import followups as rules
-from bot.domain.errors import AlreadyAnsweredError, InvalidSettingError, NotYourAttemptError
+from bot.domain.errors import (
+    AlreadyAnsweredError,
+    NotYourButtonsError,
+    UnknownTimezoneError,
+    UnknownWindowError,
+)
 from bot.runtime import Runtime
 from bot.services import attempts, learners
 from bot.services.followups.claims import LEASE, claim_due, mark_sent
@@ -372,7 +377,7 @@ async def test_foreign_presses_are_refused(runtime: Runtime, clock: FakeClock) -
     clock.advance(hours=5)
     await _claim_and_prepare(runtime)
     async with runtime.sessions() as s:
-        with pytest.raises(NotYourAttemptError):
+        with pytest.raises(NotYourButtonsError):
             await answer_practice(s, user_id=ben, followup_id=row.id, chosen=[0], now=clock())
 
 
@@ -389,9 +394,9 @@ async def test_window_and_time_zone(runtime: Runtime, clock: FakeClock) -> None:
     assert status.timezone == "Asia/Tokyo"
     assert status.next_due_at == dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
     async with runtime.sessions() as s:
-        with pytest.raises(InvalidSettingError):
+        with pytest.raises(UnknownTimezoneError):
             await set_timezone(s, user_id=uid, name="Mars/Base", now=clock())
-        with pytest.raises(InvalidSettingError):
+        with pytest.raises(UnknownWindowError):
             await set_window(s, user_id=uid, preset="never", now=clock())
     async with runtime.sessions() as s:
         status = await next_due(s, user_id=uid)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Item, Quiz, QuizVersion
-from bot.domain.errors import NotFoundError, QuizImportError
+from bot.domain.errors import QuizImportError, UnknownQuizError
 from bot.runtime import Runtime
 from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.quizzes import QuizFile
@@ -216,9 +216,9 @@ async def test_version_statistics_are_for_owners_and_admins(runtime: Runtime) ->
     async with runtime.sessions() as s:
         mine = await quizzes.quiz_versions(s, slug="anas", user_id=ana, admin=False)
         assert [v.number for v in mine.versions] == [1]
-        with pytest.raises(NotFoundError):
+        with pytest.raises(UnknownQuizError):
             await quizzes.quiz_versions(s, slug="anas", user_id=ben, admin=False)
-        with pytest.raises(NotFoundError):
+        with pytest.raises(UnknownQuizError):
             await quizzes.quiz_versions(s, slug="no-such-quiz", user_id=ana, admin=True)
 
 

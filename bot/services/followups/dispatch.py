@@ -46,7 +46,7 @@ from bot.services.followups.claims import (
     mark_sent,
     release,
 )
-from bot.services.followups.practice import _practice_view
+from bot.services.followups.practice import practice_view
 from bot.services.views import FollowUpDelivery, ItemView, SkillLesson
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,6 @@ async def prepare_deliveries(
     }
     sittings = await _sittings(session, list(by_user))
     skills = {s.id: s for s in (await session.scalars(select(Skill))).all()}
-    names = {s.id: s.name for s in skills.values()}
     ready: list[tuple[User, list[Claimed]]] = []
     for user_id, rows in sorted(by_user.items()):
         rows.sort(key=lambda r: (r.due_at, r.id))
@@ -213,8 +212,6 @@ async def prepare_deliveries(
         session, [u.id for u, _ in ready], sorted({r.skill_id for _, rows in ready for r in rows})
     )
     chosen: dict[int, int] = {}  # follow-up id -> practice item id
-    items: dict[int, Item] = {}
-    versions: dict[int, QuizVersion] = {}
     for user, rows in ready:
         taken: set[int] = set()
         for row in rows:
@@ -228,32 +225,13 @@ async def prepare_deliveries(
         await session.execute(
             update(FollowUp), [{"id": fid, "item_id": iid} for fid, iid in chosen.items()]
         )
-        # Load the items (and their versions) once; the views below find them in the session.
-        items = {
-            i.id: i
-            for i in (
-                await session.scalars(select(Item).where(Item.id.in_(set(chosen.values()))))
-            ).all()
-        }
-        versions = {
-            v.id: v
-            for v in (
-                await session.scalars(
-                    select(QuizVersion).where(
-                        QuizVersion.id.in_({i.quiz_version_id for i in items.values()})
-                    )
-                )
-            ).all()
-        }
     deliveries: list[FollowUpDelivery] = []
     for user, rows in ready:
         assert user.telegram_id is not None
         first = next((r.id for r in rows if r.id in chosen), None)
         practice: ItemView | None = None
         if first is not None:
-            item = items[chosen[first]]
-            version = versions[item.quiz_version_id]
-            practice = await _practice_view(session, first, item, names, version)
+            practice = await practice_view(session, first, chosen[first])
         deliveries.append(
             FollowUpDelivery(
                 user_id=user.id,

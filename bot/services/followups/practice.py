@@ -12,59 +12,29 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import queries
-from bot.db.models import FollowUp, Item, QuizVersion, Skill
+from bot.db.models import FollowUp, Skill
 from bot.domain import grading
 from bot.domain.errors import (
     AlreadyAnsweredError,
-    NotFoundError,
-    NotYourAttemptError,
-    StaleItemError,
+    ButtonsOf,
+    ItemClosedError,
+    LessonGoneError,
+    NotYourButtonsError,
 )
-from bot.domain.quizfile.model import ItemKind
-from bot.services import attempts, content
+from bot.services import attempts, content, item_views
 from bot.services.views import (
-    AnswerResult,
     ItemView,
-    OptionView,
     PracticeResult,
     SkillLesson,
 )
 
 
-async def _practice_view(
-    session: AsyncSession,
-    followup_id: int,
-    item: Item,
-    names: dict[str, str] | None = None,
-    version: QuizVersion | None = None,
-) -> ItemView:
-    if version is None:
-        version = await session.get_one(QuizVersion, item.quiz_version_id)
-    names = names if names is not None else await queries.skill_names(session)
-    count = len(item.options)
-    order = (
-        list(range(count))
-        if grading.keeps_file_order(item.kind)
-        else grading.option_order(followup_id, item.key, count)
-    )
-    return ItemView(
-        attempt_id=0,
-        item_id=item.id,
-        item_key=item.key,
-        kind=ItemKind(item.kind).value,
-        skill_id=item.skill_id,
-        skill_name=names.get(item.skill_id, item.skill_id),
-        quiz_title=version.title,
-        passage=item.passage,
-        question=item.question,
-        options=tuple(
-            OptionView(letter=grading.LETTERS[shown], file_index=i, text=item.options[i]["text"])
-            for shown, i in enumerate(order)
-        ),
-        number=item.position + 1,
-        total=version.item_count,
-        followup_id=followup_id,
+async def practice_view(session: AsyncSession, followup_id: int, item_id: int) -> ItemView:
+    """A follow-up's practice item as shown; the follow-up's id orders its options."""
+    item = await content.item(session, item_id)
+    version = await content.version(session, item.quiz_version_id)
+    return await item_views.item_view(
+        session, item, version, seed=followup_id, followup_id=followup_id
     )
 
 
@@ -76,13 +46,13 @@ async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -
         await session.scalars(select(FollowUp).where(FollowUp.id == followup_id).with_for_update())
     ).one_or_none()
     if row is None:
-        raise NotFoundError("This lesson no longer exists.")
+        raise LessonGoneError
     if row.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's lesson.")
+        raise NotYourButtonsError(ButtonsOf.LESSON)
     if row.status == "answered":
-        raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
+        raise AlreadyAnsweredError
     if row.item_id is None or row.status not in ("sent", "claimed"):
-        raise StaleItemError("This practice question is no longer open.")
+        raise ItemClosedError(ButtonsOf.LESSON)
     return row
 
 
@@ -90,7 +60,7 @@ async def open_practice(session: AsyncSession, *, user_id: int, followup_id: int
     """The practice item of a follow-up, checked to be this learner's and still open."""
     row = await _own_followup(session, user_id, followup_id)
     assert row.item_id is not None
-    view = await _practice_view(session, row.id, await session.get_one(Item, row.item_id))
+    view = await practice_view(session, row.id, row.item_id)
     await session.rollback()  # read only; releases the row lock on PostgreSQL
     return view
 
@@ -110,15 +80,14 @@ async def answer_practice(
     """
     row = await _own_followup(session, user_id, followup_id)
     assert row.item_id is not None
-    item = await session.get_one(Item, row.item_id)
+    item = await content.item(session, row.item_id)
     grading.check_choice(item.kind, len(item.options), chosen)
-    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
-    correct = grading.grade(correct_indices, chosen)
+    correct = grading.grade(item.correct_indices, chosen)
     sent_at = row.sent_at or now
     await attempts.record_answer(
         session,
         user_id=user_id,
-        item=await content.item(session, item.id),
+        item=item,
         chosen=chosen,
         correct=correct,
         shown_at=sent_at,
@@ -137,27 +106,12 @@ async def answer_practice(
         now=now,
         delay_scale=delay_scale,
     )
-    view = await _practice_view(session, row.id, item)
+    view = await practice_view(session, row.id, item.id)
     siblings = await _message_rows(session, row)
     next_view = await _next_practice(session, row, siblings)
     lessons = await _lessons_of(session, row, siblings)
     await session.commit()
-    by_index = {o.file_index: o for o in view.options}
-
-    def shown(indices: list[int]) -> list[int]:
-        order = [o.file_index for o in view.options]
-        return sorted(set(indices), key=order.index)
-
-    result = AnswerResult(
-        item=view,
-        correct=correct,
-        chosen=tuple(by_index[i] for i in shown(chosen)),
-        right=tuple(by_index[i] for i in shown(correct_indices)),
-        feedback=tuple(fb for i in shown(chosen) if (fb := item.options[i].get("feedback"))),
-        explanation=item.explanation,
-        next_item=next_view,
-        summary=None,
-    )
+    result = item_views.answer_result(view, item, chosen, correct, next_view)
     return PracticeResult(answer=result, lessons=lessons)
 
 
@@ -183,9 +137,7 @@ async def _next_practice(
     )
     if following is None or following.item_id is None:
         return None
-    return await _practice_view(
-        session, following.id, await session.get_one(Item, following.item_id)
-    )
+    return await practice_view(session, following.id, following.item_id)
 
 
 async def _lessons_of(

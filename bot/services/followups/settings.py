@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FollowUp, Skill, User
 from bot.domain import followups as rules
-from bot.domain.errors import InvalidSettingError
+from bot.domain.errors import UnknownWindowError
 from bot.services.followups import plans
 from bot.services.views import LessonsStatus
 
@@ -57,7 +57,7 @@ async def set_window(
 ) -> LessonsStatus:
     """Set the learner's daily window to one of the presets; pending follow-ups move into it."""
     if preset not in rules.WINDOW_PRESETS:
-        raise InvalidSettingError("That is not one of the offered times.")
+        raise UnknownWindowError(preset)
     _, start, end = rules.WINDOW_PRESETS[preset]
     user = await session.get_one(User, user_id)
     user.window_start_hour, user.window_end_hour = start, end
@@ -71,13 +71,7 @@ async def set_timezone(
     session: AsyncSession, *, user_id: int, name: str, now: dt.datetime
 ) -> LessonsStatus:
     """Set the learner's time zone (an IANA name such as Europe/Berlin)."""
-    try:
-        tz = rules.zone(name)
-    except rules.UnknownTimezoneError:
-        raise InvalidSettingError(
-            f"I don't know the time zone '{name[:64]}'. Use a name like Europe/Berlin, "
-            "America/New_York or Asia/Tokyo."
-        ) from None
+    tz = rules.zone(name)  # or UnknownTimezoneError
     user = await session.get_one(User, user_id)
     user.timezone = tz.key
     await plans.rewindow_for_user(session, user=user, now=now)

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
 from bot.db.models import Attempt, Cohort, CohortMember, Quiz, QuizVersion
-from bot.domain.errors import NotFoundError
-from bot.domain.report_query import (
-    ReportAccessDeniedError,
-    ReportQuery,
-    Viewer,
-    check_may_report,
+from bot.domain.errors import (
+    OutsideOwnReportError,
+    QuizEmptyError,
+    UnknownCohortError,
+    UnknownQuizError,
+    UnknownVersionError,
 )
+from bot.domain.report_query import ReportQuery, Viewer, check_may_report
 from bot.domain.roles import Role
 
 
@@ -111,37 +112,36 @@ async def resolve_scope(
     if query.quiz is not None:
         quiz = await queries.quiz_by_slug(session, query.quiz)
         if quiz is None or (limited and not quiz.is_public and quiz.owner_id != viewer.user_id):
-            raise NotFoundError(f"There is no quiz '{query.quiz}'.")
+            raise UnknownQuizError(query.quiz)
         stmt = select(QuizVersion.id).where(QuizVersion.quiz_id == quiz.id)
         if query.version is not None:
             stmt = stmt.where(QuizVersion.number == query.version)
         version_ids = list((await session.scalars(stmt)).all())
         if not version_ids:
-            raise NotFoundError(f"The quiz '{query.quiz}' has no version {query.version}.")
+            if query.version is None:
+                raise QuizEmptyError(query.quiz)
+            raise UnknownVersionError(query.quiz, query.version)
     cohort: Cohort | None = None
     if query.cohort is not None:
         cohort = (
             await session.scalars(select(Cohort).where(Cohort.code == query.cohort))
         ).one_or_none()
         if cohort is None or (limited and cohort.owner_id != viewer.user_id):
-            raise NotFoundError(f"There is no cohort with the code '{query.cohort}'.")
+            raise UnknownCohortError(query.cohort)
     owner_id: int | None = None
     owns_quiz = False
     label = "all learners"
     if limited:
         owner_id = viewer.user_id
-        denied = ReportAccessDeniedError(
-            "You can see reports only on your own quizzes and cohorts."
-        )
         if owner_id is None:
-            raise denied
+            raise OutsideOwnReportError
         owns_quiz = quiz is not None and quiz.owner_id == owner_id
         if quiz is not None and not owns_quiz and cohort is None:
             has_cohort = await session.scalar(
                 select(func.count()).select_from(Cohort).where(Cohort.owner_id == owner_id)
             )
             if not has_cohort:
-                raise denied
+                raise OutsideOwnReportError
         label = "your quizzes and your cohorts' learners"
     if cohort is not None:
         label = f"cohort {cohort.name}"

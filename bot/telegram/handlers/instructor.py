@@ -1,4 +1,4 @@
-"""Instructor commands and quiz uploads: parse the update, call one service, render.
+"""Instructor commands and quiz uploads: each parses its update, calls one service, renders.
 
 Roles come from the settings (QUIZBOT_INSTRUCTOR_IDS, QUIZBOT_ADMIN_IDS); everyone else
 gets a one-line refusal.
@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
-from bot.domain.quizfile.messages import Problem
 from bot.domain.roles import Role
 from bot.services import cohorts, quizzes
 from bot.services.quizzes import QuizFile
 from bot.telegram import render_instructor as ri
-from bot.telegram.context import QuizContext
-from bot.telegram.handlers import learner
+from bot.telegram.handlers.turn import Turn, command
 from bot.telegram.render import escape_text
-from bot.telegram.sending import send_html
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -44,142 +39,87 @@ def register(app: QuizApplication) -> None:
     app.add_handler(MessageHandler(filters.Document.ALL, upload))
 
 
-async def _reply(update: Update, context: QuizContext, text: str) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await send_html(context.bot, chat.id, text)
-
-
-async def _allowed(update: Update, context: QuizContext, command: str) -> bool:
-    if context.role(update) >= Role.INSTRUCTOR:
-        return True
-    await context.learner_id(update)
-    await _reply(update, context, ri.NOT_INSTRUCTOR.format(command=command))
-    return False
-
-
-def _username(context: QuizContext) -> str:
-    return context.bot.username
-
-
-async def upload(update: Update, context: QuizContext) -> None:
+@command
+async def upload(turn: Turn) -> None:
     """Validate a quiz file sent as a document and import it, or list every problem."""
-    if context.role(update) < Role.INSTRUCTOR:
-        await learner.document(update, context)
+    if turn.role < Role.INSTRUCTOR:
+        await turn.reply(ri.NOT_UPLOADER)
         return
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    document = message.document
-    user_id = await context.learner_id(update)
+    document = turn.message.document
+    assert document is not None
     name = document.file_name or "quiz.yaml"
     if not name.lower().endswith(QUIZ_SUFFIXES):
-        await _reply(update, context, ri.WRONG_FILE_TYPE.format(name=escape_text(name)))
+        await turn.reply(ri.WRONG_FILE_TYPE.format(name=escape_text(name)))
         return
     # Refuse big files before downloading them: the size is in the message already.
     if document.file_size is not None and document.file_size > QUIZ_FILE_MAX_BYTES:
-        await _reply(update, context, ri.too_big_text(document.file_size))
+        await turn.reply(ri.too_big_text(document.file_size))
         return
     try:
-        file = await context.bot.get_file(document.file_id)
+        file = await turn.context.bot.get_file(document.file_id)
         data = bytes(await file.download_as_bytearray())
     except TelegramError:
-        await _reply(update, context, ri.DOWNLOAD_FAILED)
+        await turn.reply(ri.DOWNLOAD_FAILED)
         return
-    runtime = context.runtime
-    try:
-        async with runtime.sessions() as session:
-            outcomes = await quizzes.import_quizzes(
-                session,
-                # A file sent in the chat has no folder: its source text must be inline.
-                [QuizFile(name=name, data=data, read_source=None)],
-                now=runtime.clock(),
-                owner_id=user_id,
-                admin=context.role(update) >= Role.ADMIN,
-            )
-    except QuizImportError as exc:
-        located = exc.located or [Problem(name, 1, text) for text in exc.problems]
-        await _reply(update, context, ri.problems_text(name, located))
-        return
-    await _reply(update, context, ri.import_text(outcomes[0], _username(context)))
+    # Problems (QuizImportError) are listed by line, numbered: see error_text.reply_html.
+    outcomes = await turn.call(
+        quizzes.import_quizzes,
+        # A file sent in the chat has no folder: its source text must be inline.
+        [QuizFile(name=name, data=data, read_source=None)],
+        now=turn.now(),
+        owner_id=turn.user_id,
+        admin=turn.role >= Role.ADMIN,
+    )
+    await turn.reply(ri.import_text(outcomes[0], turn.bot_username))
 
 
-async def cohort(update: Update, context: QuizContext) -> None:
+@command(staff_only="cohort")
+async def cohort(turn: Turn) -> None:
     """Create a cohort and reply with its invite link and code."""
-    if not await _allowed(update, context, "cohort"):
-        return
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
-    try:
-        async with runtime.sessions() as session:
-            created = await cohorts.create_cohort(
-                session, owner_id=user_id, name=" ".join(context.args or ()), now=runtime.clock()
-            )
-    except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
-        return
-    await _reply(update, context, ri.cohort_created_text(created, _username(context)))
+    created = await turn.call(
+        cohorts.create_cohort, owner_id=turn.user_id, name=" ".join(turn.args), now=turn.now()
+    )
+    await turn.reply(ri.cohort_created_text(created, turn.bot_username))
 
 
-async def list_quizzes(update: Update, context: QuizContext) -> None:
+@command(staff_only="quizzes")
+async def list_quizzes(turn: Turn) -> None:
     """List the instructor's quizzes and cohorts, or one quiz's versions with statistics."""
-    if not await _allowed(update, context, "quizzes"):
+    admin = turn.role >= Role.ADMIN
+    if turn.args:
+        versions = await turn.call(
+            quizzes.quiz_versions, slug=turn.args[0].lower(), user_id=turn.user_id, admin=admin
+        )
+        await turn.reply(ri.versions_text(versions))
         return
-    user_id = await context.learner_id(update)
-    admin = context.role(update) >= Role.ADMIN
-    if context.args:
-        try:
-            async with context.runtime.sessions() as session:
-                versions = await quizzes.quiz_versions(
-                    session, slug=context.args[0].lower(), user_id=user_id, admin=admin
-                )
-        except QuizbotError as exc:
-            await _reply(update, context, escape_text(str(exc)))
-            return
-        await _reply(update, context, ri.versions_text(versions))
-        return
-    async with context.runtime.sessions() as session:
-        overview = await quizzes.instructor_overview(session, user_id=user_id, admin=admin)
-    await _reply(update, context, ri.overview_text(overview, _username(context)))
+    overview = await turn.call(quizzes.instructor_overview, user_id=turn.user_id, admin=admin)
+    await turn.reply(ri.overview_text(overview, turn.bot_username))
 
 
-async def share(update: Update, context: QuizContext) -> None:
+@command(staff_only="share")
+async def share(turn: Turn) -> None:
     """Limit a quiz to cohorts: /share QUIZ-ID CODE…"""
-    if not await _allowed(update, context, "share"):
-        return
-    user_id = await context.learner_id(update)
-    args = list(context.args or ())
-    try:
-        async with context.runtime.sessions() as session:
-            sharing = await cohorts.share_quiz(
-                session,
-                user_id=user_id,
-                admin=context.role(update) >= Role.ADMIN,
-                slug=args[0] if args else "",
-                codes=args[1:],
-            )
-    except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
-        return
-    await _reply(update, context, ri.sharing_text(sharing, _username(context)))
+    slug, *codes = turn.args or [""]
+    sharing = await turn.call(
+        cohorts.share_quiz,
+        user_id=turn.user_id,
+        admin=turn.role >= Role.ADMIN,
+        slug=slug,
+        codes=codes,
+    )
+    await turn.reply(ri.sharing_text(sharing, turn.bot_username))
 
 
-async def public(update: Update, context: QuizContext) -> None:
+@command(staff_only="public")
+async def public(turn: Turn) -> None:
     """Open a quiz to everyone: /public QUIZ-ID"""
-    if not await _allowed(update, context, "public"):
+    if not turn.args:
+        await turn.reply(ri.PUBLIC_USAGE)
         return
-    user_id = await context.learner_id(update)
-    if not context.args:
-        await _reply(update, context, "Name the quiz: /public QUIZ-ID")
-        return
-    try:
-        async with context.runtime.sessions() as session:
-            sharing = await cohorts.make_public(
-                session,
-                user_id=user_id,
-                admin=context.role(update) >= Role.ADMIN,
-                slug=context.args[0],
-            )
-    except QuizbotError as exc:
-        await _reply(update, context, escape_text(str(exc)))
-        return
-    await _reply(update, context, ri.sharing_text(sharing, _username(context)))
+    sharing = await turn.call(
+        cohorts.make_public,
+        user_id=turn.user_id,
+        admin=turn.role >= Role.ADMIN,
+        slug=turn.args[0],
+    )
+    await turn.reply(ri.sharing_text(sharing, turn.bot_username))

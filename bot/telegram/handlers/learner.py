@@ -1,50 +1,30 @@
-"""Learner commands and answer buttons: parse the update, call one service, render."""
+"""Learner commands and answer buttons: each parses its update, calls one service, renders.
+
+The sequence around the service call (knowing the learner, the session, a domain error
+worded as a popup or a reply) is `turn.py`'s.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot.config import DEFAULT_QUIZ_ID
-from bot.domain.errors import AlreadyAnsweredError, QuizbotError, StaleItemError
-from bot.domain.limits import CALLBACK_ANSWER_MAX, MESSAGE_TEXT_MAX
+from bot.domain.errors import AlreadyAnsweredError, AlreadyContinuedError, QuizbotError
 from bot.domain.roles import Role
-from bot.services import attempts, cohorts, followups, learners
+from bot.services import attempts, cohorts, learners
+from bot.services.followups import practice as followup_practice
+from bot.services.followups import settings as followup_settings
 from bot.services.views import AnswerResult, ItemView
 from bot.telegram import callback_data as cd
-from bot.telegram import followup_render, menus, render, render_instructor
+from bot.telegram import error_text, followup_render, menus, render, render_instructor
 from bot.telegram.context import QuizContext
+from bot.telegram.handlers.turn import INVALID_BUTTON, Turn, command, press
 from bot.telegram.inbox import REDELIVERED
-from bot.telegram.sending import drop_keyboard, edit_or_send_html, send_html
-from bot.telegram.text import visible_length
 
-INVALID_BUTTON = "This button is not valid any more."
-T = TypeVar("T")
-
-
-async def _parsed(update: Update, parse: Callable[[str], T]) -> T | None:
-    """Parse a press's callback data; answer a forged or malformed one and return None."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        return parse(query.data or "")
-    except cd.BadCallbackData:
-        await query.answer(INVALID_BUTTON)
-        return None
-
-
-def _chat_id(update: Update) -> int:
-    chat = update.effective_chat
-    assert chat is not None
-    return chat.id
-
-
-async def _reply(update: Update, context: QuizContext, text: str) -> None:
-    await send_html(context.bot, _chat_id(update), text)
+MAIN_QUIZ_HINT = "Send /quiz for the main quiz."
 
 
 async def identify(update: Update, context: QuizContext) -> None:
@@ -70,461 +50,277 @@ async def membership(update: Update, context: QuizContext) -> None:
         await context.learner_id(update)
 
 
-async def start(update: Update, context: QuizContext) -> None:
+@command
+async def start(turn: Turn) -> None:
     """Greet the learner; a deep link joins a cohort or starts a quiz."""
-    user_id = await context.learner_id(update)
-    payload = context.args[0] if context.args else None
-    user = update.effective_user
-    name = render.escape_text(user.first_name) if user and user.first_name else "there"
-    await _reply(
-        update,
-        context,
-        f"Hi {name}! I help you practise checking what you read: is a claim sourced, is it "
-        "consistent with the rest of the text, is it accurate?\n\n"
-        "You get short rounds of questions about a real article, with an explanation after "
-        "each answer. Later I send short follow-up lessons on the skills you missed "
-        "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands.",
+    user = turn.update.effective_user
+    await turn.reply(render.greeting_text(user.first_name if user else None))
+    if not turn.args:
+        return
+    target = await turn.call(
+        cohorts.resolve_start_payload, user_id=turn.user_id, payload=turn.args[0], now=turn.now()
     )
-    if not payload:
-        return
-    runtime = context.runtime
-    async with runtime.sessions() as session:
-        target = await cohorts.resolve_start_payload(
-            session, user_id=user_id, payload=payload, now=runtime.clock()
-        )
     if target.cohort is not None:
-        await _reply(update, context, render_instructor.joined_text(target.cohort))
+        await turn.reply(render_instructor.joined_text(target.cohort))
     elif target.quiz_slug is not None:
-        await _start_quiz(update, context, target.quiz_slug)
+        await _start_quiz(turn, target.quiz_slug)
     else:
-        await _reply(update, context, render_instructor.BAD_START_LINK)
+        await turn.reply(render_instructor.BAD_START_LINK)
 
 
-async def help_command(update: Update, context: QuizContext) -> None:
+@command
+async def help_command(turn: Turn) -> None:
     """List the commands this user's role may use."""
-    role = context.role(update)
-    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in menus.LEARNER_COMMANDS)]
-    if role >= Role.INSTRUCTOR:
-        lines += ["", "<b>Instructors</b>"]
-        lines += [f"/{c} – {d}" for c, d in menus.INSTRUCTOR_COMMANDS]
-        lines.append(
-            "Send a .yaml quiz file as a document to upload it (with the source text inline "
-            "under source.text)."
-        )
-    if role >= Role.ADMIN:
-        lines += ["", "As an admin, /stats and /export cover every quiz and cohort."]
-    await _reply(update, context, "\n".join(lines))
+    await turn.reply(menus.help_text(turn.role))
 
 
-async def quiz(update: Update, context: QuizContext) -> None:
+@command
+async def quiz(turn: Turn) -> None:
     """Start or resume a quiz (the bundled article quiz when none is named)."""
-    slug = context.args[0].lower() if context.args else DEFAULT_QUIZ_ID
-    await _start_quiz(update, context, slug)
+    await _start_quiz(turn, turn.args[0].lower() if turn.args else DEFAULT_QUIZ_ID)
 
 
-async def _start_quiz(update: Update, context: QuizContext, slug: str) -> None:
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
+async def _start_quiz(turn: Turn, slug: str) -> None:
     try:
-        async with runtime.sessions() as session:
-            started = await attempts.start_quiz(
-                session,
-                user_id=user_id,
-                slug=slug,
-                round_size=runtime.settings.round_size,
-                now=runtime.clock(),
-                see_all=context.role(update) >= Role.ADMIN,
-            )
-    except QuizbotError as exc:
-        await _reply(
-            update, context, render.escape_text(str(exc)) + " Send /quiz for the main quiz."
+        started = await turn.call(
+            attempts.start_quiz,
+            user_id=turn.user_id,
+            slug=slug,
+            round_size=turn.settings.round_size,
+            now=turn.now(),
+            see_all=turn.role >= Role.ADMIN,
         )
+    except QuizbotError as error:
+        # A quiz that cannot start points the learner to the one that always can.
+        await turn.reply(f"{error_text.reply_html(error)} {MAIN_QUIZ_HINT}")
         return
-    if started.resumed:
-        intro = f"Welcome back: {started.answered} of {started.total} answered so far."
-    else:
-        intro = (
-            f"<b>{render.escape_text(started.quiz_title)}</b>\n{started.total} questions, "
-            f"in rounds of {runtime.settings.round_size}. Tap the button with your answer."
-        )
-    await _reply(update, context, intro)
-    await _send_item(context, _chat_id(update), started.item)
+    await turn.reply(render.quiz_intro_text(started, turn.settings.round_size))
+    await _send_item(turn, started.item)
 
 
-async def _send_item(context: QuizContext, chat_id: int, item: ItemView) -> None:
-    await send_html(context.bot, chat_id, render.item_text(item), render.item_keyboard(item))
+async def _send_item(turn: Turn, item: ItemView) -> None:
+    await turn.reply(render.item_text(item), render.item_keyboard(item))
 
 
-async def score(update: Update, context: QuizContext) -> None:
+@command
+async def score(turn: Turn) -> None:
     """Show the learner's progress per quiz and per skill."""
-    user_id = await context.learner_id(update)
-    async with context.runtime.sessions() as session:
-        report = await learners.score_report(session, user_id=user_id)
-    await _reply(update, context, render.score_text(report))
+    report = await turn.call(learners.score_report, user_id=turn.user_id)
+    await turn.reply(render.score_text(report))
 
 
-async def lessons(update: Update, context: QuizContext) -> None:
+@command
+async def lessons(turn: Turn) -> None:
     """Show follow-up lessons (next due, window); `on`/`off`; `tz ZONE` sets the time zone."""
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
-    args = context.args or []
+    args = turn.args
     arg = args[0].lower() if args else ""
     if arg in {"on", "off"}:
-        async with runtime.sessions() as session:
-            await learners.set_lessons(
-                session,
-                user_id=user_id,
-                enabled=arg == "on",
-                now=runtime.clock(),
-                delay_scale=runtime.settings.followup_delay_scale,
-            )
-        await _reply(
-            update,
-            context,
-            "Follow-up lessons are on. /lessons shows the next one."
-            if arg == "on"
-            else "Follow-up lessons are off; nothing more will be sent. /lessons on resumes them.",
+        await turn.call(
+            learners.set_lessons,
+            user_id=turn.user_id,
+            enabled=arg == "on",
+            now=turn.now(),
+            delay_scale=turn.settings.followup_delay_scale,
+        )
+        await turn.reply(
+            followup_render.LESSONS_ON if arg == "on" else followup_render.LESSONS_OFF
         )
         return
-    if arg not in {"", "tz"}:
-        await _reply(
-            update,
-            context,
-            "Send /lessons, /lessons on, /lessons off or /lessons tz Europe/Berlin.",
+    if arg == "tz" and len(args) == 2:
+        status = await turn.call(
+            followup_settings.set_timezone, user_id=turn.user_id, name=args[1], now=turn.now()
         )
+    elif arg == "tz":
+        await turn.reply(followup_render.TZ_HINT)
         return
-    if arg == "tz" and len(args) != 2:
-        await _reply(update, context, followup_render.TZ_HINT)
+    elif arg:
+        await turn.reply(followup_render.LESSONS_USAGE)
         return
-    try:
-        async with runtime.sessions() as session:
-            if arg == "tz":
-                status = await followups.set_timezone(
-                    session, user_id=user_id, name=args[1], now=runtime.clock()
-                )
-            else:
-                status = await followups.next_due(session, user_id=user_id)
-    except QuizbotError as exc:
-        await _reply(update, context, render.escape_text(str(exc)))
-        return
-    await send_html(
-        context.bot,
-        _chat_id(update),
-        followup_render.lessons_status_text(status),
-        followup_render.window_keyboard(status),
+    else:
+        status = await turn.call(followup_settings.next_due, user_id=turn.user_id)
+    await turn.reply(
+        followup_render.lessons_status_text(status), followup_render.window_keyboard(status)
     )
 
 
-async def window_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_window)
+async def window_press(turn: Turn, preset: str) -> None:
     """Set the daily window for follow-ups from a /lessons button."""
-    query = update.callback_query
-    assert query is not None
-    preset = await _parsed(update, cd.parse_window)
-    if preset is None:
-        return
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
-    try:
-        async with runtime.sessions() as session:
-            status = await followups.set_window(
-                session, user_id=user_id, preset=preset, now=runtime.clock()
-            )
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    await query.answer(f"Follow-ups now arrive: {status.window_label}"[:CALLBACK_ANSWER_MAX])
-    message_id = query.message.message_id if query.message else None
-    await edit_or_send_html(
-        context.bot,
-        _chat_id(update),
-        message_id,
-        followup_render.lessons_status_text(status),
-        followup_render.window_keyboard(status),
+    status = await turn.call(
+        followup_settings.set_window, user_id=turn.user_id, preset=preset, now=turn.now()
+    )
+    await turn.popup(followup_render.window_set_popup(status))
+    await turn.edit(
+        followup_render.lessons_status_text(status), followup_render.window_keyboard(status)
     )
 
 
-async def stop(update: Update, context: QuizContext) -> None:
+@command
+async def stop(turn: Turn) -> None:
     """Stop all follow-up lessons."""
-    user_id = await context.learner_id(update)
-    async with context.runtime.sessions() as session:
-        await learners.set_lessons(session, user_id=user_id, enabled=False)
-    await _reply(
-        update,
-        context,
-        "Stopped: no more follow-up lessons. Your progress is kept; /lessons on resumes them.",
-    )
+    await turn.call(learners.set_lessons, user_id=turn.user_id, enabled=False)
+    await turn.reply(followup_render.STOPPED)
 
 
-async def forgetme(update: Update, context: QuizContext) -> None:
+@command
+async def forgetme(turn: Turn) -> None:
     """Ask to confirm deleting everything stored about the learner."""
-    user_id = await context.learner_id(update)
-    async with context.runtime.sessions() as session:
-        owned = await learners.owned_by(session, user_id=user_id)
-    text = render.forget_confirmation_text(
-        owned, instructor=context.role(update) >= Role.INSTRUCTOR
-    )
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Yes, delete my data", callback_data="fgt:yes"),
-                InlineKeyboardButton("No, keep it", callback_data="fgt:no"),
-            ]
-        ]
-    )
-    await send_html(context.bot, _chat_id(update), text, keyboard)
+    owned = await turn.call(learners.owned_by, user_id=turn.user_id)
+    text = render.forget_confirmation_text(owned, instructor=turn.role >= Role.INSTRUCTOR)
+    await turn.reply(text, render.forget_keyboard())
 
 
-async def forget_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_forget)
+async def forget_press(turn: Turn, confirmed: bool) -> None:
     """Delete the learner's data after confirmation."""
-    query = update.callback_query
-    assert query is not None
-    confirmed = await _parsed(update, cd.parse_forget)
-    if confirmed is None:
-        return
-    await query.answer()
-    message_id = query.message.message_id if query.message else None
+    await turn.popup()
     if not confirmed:
-        await edit_or_send_html(context.bot, _chat_id(update), message_id, "Nothing was deleted.")
+        await turn.edit(render.NOTHING_DELETED)
         return
-    user_id = await context.learner_id(update)
-    async with context.runtime.sessions() as session:
-        await learners.forget_user(session, user_id=user_id)
-    context.forget_cached_user()
-    await edit_or_send_html(
-        context.bot,
-        _chat_id(update),
-        message_id,
-        "Done: everything stored about you is deleted. Send /start to begin afresh.",
-    )
+    await turn.call(learners.forget_user, user_id=turn.user_id)
+    turn.context.forget_cached_user()
+    await turn.edit(render.DELETED)
 
 
-async def answer_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_answer)
+async def answer_press(turn: Turn, press: cd.AnswerPress) -> None:
     """Grade a one-choice answer and show the verdict."""
-    query = update.callback_query
-    assert query is not None
-    press = await _parsed(update, cd.parse_answer)
-    if press is None:
-        return
-    await _grade(update, context, press.attempt_id, press.item_id, [press.option])
+    await _grade(turn, press.attempt_id, press.item_id, [press.option])
 
 
-async def mask_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_mask)
+async def mask_press(turn: Turn, press: cd.MaskPress) -> None:
     """Toggle an option of a "choose all" item, or submit the choice."""
-    query = update.callback_query
-    assert query is not None
-    press = await _parsed(update, cd.parse_mask)
-    if press is None:
-        return
     if press.submit:
-        await _grade(update, context, press.attempt_id, press.item_id, sorted(press.chosen))
+        await _grade(turn, press.attempt_id, press.item_id, sorted(press.chosen))
         return
-    user_id = await context.learner_id(update)
-    try:
-        async with context.runtime.sessions() as session:
-            item = await attempts.open_item(
-                session, user_id=user_id, attempt_id=press.attempt_id, item_id=press.item_id
-            )
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    await _show_ticks(update, context, item, press.chosen)
+    item = await turn.call(
+        attempts.open_item,
+        user_id=turn.user_id,
+        attempt_id=press.attempt_id,
+        item_id=press.item_id,
+    )
+    await _show_ticks(turn, item, press.chosen)
 
 
-async def _show_ticks(
-    update: Update, context: QuizContext, item: ItemView, chosen: frozenset[int]
-) -> None:
+async def _show_ticks(turn: Turn, item: ItemView, chosen: frozenset[int]) -> None:
     """Redraw a "choose all" keyboard with the ticked options."""
-    query = update.callback_query
-    assert query is not None
     if any(i >= len(item.options) for i in chosen):
-        await query.answer(INVALID_BUTTON)
+        await turn.popup(INVALID_BUTTON)
         return
-    await query.answer()
-    if query.message is not None:
-        await context.bot.edit_message_reply_markup(
-            chat_id=_chat_id(update),
-            message_id=query.message.message_id,
-            reply_markup=render.item_keyboard(item, chosen),
-        )
+    await turn.popup()
+    await turn.edit_keyboard(render.item_keyboard(item, chosen))
 
 
-async def _grade(
-    update: Update, context: QuizContext, attempt_id: int, item_id: int, chosen: list[int]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
+async def _grade(turn: Turn, attempt_id: int, item_id: int, chosen: list[int]) -> None:
     try:
-        async with runtime.sessions() as session:
-            result = await attempts.answer_item(
-                session,
-                user_id=user_id,
-                attempt_id=attempt_id,
-                item_id=item_id,
-                chosen=chosen,
-                now=runtime.clock(),
-                delay_scale=runtime.settings.followup_delay_scale,
-            )
-    except AlreadyAnsweredError as exc:
-        if REDELIVERED.get():
-            await _replay(update, context, attempt_id, item_id)
-        else:
-            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    await query.answer(render.verdict_popup(result))
-    await _show_result(update, context, result)
-
-
-async def _replay(update: Update, context: QuizContext, attempt_id: int, item_id: int) -> None:
-    """Show again the verdict and the next step of an answer recorded before a crash."""
-    query = update.callback_query
-    assert query is not None
-    async with context.runtime.sessions() as session:
-        result = await attempts.replay_answer(
-            session,
-            user_id=await context.learner_id(update),
+        result = await turn.call(
+            attempts.answer_item,
+            user_id=turn.user_id,
             attempt_id=attempt_id,
             item_id=item_id,
+            chosen=chosen,
+            now=turn.now(),
+            delay_scale=turn.settings.followup_delay_scale,
         )
+    except AlreadyAnsweredError:
+        if not REDELIVERED.get():
+            raise
+        await _replay(turn, attempt_id, item_id)
+        return
+    await turn.popup(render.verdict_popup(result))
+    await _show_result(turn, result, *render.answered_text(result))
+
+
+async def _replay(turn: Turn, attempt_id: int, item_id: int) -> None:
+    """Show again the verdict and the next step of an answer recorded before a crash."""
+    result = await turn.call(
+        attempts.replay_answer, user_id=turn.user_id, attempt_id=attempt_id, item_id=item_id
+    )
     with contextlib.suppress(BadRequest):  # the query may have been answered before the crash
-        await query.answer(render.verdict_popup(result) if result else None)
+        await turn.popup(render.verdict_popup(result) if result else None)
     if result is not None:
-        await _show_result(update, context, result)
+        await _show_result(turn, result, *render.answered_text(result))
 
 
-async def _show_result(
-    update: Update, context: QuizContext, result: AnswerResult, before: str | None = None
-) -> None:
-    chat_id = _chat_id(update)
-    query = update.callback_query
-    message_id = query.message.message_id if query and query.message else None
-    text, rest = render.answered_text(result)
-    if before and visible_length(f"{before}\n\n{text}") <= MESSAGE_TEXT_MAX:
-        # A follow-up's edit keeps the lessons the item came with.
-        text = f"{before}\n\n{text}"
-    await edit_or_send_html(context.bot, chat_id, message_id, text)
+async def _show_result(turn: Turn, result: AnswerResult, text: str, rest: str | None) -> None:
+    """The answered item in place of the asked one, then the next item or the summary."""
+    await turn.edit(text)
     if rest:
-        await send_html(context.bot, chat_id, rest)
+        await turn.reply(rest)
     if result.next_item is not None:
-        await _send_item(context, chat_id, result.next_item)
+        await _send_item(turn, result.next_item)
     elif result.summary is not None:
-        await send_html(
-            context.bot,
-            chat_id,
-            render.summary_text(result.summary),
-            render.continue_keyboard(result.summary),
+        await turn.reply(
+            render.summary_text(result.summary), render.continue_keyboard(result.summary)
         )
 
 
-async def practice_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_practice)
+async def practice_press(turn: Turn, press: cd.PracticePress) -> None:
     """Grade a follow-up's practice item, or toggle an option of a "choose all" one."""
-    query = update.callback_query
-    assert query is not None
-    press = await _parsed(update, cd.parse_practice)
-    if press is None:
-        return
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
     if not press.submit:
-        await _toggle_practice(update, context, user_id, press)
+        item = await turn.call(
+            followup_practice.open_practice, user_id=turn.user_id, followup_id=press.followup_id
+        )
+        await _show_ticks(turn, item, press.chosen)
         return
-    try:
-        async with runtime.sessions() as session:
-            practice = await followups.answer_practice(
-                session,
-                user_id=user_id,
-                followup_id=press.followup_id,
-                chosen=sorted(press.chosen),
-                now=runtime.clock(),
-                delay_scale=runtime.settings.followup_delay_scale,
-            )
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    await query.answer(render.verdict_popup(practice.answer))
-    await _show_result(update, context, practice.answer, followup_render.lessons_block(practice))
+    practice = await turn.call(
+        followup_practice.answer_practice,
+        user_id=turn.user_id,
+        followup_id=press.followup_id,
+        chosen=sorted(press.chosen),
+        now=turn.now(),
+        delay_scale=turn.settings.followup_delay_scale,
+    )
+    await turn.popup(render.verdict_popup(practice.answer))
+    await _show_result(turn, practice.answer, *followup_render.practice_answered_text(practice))
 
 
-async def _toggle_practice(
-    update: Update, context: QuizContext, user_id: int, press: cd.PracticePress
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    try:
-        async with context.runtime.sessions() as session:
-            item = await followups.open_practice(
-                session, user_id=user_id, followup_id=press.followup_id
-            )
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
-    await _show_ticks(update, context, item, press.chosen)
-
-
-async def continue_press(update: Update, context: QuizContext) -> None:
+@press(cd.parse_continue)
+async def continue_press(turn: Turn, press: cd.ContinuePress) -> None:
     """Show the next round's first item."""
-    query = update.callback_query
-    assert query is not None
-    press = await _parsed(update, cd.parse_continue)
-    if press is None:
-        return
-    user_id = await context.learner_id(update)
-    runtime = context.runtime
     try:
-        async with runtime.sessions() as session:
-            item = await attempts.continue_attempt(
-                session,
-                user_id=user_id,
-                attempt_id=press.attempt_id,
-                answered=press.answered,
-                now=runtime.clock(),
-            )
-    except StaleItemError as exc:
+        item = await turn.call(
+            attempts.continue_attempt,
+            user_id=turn.user_id,
+            attempt_id=press.attempt_id,
+            answered=press.answered,
+            now=turn.now(),
+        )
+    except AlreadyContinuedError:
         # Redelivered after a crash: the round was continued, but the item may never have
         # reached the learner.
-        shown = None
-        if REDELIVERED.get():
-            async with runtime.sessions() as session:
-                shown = await attempts.current_item(
-                    session, user_id=user_id, attempt_id=press.attempt_id
-                )
+        if not REDELIVERED.get():
+            raise
+        shown = await turn.call(
+            attempts.current_item, user_id=turn.user_id, attempt_id=press.attempt_id
+        )
         if shown is None:
-            await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-            return
+            raise
         item = shown
-    except QuizbotError as exc:
-        await query.answer(str(exc)[:CALLBACK_ANSWER_MAX])
-        return
     with contextlib.suppress(BadRequest):  # a redelivered query may be answered already
-        await query.answer()
-    if query.message is not None:
-        await drop_keyboard(context.bot, _chat_id(update), query.message.message_id)
-    await _send_item(context, _chat_id(update), item)
+        await turn.popup()
+    await turn.drop_keyboard()
+    await _send_item(turn, item)
 
 
-async def unknown_command(update: Update, context: QuizContext) -> None:
+@command
+async def unknown_command(turn: Turn) -> None:
     """Answer a command the bot does not know."""
-    await _reply(update, context, "I don't know that command. Send /help to see what I can do.")
+    await turn.reply(render.UNKNOWN_COMMAND)
 
 
-async def plain_text(update: Update, context: QuizContext) -> None:
+@command
+async def plain_text(turn: Turn) -> None:
     """Answer a message that is not a command."""
-    await context.learner_id(update)
-    await _reply(
-        update,
-        context,
-        "Send /quiz to practise, or /help for the commands. Answer with the buttons.",
-    )
+    await turn.reply(render.PLAIN_TEXT)
 
 
-async def document(update: Update, context: QuizContext) -> None:
+@command
+async def document(turn: Turn) -> None:
     """Refuse files from users who may not upload quizzes."""
-    await context.learner_id(update)
-    await _reply(update, context, "Only instructors can upload quiz files.")
+    await turn.reply(render_instructor.NOT_UPLOADER)
 
 
 async def unknown_button(update: Update, context: QuizContext) -> None:

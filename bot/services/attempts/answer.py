@@ -1,11 +1,10 @@
-"""Use cases of a quiz sitting: start or resume, answer an item, continue after a round."""
+"""Answering an item: grade and record it exactly once, update the skill, move the attempt on."""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Insert, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,23 +17,18 @@ from bot.db.models import Answer, Attempt, SkillState, User
 from bot.domain import grading, mastery
 from bot.domain.errors import (
     AlreadyAnsweredError,
-    AttemptFinishedError,
-    NotFoundError,
-    NotYourAttemptError,
-    StaleItemError,
+    AttemptGoneError,
+    ButtonsOf,
+    ItemClosedError,
+    NotYourButtonsError,
+    QuizFinishedError,
 )
-from bot.domain.quizfile.model import ItemKind, Judgement
-from bot.services import content
+from bot.domain.quizfile.model import Judgement
+from bot.services import content, item_views
+from bot.services.attempts import sitting
 from bot.services.followups import plans as followup_plans
 from bot.services.reports import counters as report_counters
-from bot.services.views import (
-    AnswerResult,
-    ItemView,
-    OptionView,
-    QuizStart,
-    RoundSummary,
-    SkillScore,
-)
+from bot.services.views import AnswerResult, ItemView, RoundSummary, SkillScore
 
 # Time on an item is capped: a learner who left the phone for a day did not think for a day.
 MAX_SECONDS_PER_ANSWER = 600.0
@@ -85,25 +79,8 @@ _ANSWER_READ = (
 _skill_state_upserts: dict[str, Insert] = {}
 
 
-class _AttemptLike(Protocol):
-    """What showing an item or a summary reads of an attempt (an ORM row or a _Sitting)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def seed(self) -> int: ...
-    @property
-    def round_size(self) -> int: ...
-    @property
-    def answered_count(self) -> int: ...
-    @property
-    def correct_count(self) -> int: ...
-    @property
-    def finished_at(self) -> dt.datetime | None: ...
-
-
 @dataclass
-class _Sitting:
+class _AttemptState:
     """The attempt as answer_item reads and then writes it."""
 
     id: int
@@ -118,7 +95,7 @@ class _Sitting:
     correct_count: int
 
     @classmethod
-    def of(cls, row: Any) -> _Sitting:
+    def of(cls, row: Any) -> _AttemptState:
         return cls(
             id=row.id,
             user_id=row.user_id,
@@ -181,72 +158,6 @@ def _skill_state_upsert(session: AsyncSession) -> Insert:
     return stmt
 
 
-async def start_quiz(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    slug: str,
-    round_size: int,
-    now: dt.datetime,
-    see_all: bool = False,
-) -> QuizStart:
-    """Resume the learner's open attempt on a quiz, or start one on its newest version.
-
-    A quiz limited to cohorts is refused to others exactly as an unknown one (`see_all`,
-    for admins, lifts the limit), so its id does not leak.
-    """
-    quiz = await queries.quiz_by_slug(session, slug)
-    if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
-        raise NotFoundError(f"There is no quiz '{slug}'.")
-    attempt = await queries.open_attempt(session, user_id, quiz.id)
-    resumed = attempt is not None
-    if attempt is None:
-        latest = await queries.latest_version(session, quiz.id)
-        if latest is None:
-            raise NotFoundError(f"The quiz '{slug}' has no content yet.")
-        attempt = Attempt(
-            user_id=user_id,
-            quiz_version_id=latest.id,
-            seed=secrets.randbits(31),
-            round_size=round_size,
-            started_at=now,
-            answered_count=0,
-            correct_count=0,
-        )
-        session.add(attempt)
-        await session.flush()
-    version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
-    await session.commit()
-    return QuizStart(
-        attempt_id=attempt.id,
-        quiz_title=version.title,
-        resumed=resumed,
-        answered=attempt.answered_count,
-        total=version.item_count,
-        item=item,
-    )
-
-
-async def continue_attempt(
-    session: AsyncSession, *, user_id: int, attempt_id: int, answered: int, now: dt.datetime
-) -> ItemView:
-    """Show the next item after a round summary.
-
-    `answered` is the count the summary was shown at: a second press on the same
-    "Continue" button finds the count moved on (or the item already on screen) and is stale.
-    """
-    attempt = await _own_attempt(session, user_id, attempt_id)
-    if attempt.finished_at is not None:
-        raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
-    if attempt.answered_count != answered or attempt.current_item_id is not None:
-        raise StaleItemError("You already continued.")
-    version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
-    await session.commit()
-    return item
-
-
 async def answer_item(
     session: AsyncSession,
     *,
@@ -272,16 +183,16 @@ async def answer_item(
         )
     ).one_or_none()
     if row is None:
-        raise NotFoundError("This quiz session no longer exists. Send /quiz to start again.")
-    sitting = _Sitting.of(row)
-    if sitting.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's quiz.")
-    if item is None or sitting.current_item_id != item_id:
+        raise AttemptGoneError
+    attempt = _AttemptState.of(row)
+    if attempt.user_id != user_id:
+        raise NotYourButtonsError(ButtonsOf.QUIZ)
+    if item is None or attempt.current_item_id != item_id:
         if await queries.answer_of(session, attempt_id, item_id) is not None:
-            raise AlreadyAnsweredError("You already answered this one; your first answer counts.")
-        if sitting.finished_at is not None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
-        raise StaleItemError("This question is no longer open.")
+            raise AlreadyAnsweredError
+        if attempt.finished_at is not None:
+            raise QuizFinishedError
+        raise ItemClosedError(ButtonsOf.QUIZ)
     grading.check_choice(item.kind, len(item.options), chosen)
     correct = grading.grade(item.correct_indices, chosen)
     recorded = await record_answer(
@@ -290,7 +201,7 @@ async def answer_item(
         item=item,
         chosen=chosen,
         correct=correct,
-        shown_at=sitting.presented_at or now,
+        shown_at=attempt.presented_at or now,
         now=now,
         attempt_id=attempt_id,
     )
@@ -308,39 +219,39 @@ async def answer_item(
         session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
     )
 
-    version = await content.version(session, sitting.quiz_version_id)
-    view = await _item_view(session, sitting, version, item)
-    sitting.answered_count += 1
-    sitting.correct_count += int(correct)
-    sitting.current_item_id = None
-    sitting.presented_at = None
+    version = await content.version(session, attempt.quiz_version_id)
+    view = await sitting.quiz_item_view(session, attempt, version, item)
+    attempt.answered_count += 1
+    attempt.correct_count += int(correct)
+    attempt.current_item_id = None
+    attempt.presented_at = None
     adds = report_counters.attempt_counter_adds(item.verdict, recorded.judgement)
     changes: dict[str, Any] = {
-        "answered_count": sitting.answered_count,
-        "correct_count": sitting.correct_count,
+        "answered_count": attempt.answered_count,
+        "correct_count": attempt.correct_count,
         **{name: ATTEMPTS.c[name] + add for name, add in adds.items()},
     }
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
-    if sitting.answered_count >= version.item_count:
-        sitting.finished_at = changes["finished_at"] = now
+    if attempt.answered_count >= version.item_count:
+        attempt.finished_at = changes["finished_at"] = now
         await report_counters.count_finished_attempt(
-            session, attempt_id=attempt_id, total=sitting.correct_count
+            session, attempt_id=attempt_id, total=attempt.correct_count
         )
-    if grading.is_round_end(sitting.answered_count, version.item_count, sitting.round_size):
-        summary = await _summary(session, sitting, version)
+    if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
+        summary = await _round_summary(session, attempt, version)
     else:
-        following = await content.item_at(session, version.id, sitting.answered_count)
+        following = await content.item_at(session, version.id, attempt.answered_count)
         if following is None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
-        sitting.current_item_id = following.id
-        sitting.presented_at = now
-        next_item = await _item_view(session, sitting, version, following)
-    changes["current_item_id"] = sitting.current_item_id
-    changes["presented_at"] = sitting.presented_at
+            raise QuizFinishedError
+        attempt.current_item_id = following.id
+        attempt.presented_at = now
+        next_item = await sitting.quiz_item_view(session, attempt, version, following)
+    changes["current_item_id"] = attempt.current_item_id
+    changes["presented_at"] = attempt.presented_at
     await session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(changes))
     await session.commit()
-    return _result(view, item, chosen, correct, next_item, summary)
+    return item_views.answer_result(view, item, chosen, correct, next_item, summary)
 
 
 @dataclass(frozen=True)
@@ -389,9 +300,7 @@ async def record_answer(
         )
     except IntegrityError:
         await session.rollback()
-        raise AlreadyAnsweredError(
-            "You already answered this one; your first answer counts."
-        ) from None
+        raise AlreadyAnsweredError from None
     return RecordedAnswer(seconds=seconds, judgement=judgement)
 
 
@@ -405,7 +314,7 @@ async def replay_answer(
     still needs the verdict and the next item. None when the item is not the latest answer
     (then there is nothing to repeat).
     """
-    attempt = await _own_attempt(session, user_id, attempt_id)
+    attempt = await sitting.own_attempt(session, user_id, attempt_id)
     latest = (
         await session.scalars(
             select(Answer).where(Answer.attempt_id == attempt_id).order_by(Answer.id.desc())
@@ -416,69 +325,19 @@ async def replay_answer(
         return None
     version = await content.version(session, attempt.quiz_version_id)
     item = await content.item(session, item_id)
-    view = await _item_view(session, attempt, version, item)
+    view = await sitting.quiz_item_view(session, attempt, version, item)
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
     if attempt.current_item_id is not None:
         current = await content.item(session, attempt.current_item_id)
-        next_item = await _item_view(session, attempt, version, current)
+        next_item = await sitting.quiz_item_view(session, attempt, version, current)
     else:
-        summary = await _summary(session, attempt, version)
-    # Commit, not rollback: a rollback would expire the loaded rows that _result reads.
+        summary = await _round_summary(session, attempt, version)
+    # Commit, not rollback: a rollback would expire `latest`, which the result reads.
     await session.commit()
-    return _result(view, item, list(latest.chosen), latest.correct, next_item, summary)
-
-
-def _result(
-    view: ItemView,
-    item: content.ItemContent,
-    chosen: list[int],
-    correct: bool,
-    next_item: ItemView | None,
-    summary: RoundSummary | None,
-) -> AnswerResult:
-    correct_indices = [i for i, o in enumerate(item.options) if o["correct"]]
-    by_index = {o.file_index: o for o in view.options}
-    return AnswerResult(
-        item=view,
-        correct=correct,
-        chosen=tuple(by_index[i] for i in _display_sorted(view, chosen)),
-        right=tuple(by_index[i] for i in _display_sorted(view, correct_indices)),
-        feedback=tuple(
-            fb for i in _display_sorted(view, chosen) if (fb := item.options[i].get("feedback"))
-        ),
-        explanation=item.explanation,
-        next_item=next_item,
-        summary=summary,
+    return item_views.answer_result(
+        view, item, list(latest.chosen), latest.correct, next_item, summary
     )
-
-
-async def open_item(
-    session: AsyncSession, *, user_id: int, attempt_id: int, item_id: int
-) -> ItemView:
-    """The item on screen, checked to be this learner's and still open (for toggles)."""
-    attempt = await _own_attempt(session, user_id, attempt_id)
-    if attempt.current_item_id != item_id:
-        if await queries.answer_of(session, attempt_id, item_id) is not None:
-            raise AlreadyAnsweredError("You already answered this one.")
-        raise StaleItemError("This question is no longer open.")
-    version = await content.version(session, attempt.quiz_version_id)
-    item = await content.item(session, item_id)
-    view = await _item_view(session, attempt, version, item)
-    await session.commit()  # read only; ends the transaction (and the row lock on PostgreSQL)
-    return view
-
-
-async def current_item(session: AsyncSession, *, user_id: int, attempt_id: int) -> ItemView | None:
-    """The item on screen in an attempt, if any (to show it again after a crash)."""
-    attempt = await _own_attempt(session, user_id, attempt_id)
-    view = None
-    if attempt.current_item_id is not None:
-        version = await content.version(session, attempt.quiz_version_id)
-        item = await content.item(session, attempt.current_item_id)
-        view = await _item_view(session, attempt, version, item)
-    await session.commit()
-    return view
 
 
 async def record_skill_review(
@@ -532,78 +391,8 @@ async def record_skill_review(
     )
 
 
-async def attempt_summary(session: AsyncSession, *, user_id: int, attempt_id: int) -> RoundSummary:
-    """The summary of an attempt as it stands."""
-    attempt = await _own_attempt(session, user_id, attempt_id)
-    version = await content.version(session, attempt.quiz_version_id)
-    return await _summary(session, attempt, version)
-
-
-async def _own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> Attempt:
-    attempt = await queries.lock_attempt(session, attempt_id)
-    if attempt is None:
-        raise NotFoundError("This quiz session no longer exists. Send /quiz to start again.")
-    if attempt.user_id != user_id:
-        raise NotYourAttemptError("These buttons belong to someone else's quiz.")
-    return attempt
-
-
-async def _present(
-    session: AsyncSession, attempt: Attempt, version: content.VersionContent, now: dt.datetime
-) -> ItemView:
-    """Put the next unanswered item on screen (or the current one again) and time it from now."""
-    if attempt.current_item_id is not None:
-        item = await content.item(session, attempt.current_item_id)
-    else:
-        found = await content.item_at(session, version.id, attempt.answered_count)
-        if found is None:
-            raise AttemptFinishedError("This quiz is finished. Send /quiz to take it again.")
-        item = found
-        attempt.current_item_id = item.id
-    attempt.presented_at = now
-    return await _item_view(session, attempt, version, item)
-
-
-async def _item_view(
-    session: AsyncSession,
-    attempt: _AttemptLike,
-    version: content.VersionContent,
-    item: content.ItemContent,
-) -> ItemView:
-    names = await content.skill_names(session)
-    count = len(item.options)
-    order = (
-        list(range(count))
-        if grading.keeps_file_order(item.kind)
-        else grading.option_order(attempt.seed, item.key, count)
-    )
-    options = tuple(
-        OptionView(letter=grading.LETTERS[shown], file_index=i, text=item.options[i]["text"])
-        for shown, i in enumerate(order)
-    )
-    return ItemView(
-        attempt_id=attempt.id,
-        item_id=item.id,
-        item_key=item.key,
-        kind=ItemKind(item.kind).value,
-        skill_id=item.skill_id,
-        skill_name=names.get(item.skill_id, item.skill_id),
-        quiz_title=version.title,
-        passage=item.passage,
-        question=item.question,
-        options=options,
-        number=item.position + 1,
-        total=version.item_count,
-    )
-
-
-def _display_sorted(view: ItemView, indices: list[int]) -> list[int]:
-    shown = [o.file_index for o in view.options]
-    return sorted(set(indices), key=shown.index)
-
-
-async def _summary(
-    session: AsyncSession, attempt: _AttemptLike, version: content.VersionContent
+async def _round_summary(
+    session: AsyncSession, attempt: sitting.AttemptLike, version: content.VersionContent
 ) -> RoundSummary:
     names = await content.skill_names(session)
     counts = await queries.attempt_skill_counts(session, attempt.id)

@@ -1,0 +1,90 @@
+"""The terminal's words for the domain errors (`quizbot demo`, `stats`, `export`).
+
+The chat words the same errors in `telegram/error_text.py`; here the way on is a command to
+run, and report options are named as the command line spells them (`--days`).
+"""
+
+from __future__ import annotations
+
+from bot.domain import errors
+
+FALLBACK = "That did not work."
+
+_CHOICES = {
+    errors.ChoiceProblem.NONE_CHOSEN: "Choose at least one option.",
+    errors.ChoiceProblem.NO_SUCH_OPTION: "There is no such option.",
+    errors.ChoiceProblem.NOT_ONE: "Choose exactly one option.",
+}
+
+
+def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
+    """The error as a line (or lines) for the terminal; `usage` follows argument errors."""
+    match error:
+        case errors.UnknownQuizError(slug=slug):
+            # The terminal holds the database: no quiz is another instructor's there.
+            return f"There is no quiz '{slug}'."
+        case errors.QuizEmptyError(slug=slug):
+            return f"The quiz '{slug}' has no content yet."
+        case errors.UnknownVersionError(slug=slug, version=version):
+            return f"The quiz '{slug}' has no version {version}."
+        case errors.UnknownCohortError(code=code):
+            return f"There is no cohort with the code '{code}'."
+        case errors.AttemptGoneError():
+            return "This quiz session no longer exists. Run `quizbot demo` to start again."
+        case errors.LessonGoneError():
+            return "This lesson no longer exists."
+        case errors.NotYourButtonsError(of=errors.ButtonsOf.QUIZ):
+            return "This quiz belongs to another player."
+        case errors.NotYourButtonsError():
+            return "This lesson belongs to another player."
+        case errors.ItemClosedError(of=errors.ButtonsOf.QUIZ):
+            return "This question is no longer open."
+        case errors.ItemClosedError():
+            return "This practice question is no longer open."
+        case errors.AlreadyAnsweredError():
+            return "You already answered this one; your first answer counts."
+        case errors.AlreadyContinuedError():
+            return "You already continued."
+        case errors.QuizFinishedError():
+            return "This quiz is finished. Run `quizbot demo` to take it again."
+        case errors.InvalidChoiceError(problem=problem):
+            return _CHOICES[problem]
+        case errors.CohortNameMissingError():
+            return "Name the cohort."
+        case errors.CohortNameTooLongError(length=length, limit=limit):
+            return f"A cohort name may have at most {limit} characters; this one has {length}."
+        case errors.CohortCodesMissingError():
+            return "Name at least one cohort code."
+        case errors.BadReportQueryError():
+            return _report_args(error, usage)
+        case errors.UnknownWindowError(preset=preset):
+            return f"'{preset[:20]}' is not one of the offered times."
+        case errors.UnknownTimezoneError(name=name):
+            return f"Unknown time zone '{name[:64]}'; use a name like Europe/Berlin."
+        case errors.StaffOnlyReportError():
+            return "Only admins and instructors can see reports."
+        case errors.OutsideOwnReportError():
+            return "You can see reports only on your own quizzes and cohorts."
+        case errors.QuizImportError(problems=problems):
+            return "\n".join(problems)
+    return FALLBACK
+
+
+def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
+    option = f"--{error.value}"
+    match error.problem:
+        case errors.ReportArgProblem.TWO_QUIZZES:
+            text = "Name at most one quiz."
+        case errors.ReportArgProblem.NOT_A_QUIZ_ID:
+            text = f"'{error.value[:40]}' is not a quiz id."
+        case errors.ReportArgProblem.UNKNOWN_OPTION:
+            text = f"Unknown option '{error.value[:20]}'."
+        case errors.ReportArgProblem.REPEATED_OPTION:
+            text = f"{option} is given twice."
+        case errors.ReportArgProblem.VERSION_WITHOUT_QUIZ:
+            text = "--version needs --quiz."
+        case errors.ReportArgProblem.OUT_OF_RANGE:
+            return f"{option} must be a whole number from 1 to {error.limit}."
+        case errors.ReportArgProblem.NOT_A_CODE:
+            return "--cohort must be an invite code (letters, digits, - and _)."
+    return f"{text} {usage}" if usage else text

@@ -1,0 +1,30 @@
+"""Use cases of a quiz sitting.
+
+- `sitting.py`: start or resume a quiz, continue after a round, the item on screen;
+- `answer.py`: answer an item (graded and recorded exactly once, the skill's memory and
+  follow-up updated, the attempt moved on), and show a recorded answer again after a crash.
+  Follow-up practice answers are recorded through it too.
+
+Callers use the names below: `attempts.start_quiz(...)`, `attempts.answer_item(...)`.
+"""
+
+from bot.services.attempts.answer import (
+    RecordedAnswer,
+    answer_item,
+    record_answer,
+    record_skill_review,
+    replay_answer,
+)
+from bot.services.attempts.sitting import continue_attempt, current_item, open_item, start_quiz
+
+__all__ = [
+    "RecordedAnswer",
+    "answer_item",
+    "continue_attempt",
+    "current_item",
+    "open_item",
+    "record_answer",
+    "record_skill_review",
+    "replay_answer",
+    "start_quiz",
+]

@@ -1,0 +1,174 @@
+"""Starting and continuing a quiz: start or resume, the next round, the item on screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import queries
+from bot.db.models import Attempt
+from bot.domain.errors import (
+    AlreadyAnsweredError,
+    AlreadyContinuedError,
+    AttemptGoneError,
+    ButtonsOf,
+    ItemClosedError,
+    NotYourButtonsError,
+    QuizEmptyError,
+    QuizFinishedError,
+    UnknownQuizError,
+)
+from bot.services import content, item_views
+from bot.services.views import ItemView, QuizStart
+
+
+class AttemptLike(Protocol):
+    """What showing an item or a summary reads of an attempt (an ORM row or a plain record)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def round_size(self) -> int: ...
+    @property
+    def answered_count(self) -> int: ...
+    @property
+    def correct_count(self) -> int: ...
+    @property
+    def finished_at(self) -> dt.datetime | None: ...
+
+
+async def start_quiz(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    slug: str,
+    round_size: int,
+    now: dt.datetime,
+    see_all: bool = False,
+) -> QuizStart:
+    """Resume the learner's open attempt on a quiz, or start one on its newest version.
+
+    A quiz limited to cohorts is refused to others exactly as an unknown one (`see_all`,
+    for admins, lifts the limit), so its id does not leak.
+    """
+    quiz = await queries.quiz_by_slug(session, slug)
+    if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
+        raise UnknownQuizError(slug)
+    attempt = await queries.open_attempt(session, user_id, quiz.id)
+    resumed = attempt is not None
+    if attempt is None:
+        latest = await queries.latest_version(session, quiz.id)
+        if latest is None:
+            raise QuizEmptyError(slug)
+        attempt = Attempt(
+            user_id=user_id,
+            quiz_version_id=latest.id,
+            seed=secrets.randbits(31),
+            round_size=round_size,
+            started_at=now,
+            answered_count=0,
+            correct_count=0,
+        )
+        session.add(attempt)
+        await session.flush()
+    version = await content.version(session, attempt.quiz_version_id)
+    item = await _present(session, attempt, version, now)
+    await session.commit()
+    return QuizStart(
+        attempt_id=attempt.id,
+        quiz_title=version.title,
+        resumed=resumed,
+        answered=attempt.answered_count,
+        total=version.item_count,
+        item=item,
+    )
+
+
+async def continue_attempt(
+    session: AsyncSession, *, user_id: int, attempt_id: int, answered: int, now: dt.datetime
+) -> ItemView:
+    """Show the next item after a round summary.
+
+    `answered` is the count the summary was shown at: a second press on the same
+    "Continue" button finds the count moved on (or the item already on screen) and is stale.
+    """
+    attempt = await own_attempt(session, user_id, attempt_id)
+    if attempt.finished_at is not None:
+        raise QuizFinishedError
+    if attempt.answered_count != answered or attempt.current_item_id is not None:
+        raise AlreadyContinuedError
+    version = await content.version(session, attempt.quiz_version_id)
+    item = await _present(session, attempt, version, now)
+    await session.commit()
+    return item
+
+
+async def open_item(
+    session: AsyncSession, *, user_id: int, attempt_id: int, item_id: int
+) -> ItemView:
+    """The item on screen, checked to be this learner's and still open (for toggles)."""
+    attempt = await own_attempt(session, user_id, attempt_id)
+    if attempt.current_item_id != item_id:
+        if await queries.answer_of(session, attempt_id, item_id) is not None:
+            raise AlreadyAnsweredError
+        raise ItemClosedError(ButtonsOf.QUIZ)
+    version = await content.version(session, attempt.quiz_version_id)
+    item = await content.item(session, item_id)
+    view = await quiz_item_view(session, attempt, version, item)
+    await session.commit()  # read only; ends the transaction (and the row lock on PostgreSQL)
+    return view
+
+
+async def current_item(session: AsyncSession, *, user_id: int, attempt_id: int) -> ItemView | None:
+    """The item on screen in an attempt, if any (to show it again after a crash)."""
+    attempt = await own_attempt(session, user_id, attempt_id)
+    view = None
+    if attempt.current_item_id is not None:
+        version = await content.version(session, attempt.quiz_version_id)
+        item = await content.item(session, attempt.current_item_id)
+        view = await quiz_item_view(session, attempt, version, item)
+    await session.commit()
+    return view
+
+
+async def own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> Attempt:
+    """The attempt, locked for this transaction, checked to be this learner's."""
+    attempt = await queries.lock_attempt(session, attempt_id)
+    if attempt is None:
+        raise AttemptGoneError
+    if attempt.user_id != user_id:
+        raise NotYourButtonsError(ButtonsOf.QUIZ)
+    return attempt
+
+
+async def _present(
+    session: AsyncSession, attempt: Attempt, version: content.VersionContent, now: dt.datetime
+) -> ItemView:
+    """Put the next unanswered item on screen (or the current one again) and time it from now."""
+    if attempt.current_item_id is not None:
+        item = await content.item(session, attempt.current_item_id)
+    else:
+        found = await content.item_at(session, version.id, attempt.answered_count)
+        if found is None:
+            raise QuizFinishedError
+        item = found
+        attempt.current_item_id = item.id
+    attempt.presented_at = now
+    return await quiz_item_view(session, attempt, version, item)
+
+
+async def quiz_item_view(
+    session: AsyncSession,
+    attempt: AttemptLike,
+    version: content.VersionContent,
+    item: content.ItemContent,
+) -> ItemView:
+    """An item as shown in an attempt, its options in the attempt's order."""
+    return await item_views.item_view(
+        session, item, version, seed=attempt.seed, attempt_id=attempt.id
+    )

@@ -1,0 +1,110 @@
+"""The chat's words for the domain errors: a reply to a command, a popup for a button.
+
+The terminal words the same errors in `console/error_text.py`; here the way on is always a
+command to send (/quiz, /share …).
+"""
+
+from __future__ import annotations
+
+from bot.domain import errors
+from bot.domain.limits import CALLBACK_ANSWER_MAX
+from bot.telegram.render import escape_text
+from bot.telegram.render_instructor import problems_text
+
+FALLBACK = "That did not work. Send /help to see what I can do."
+
+_CHOICES = {
+    errors.ChoiceProblem.NONE_CHOSEN: "choose at least one option",
+    errors.ChoiceProblem.NO_SUCH_OPTION: "no such option",
+    errors.ChoiceProblem.NOT_ONE: "choose exactly one option",
+}
+
+
+def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
+    """The error in plain text; `usage` is the command's usage line, for argument errors."""
+    match error:
+        case errors.UnknownQuizError(slug=slug, owned=owned):
+            return f"There is no quiz '{slug}'{' of yours' if owned else ''}."
+        case errors.QuizEmptyError(slug=slug):
+            return f"The quiz '{slug}' has no content yet."
+        case errors.UnknownVersionError(slug=slug, version=version):
+            return f"The quiz '{slug}' has no version {version}."
+        case errors.UnknownCohortError(code=code, owned=owned):
+            return f"There is no cohort with the code '{code}'{' of yours' if owned else ''}."
+        case errors.AttemptGoneError():
+            return "This quiz session no longer exists. Send /quiz to start again."
+        case errors.LessonGoneError():
+            return "This lesson no longer exists."
+        case errors.NotYourButtonsError(of=errors.ButtonsOf.QUIZ):
+            return "These buttons belong to someone else's quiz."
+        case errors.NotYourButtonsError():
+            return "These buttons belong to someone else's lesson."
+        case errors.ItemClosedError(of=errors.ButtonsOf.QUIZ):
+            return "This question is no longer open."
+        case errors.ItemClosedError():
+            return "This practice question is no longer open."
+        case errors.AlreadyAnsweredError():
+            return "You already answered this one; your first answer counts."
+        case errors.AlreadyContinuedError():
+            return "You already continued."
+        case errors.QuizFinishedError():
+            return "This quiz is finished. Send /quiz to take it again."
+        case errors.InvalidChoiceError(problem=problem):
+            return _CHOICES[problem]
+        case errors.CohortNameMissingError():
+            return "Name the cohort: /cohort NAME, for example /cohort Class 9B."
+        case errors.CohortNameTooLongError(length=length, limit=limit):
+            return f"A cohort name may have at most {limit} characters; this one has {length}."
+        case errors.CohortCodesMissingError():
+            return (
+                "Name the quiz and the cohort codes: /share QUIZ-ID CODE (more codes may follow)."
+            )
+        case errors.BadReportQueryError():
+            return _report_args(error, usage)
+        case errors.UnknownWindowError():
+            return "That is not one of the offered times."
+        case errors.UnknownTimezoneError(name=name):
+            return (
+                f"I don't know the time zone '{name[:64]}'. Use a name like Europe/Berlin, "
+                "America/New_York or Asia/Tokyo."
+            )
+        case errors.StaffOnlyReportError():
+            return "Only admins and instructors can see reports."
+        case errors.OutsideOwnReportError():
+            return "You can see reports only on your own quizzes and cohorts."
+        case errors.QuizImportError(problems=problems):
+            return "\n".join(problems)
+    return FALLBACK
+
+
+def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
+    value = error.value
+    match error.problem:
+        case errors.ReportArgProblem.TWO_QUIZZES:
+            text = "Name at most one quiz."
+        case errors.ReportArgProblem.NOT_A_QUIZ_ID:
+            text = f"'{value[:40]}' is not a quiz id."
+        case errors.ReportArgProblem.UNKNOWN_OPTION:
+            text = f"Unknown option '{value[:20]}'."
+        case errors.ReportArgProblem.REPEATED_OPTION:
+            text = f"'{value}' is given twice."
+        case errors.ReportArgProblem.VERSION_WITHOUT_QUIZ:
+            text = "version=N needs a quiz id."
+        case errors.ReportArgProblem.OUT_OF_RANGE:
+            # Said plainly, with no usage: the option was right, its number was not.
+            return f"{value} must be a whole number from 1 to {error.limit}."
+        case errors.ReportArgProblem.NOT_A_CODE:
+            return "cohort must be an invite code (letters, digits, - and _)."
+    return f"{text} {usage}" if usage else text
+
+
+def reply_html(error: errors.QuizbotError, *, usage: str | None = None) -> str:
+    """The error as a reply message (HTML); a refused upload lists its problems by line."""
+    if isinstance(error, errors.QuizImportError) and error.located:
+        return problems_text(error.located[0].file, error.located)
+    return escape_text(describe(error, usage=usage))
+
+
+def popup_text(error: errors.QuizbotError) -> str:
+    """The error as a button's popup (a callback answer: plain text, 200 characters)."""
+    return describe(error)[:CALLBACK_ANSWER_MAX]

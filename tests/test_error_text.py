@@ -1,0 +1,84 @@
+"""Every domain error has words in both adapters: the chat's and the terminal's."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from bot.console import error_text as console
+from bot.domain import errors
+from bot.domain.errors import ButtonsOf, ChoiceProblem, QuizbotError, ReportArgProblem
+from bot.domain.quizfile.messages import Problem
+from bot.telegram import error_text as chat
+
+EXAMPLES: list[QuizbotError] = [
+    errors.UnknownQuizError("mine", owned=True),
+    errors.QuizEmptyError("empty"),
+    errors.UnknownVersionError("tiny", 7),
+    errors.UnknownCohortError("Nope123"),
+    errors.AttemptGoneError(),
+    errors.LessonGoneError(),
+    *(errors.NotYourButtonsError(of) for of in ButtonsOf),
+    *(errors.ItemClosedError(of) for of in ButtonsOf),
+    errors.AlreadyAnsweredError(),
+    errors.AlreadyContinuedError(),
+    errors.QuizFinishedError(),
+    *(errors.InvalidChoiceError(problem) for problem in ChoiceProblem),
+    errors.CohortNameMissingError(),
+    errors.CohortNameTooLongError(length=101, limit=100),
+    errors.CohortCodesMissingError(),
+    *(errors.BadReportQueryError(problem, "days", 3660) for problem in ReportArgProblem),
+    errors.UnknownTimezoneError("Mars/Base"),
+    errors.UnknownWindowError("never"),
+    errors.StaffOnlyReportError(),
+    errors.OutsideOwnReportError(),
+    errors.QuizImportError(["q.yaml:3: unknown field"], [Problem("q.yaml", 3, "unknown field")]),
+]
+
+
+def _error_classes() -> set[type[QuizbotError]]:
+    return {
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, QuizbotError) and not cls.__subclasses__()
+    }
+
+
+def test_the_examples_cover_every_error_a_service_raises() -> None:
+    assert {type(e) for e in EXAMPLES} == _error_classes()
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: repr(e))
+def test_both_adapters_word_each_error(error: QuizbotError) -> None:
+    for words in (chat.describe(error), console.describe(error)):
+        assert words
+        assert words not in (chat.FALLBACK, console.FALLBACK)
+    assert len(chat.popup_text(error)) <= 200
+
+
+def test_the_chat_says_send_and_the_terminal_says_run() -> None:
+    finished = errors.QuizFinishedError()
+    assert chat.describe(finished) == "This quiz is finished. Send /quiz to take it again."
+    assert console.describe(finished) == (
+        "This quiz is finished. Run `quizbot demo` to take it again."
+    )
+
+
+def test_argument_errors_end_with_the_commands_usage() -> None:
+    twice = errors.BadReportQueryError(ReportArgProblem.REPEATED_OPTION, "days")
+    assert (
+        chat.describe(twice, usage="Usage: /stats …") == "'days' is given twice. Usage: /stats …"
+    )
+    assert console.describe(twice, usage="Usage: quizbot stats …") == (
+        "--days is given twice. Usage: quizbot stats …"
+    )
+
+
+def test_the_chat_escapes_what_the_user_typed() -> None:
+    html = chat.reply_html(errors.UnknownQuizError("<b>x</b>"))
+    assert html == "There is no quiz '&lt;b&gt;x&lt;/b&gt;'."
+
+
+def test_logs_show_the_kind_and_values_never_a_sentence() -> None:
+    assert str(errors.UnknownCohortError("abc")) == "UnknownCohortError(code='abc', owned=False)"
