@@ -27,9 +27,10 @@ demo: $(VENV)/.installed ## play the bundled article quiz in the terminal
 run: $(VENV)/.installed ## serve Telegram by long polling (needs TELEGRAM_BOT_TOKEN)
 	$(BIN)/quizbot run
 
-lint: $(VENV)/.installed-dev ## ruff lint and format check
+lint: $(VENV)/.installed-dev ## ruff lint and format check, and vulture for dead code
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/vulture bot vulture_allowlist.py --min-confidence 60 --exclude bot/migrations
 
 typecheck: $(VENV)/.installed-dev ## mypy on bot/
 	$(BIN)/mypy

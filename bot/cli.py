@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import utc_now
 from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
 from bot.console.error_text import describe
+from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.quizfile.checks import validate_skill_catalogue
 from bot.domain.quizfile.schema import quiz_json_schema
@@ -288,7 +288,7 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
         raise UserFacingError(f"quizbot stats: {message}", EXIT_BAD_INPUT) from None
     print(report_text(report))
     if args.chart:
-        from bot.reports_chart import render_chart
+        from bot.telegram.chart import render_chart
 
         await asyncio.to_thread(Path(args.chart).write_bytes, render_chart(report))
         print(f"chart written to {args.chart}", file=sys.stderr)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.locks import startup_lock
 from bot.db.migrate import upgrade_database
+from bot.domain.clock import Clock, utc_now
 from bot.services.quizzes import ensure_bundled_quizzes
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 
 class FakeClock:
-    """Callable like `bot.clock.utc_now`; `advance` moves it."""
+    """Callable like `bot.domain.clock.utc_now`; `advance` moves it."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
         self.now = start or dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -23,9 +23,9 @@ from bot.domain.errors import (
 )
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
-from bot.reports_chart import render_chart
 from bot.runtime import Runtime
 from bot.services import reports
+from bot.telegram.chart import render_chart
 from tests.fakes.clock import FakeClock
 from tests.reports_data import (
     FOLLOWUP_ANSWERS,

@@ -12,9 +12,9 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
-from bot.clock import utc_now
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Answer, FollowUp, InboxUpdate, Item, User
+from bot.domain.clock import utc_now
 from bot.runtime import Runtime
 from tests.db_support import PG_HOST, PG_PORT, PG_USER
 from tests.e2e.harness import TOKEN, answer_buttons

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.db.dialect import is_sqlite
 from bot.db.models import (
     Answer,
@@ -34,6 +33,7 @@ from bot.db.models import (
     User,
 )
 from bot.domain import followups as rules
+from bot.domain.clock import Clock
 from bot.services import learners
 from bot.services.followups import plans
 from bot.services.followups.claims import (

@@ -67,7 +67,6 @@ class QuizReport:
 
     query: ReportQuery
     scope: str  # "everything", or what an instructor's report is limited to
-    generated_at: dt.datetime
     learners: int
     attempts_started: int
     attempts_finished: int
@@ -125,7 +124,6 @@ async def quiz_report(
     return QuizReport(
         query=query,
         scope=scope.label,
-        generated_at=now,
         learners=figures.learners,
         attempts_started=figures.started,
         attempts_finished=figures.finished,

@@ -14,9 +14,9 @@ from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
 from bot.domain.report_query import ReportQuery, Viewer, check_may_report, parse_report_args
-from bot.reports_chart import render_chart
 from bot.services import reports
 from bot.telegram import render_reports
+from bot.telegram.chart import render_chart
 from bot.telegram.handlers.turn import Turn, command
 
 if TYPE_CHECKING:
