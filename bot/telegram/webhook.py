@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.domain.updates import BadUpdateError, parse_update
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox, monitoring, send_budget
@@ -283,13 +283,17 @@ def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str)
         given = request.headers.get(SECRET_HEADER)
         if given is None or not hmac.compare_digest(given.encode(), expected):
             return _answer(403, "forbidden")
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        # Refuse what cannot be an update before reading it: the length announced first,
+        # then what actually arrives (a chunked body announces none).
+        announced = request.headers.get("content-length")
+        if announced is not None and (not announced.isdigit() or int(announced) > MAX_BODY):
+            return _answer(413 if announced.isdigit() else 400, "too large")
+        body = await _read_capped(request, MAX_BODY)
+        if body is None:
             return _answer(413, "too large")
         try:
-            payload = json.loads(body)
-            int(payload["update_id"])
-        except (ValueError, TypeError, KeyError):
+            payload = parse_update(body)
+        except BadUpdateError:
             return _answer(400, "not a Telegram update")
         try:
             await worker.accept(payload)
@@ -330,6 +334,16 @@ def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str)
             Route("/metrics", metrics_page, methods=["GET"]),
         ]
     )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it grows past `limit` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def _answer(status: int, text: str) -> Response:
