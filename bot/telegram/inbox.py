@@ -54,7 +54,7 @@ class _Queued:
     update_id: int
     tries: int
     update: Update | None = None  # parsed already when it was fetched in this run
-    payload: dict[str, Any] | None = None  # a leftover of an earlier run, as stored
+    payload: dict[str, Any] | None = None  # as stored: a leftover of an earlier run, or cleaned
 
 
 class InboxPoller:
@@ -150,12 +150,16 @@ class InboxPoller:
             # Only now, with the updates committed, may the next call confirm them.
             offset = max(u.update_id for u in updates) + 1
             for update, payload in zip(updates, payloads, strict=True):
-                if update.update_id in new:  # not one delivered again
-                    chat_id = inbox.chat_of(payload)
-                    self._enqueue(chat_id, _Queued(update.update_id, 0, update=update))
+                stored = new.get(update.update_id)  # not one delivered again, nor refused
+                if stored is None:
+                    continue
+                queued = _Queued(update.update_id, 0, update=update)
+                if stored is not payload:  # cleaned: handle what was stored, not the original
+                    queued = _Queued(update.update_id, 0, payload=stored)
+                self._enqueue(inbox.chat_of(stored), queued)
             self._start_chats()
 
-    async def _store(self, payloads: list[dict[str, Any]]) -> set[int]:
+    async def _store(self, payloads: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         async with self._runtime.sessions() as session:
             return await inbox.store_updates(session, payloads, now=self._runtime.clock())
 

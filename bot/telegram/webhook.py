@@ -86,11 +86,16 @@ class InboxWorker:
         self.accepting = True
 
     async def accept(self, payload: dict[str, Any]) -> None:
-        """Store a posted update (committed before this returns), then start processing it."""
+        """Store a posted update (committed before this returns), then start processing it.
+
+        An update refused for its data is kept as failed and not processed; only an outage
+        raises (and the POST is answered 503, so that Telegram sends it again).
+        """
         runtime = self._runtime
         async with runtime.sessions() as session:
             waiting = await inbox.receive_update(session, payload, now=runtime.clock())
-        self.schedule(waiting.chat_id, waiting.update_id)
+        if waiting is not None:
+            self.schedule(waiting.chat_id, waiting.update_id)
 
     def schedule(self, chat_id: int | None, update_id: int) -> None:
         """Process a chat's queue (or one chatless update) unless this process already is."""
