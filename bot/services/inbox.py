@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,27 +205,27 @@ async def unprocessed_updates(session: AsyncSession) -> list[StoredUpdate]:
     return [StoredUpdate(*row) for row in rows]
 
 
-async def count_restart(session: AsyncSession) -> int:
-    """Count one more try for every update left unprocessed by an earlier run.
-
-    A poller processes each update once within a run (handler errors are caught), so only a
-    crash leaves an update behind: counting at start-up, rather than before every update,
-    spares a commit per update and still gives up an update that kills the process again
-    and again.
-    """
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.processed_at.is_(None))
-        .values(tries=InboxUpdate.tries + 1)
-    )
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def mark_many_processed(
-    session: AsyncSession, outcomes: dict[int, str | None], *, now: dt.datetime
+async def record_progress(
+    session: AsyncSession,
+    *,
+    started: Collection[int] = (),
+    outcomes: dict[int, str | None] | None = None,
+    now: dt.datetime,
 ) -> None:
-    """Record several handled updates in one transaction (error None: handled fine)."""
+    """Count a try for updates about to be processed, and mark handled ones, in one commit.
+
+    A try is counted when processing starts, and committed before it does: an update that
+    kills the process is found with its tries counted after the restart, and given up after
+    a few, while updates still waiting their turn when the process stopped keep theirs.
+    `outcomes` maps handled updates to their error (None: handled fine).
+    """
+    if started:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(list(started)), InboxUpdate.processed_at.is_(None))
+            .values(tries=InboxUpdate.tries + 1)
+        )
+    outcomes = outcomes or {}
     fine = [update_id for update_id, error in outcomes.items() if error is None]
     if fine:
         await session.execute(

@@ -85,7 +85,10 @@ class InboxPoller:
         self._room.set()
         self._stop = asyncio.Event()
         self._handled: dict[int, str | None] = {}  # processed, to be marked in the table
-        self._handled_ready = asyncio.Event()
+        # Updates about to be processed, waiting for their try to be committed.
+        self._starting: dict[int, asyncio.Future[None]] = {}
+        self._books = asyncio.Event()  # something to record
+        self._books_closed = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then let the updates being processed finish.
@@ -94,7 +97,7 @@ class InboxPoller:
         """
         self._stop = stop
         offset = await _retrying(stop, self._start_up)
-        marker = asyncio.create_task(self._mark_handled())
+        marker = asyncio.create_task(self._keep_books())
         try:
             await self._poll(stop, offset)
         finally:
@@ -102,13 +105,12 @@ class InboxPoller:
             self._room.set()
             while self._busy:
                 await asyncio.gather(*list(self._busy.values()), return_exceptions=True)
-            self._handled_ready.set()
+            self._books.set()
             await marker
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
             offset = await inbox.next_offset(session)
-            await inbox.count_restart(session)
             await inbox.prune_processed(session, older_than=self._runtime.clock() - KEEP_PROCESSED)
             leftovers = await inbox.unprocessed_updates(session)
         for row in leftovers:
@@ -189,10 +191,11 @@ class InboxPoller:
                 queued = queue[0]
                 try:
                     await self.process_row(queued)
+                except _BooksClosed:
+                    break  # stopping with the database away: it stays for the next start
                 except Exception:
-                    # Not marked: it stays first in line and is tried again, counted as a try.
+                    # Not marked: it stays first in line and is tried again (its try counted).
                     log.exception("processing update %s failed; will retry", queued.update_id)
-                    queued.tries += 1
                     await asyncio.sleep(1.0)
                     continue
                 queue.popleft()
@@ -208,7 +211,10 @@ class InboxPoller:
             self._start_chats()
 
     async def process_row(self, queued: _Queued) -> None:
-        """Process one stored update, and hand it to be marked processed."""
+        """Process one stored update, and hand it to be marked processed.
+
+        Its try is committed first; one tried MAX_TRIES times already is given up instead.
+        """
         error: str | None = None
         if queued.tries >= MAX_TRIES:
             error = f"given up after {queued.tries} tries"
@@ -218,7 +224,9 @@ class InboxPoller:
             if update is None:
                 assert queued.payload is not None
                 update = Update.de_json(queued.payload, self._app.bot)
+            await self._record_start(queued.update_id)
             REDELIVERED.set(queued.tries > 0)
+            queued.tries += 1
             current_update_id.set(queued.update_id)  # every log line of the handlers carries it
             try:
                 # Handler errors go to the error handler inside; this catches the rest.
@@ -227,29 +235,67 @@ class InboxPoller:
                 error = str(exc)
                 log.exception("update %s failed", queued.update_id)
         self._handled[queued.update_id] = error
-        self._handled_ready.set()
+        self._books.set()
 
-    async def _mark_handled(self) -> None:
-        """Mark processed updates in the table, many in one transaction, until stopped."""
-        while True:
-            await self._handled_ready.wait()
-            if not self._stop.is_set():
-                await asyncio.sleep(MARK_EVERY)  # let a few more finish
-            self._handled_ready.clear()
-            batch, self._handled = self._handled, {}
-            if batch:
-                try:
-                    await _retrying(self._stop, functools.partial(self._mark, batch))
-                except DATABASE_ERRORS:
-                    # Stopping with the database away: these are handled again after a restart.
-                    log.warning("could not mark %d handled updates before stopping", len(batch))
+    async def _record_start(self, update_id: int) -> None:
+        """Return once the update's try is committed (with others starting meanwhile)."""
+        if self._books_closed:
+            raise _BooksClosed
+        started = asyncio.get_running_loop().create_future()
+        self._starting[update_id] = started
+        self._books.set()
+        await started
+
+    async def _keep_books(self) -> None:
+        """Record tries and processed updates, many in one transaction, until stopped.
+
+        Tries are committed at once (an update waits for its own); marks of processed
+        updates wait a little for company.
+        """
+        try:
+            while True:
+                await self._books.wait()
+                if not self._stop.is_set() and not self._starting:
+                    await asyncio.sleep(MARK_EVERY)  # let a few more finish
+                self._books.clear()
+                starting, self._starting = self._starting, {}
+                batch, self._handled = self._handled, {}
+                if starting or batch:
+                    step = functools.partial(self._record, list(starting), batch)
+                    try:
+                        await _retrying(self._stop, step)
+                    except DATABASE_ERRORS:
+                        # Stopping with the database away: these are handled after a restart.
+                        log.warning(
+                            "could not record %d handled updates before stopping", len(batch)
+                        )
+                        for waiting in starting.values():
+                            waiting.set_exception(_BooksClosed())
+                        return
+                    for waiting in starting.values():
+                        waiting.set_result(None)
+                if (
+                    self._stop.is_set()
+                    and not self._busy
+                    and not self._handled
+                    and not self._starting
+                ):
                     return
-            if self._stop.is_set() and not self._busy and not self._handled:
-                return
+        finally:
+            self._books_closed = True
+            for waiting in self._starting.values():
+                if not waiting.done():
+                    waiting.set_exception(_BooksClosed())
 
-    async def _mark(self, batch: dict[int, str | None]) -> None:
+    async def _record(self, started: list[int], batch: dict[int, str | None]) -> None:
         async with self._runtime.sessions() as session:
-            await inbox.mark_many_processed(session, batch, now=self._runtime.clock())
+            await inbox.record_progress(
+                session, started=started, outcomes=batch, now=self._runtime.clock()
+            )
+
+
+class _BooksClosed(Exception):
+    """The inbox can no longer record a try (stopping with the database away)."""
 
 
 async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:

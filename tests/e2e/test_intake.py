@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db.models import InboxUpdate
-from tests.e2e.harness import eventually, running_bot
-from tests.fakes import FakeTelegramServer
+from tests.e2e.harness import BotHarness, eventually, running_bot
+from tests.fakes import FakeTelegramServer, FakeUser
 
 ANSWERED_WITHIN = 5.0  # seconds: what "at once" means on a loaded test machine
 
@@ -57,3 +58,92 @@ async def test_users_whose_updates_a_database_refuses_do_not_hold_up_the_others(
 async def _confirmed(server: FakeTelegramServer, update_id: int) -> bool:
     # Telegram forgets an update when a getUpdates asks for a later offset.
     return server.is_polling and all(u["update_id"] != update_id for u in server.pending_updates)
+
+
+# ------------------------------------------------------------------ tries and restarts
+
+
+async def test_quick_restarts_give_up_no_update_that_was_never_tried(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    ana = fake_telegram.user(920, "Ana")
+    for _ in range(6):
+        ana.send_text("/help")
+    # Slow replies: each run gets through one update before it is stopped.
+    fake_telegram.faults.add("sendMessage", "delay", times=None, seconds=0.3, chat_id=920)
+    for run in range(1, 4):
+        async with running_bot(fake_telegram, database_url):
+            await eventually(_replied(ana, run), within=10, what=f"reply {run}")
+    fake_telegram.faults.clear()
+    async with running_bot(fake_telegram, database_url) as bot:
+        await eventually(_replied(ana, 6), within=10, what="every /help answered")
+        await eventually(lambda: _all_processed(bot), what="every update marked")
+        async with bot.runtime.sessions() as session:
+            rows = (await session.scalars(select(InboxUpdate))).all()
+    assert [r.error for r in rows] == [None] * 6
+    assert [r.tries for r in rows] == [1] * 6, "each counted once: when it was processed"
+    assert _help_replies(ana) == 6
+
+
+async def test_a_try_is_on_record_while_the_update_is_processed(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """A crash mid-update must find the try counted, or a poison update loops forever."""
+    ana = fake_telegram.user(921, "Ana")
+    fake_telegram.faults.add("sendMessage", "delay", times=1, seconds=3, chat_id=921)
+    ana.send_text("/help")
+    async with running_bot(fake_telegram, database_url) as bot:
+
+        async def sending() -> bool:
+            return not fake_telegram.faults.active()  # taken: the reply is held
+
+        await eventually(sending, what="the reply on its way")
+
+        async def tried_once() -> bool:
+            async with bot.runtime.sessions() as session:
+                row = (await session.scalars(select(InboxUpdate))).one()
+            return row.tries == 1 and row.processed_at is None
+
+        await eventually(tried_once, what="the try recorded while processing")
+        fake_telegram.faults.clear()
+
+
+async def test_an_update_tried_three_times_is_given_up(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    ana = fake_telegram.user(922, "Ana")
+    ana.send_text("/help")
+    async with running_bot(fake_telegram, database_url) as bot:
+        await ana.wait_for_message("Commands")
+        await eventually(lambda: _all_processed(bot), what="marked")
+        async with bot.runtime.sessions() as session:
+            row = (await session.scalars(select(InboxUpdate))).one()
+            # As if it had killed the process three times.
+            row.processed_at, row.tries = None, 3
+            await session.commit()
+    async with running_bot(fake_telegram, database_url) as bot:
+        await eventually(lambda: _all_processed(bot), what="given up")
+        async with bot.runtime.sessions() as session:
+            row = (await session.scalars(select(InboxUpdate))).one()
+    assert row.error == "given up after 3 tries"
+    assert row.tries == 3
+    assert _help_replies(ana) == 1, "not handled a fourth time"
+
+
+def _replied(user: FakeUser, replies: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return _help_replies(user) >= replies
+
+    return check
+
+
+def _help_replies(user: object) -> int:
+    return sum(1 for m in user.messages() if "Commands" in m.content)  # type: ignore[attr-defined]
+
+
+async def _all_processed(bot: BotHarness) -> bool:
+    async with bot.runtime.sessions() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.processed_at.is_(None))
+        )
+    return left == 0
