@@ -14,13 +14,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.errors import is_data_error
-from bot.db.models import InboxUpdate
+from bot.db.models import InboxUpdate, InboxWatermark
 from bot.domain.updates import clean_payload, clean_text, valid_update_id
 
 log = logging.getLogger(__name__)
@@ -145,8 +145,29 @@ def _reason(exc: BaseException) -> str:
 async def _seen_before(
     session: AsyncSession, update_ids: set[int], *, now: dt.datetime
 ) -> set[int]:
-    """Of updates just inserted, those processed and pruned before (none, for now)."""
-    return set()
+    """Of updates just inserted, those at or below the watermark: pruned copies; undone.
+
+    Read after the insert, in its transaction: a prune that deleted the first copy has
+    either committed its watermark by now, or had not deleted that copy yet (and the insert
+    found the conflict).
+    """
+    if not update_ids:
+        return set()
+    mark = await _watermark(session, now=now)
+    if mark is None:
+        return set()
+    late = {update_id for update_id in update_ids if update_id <= mark}
+    if late:
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(late)))
+    return late
+
+
+async def _watermark(session: AsyncSession, *, now: dt.datetime) -> int | None:
+    return await session.scalar(
+        select(InboxWatermark.update_id).where(
+            InboxWatermark.name == WATERMARK, InboxWatermark.expires_at > now
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -243,21 +264,73 @@ async def record_progress(
     await session.commit()
 
 
-async def next_offset(session: AsyncSession) -> int | None:
-    """The getUpdates offset that confirms everything already stored."""
+async def next_offset(session: AsyncSession, *, now: dt.datetime) -> int | None:
+    """The getUpdates offset that confirms everything already stored (or pruned)."""
     highest = await session.scalar(select(func.max(InboxUpdate.update_id)))
-    return None if highest is None else int(highest) + 1
-
-
-async def prune_processed(session: AsyncSession, *, older_than: dt.datetime) -> int:
-    """Delete processed updates received before a time (they hold users' messages)."""
-    result = await session.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.processed_at.is_not(None), InboxUpdate.received_at < older_than
-        )
-    )
+    mark = await _watermark(session, now=now)
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    known = [value for value in (highest, mark) if value is not None]
+    return max(known) + 1 if known else None
+
+
+# --------------------------------------------------------------- retention
+#
+# Processed rows hold users' names and messages. They are kept for a while (a late duplicate
+# is recognised by its row; a failure can be looked into), then deleted. The highest id
+# deleted is kept as a watermark, so that a copy Telegram sends after its row is gone is
+# still known, for as long as Telegram could still send one.
+
+WATERMARK = "pruned"
+# Telegram keeps an update for 24 hours at most; a day more is the margin.
+DUPLICATE_WINDOW = dt.timedelta(days=2)
+PRUNE_BATCH = 2_000  # rows per transaction: short locks, and short holds of SQLite's loop
+
+
+async def prune_processed(session: AsyncSession, *, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Delete updates processed more than `keep` ago; return how many were deleted."""
+    cutoff = now - keep
+    deleted = 0
+    while True:
+        ids = (
+            await session.scalars(
+                select(InboxUpdate.update_id)
+                .where(InboxUpdate.processed_at < cutoff)
+                .order_by(InboxUpdate.update_id)
+                .limit(PRUNE_BATCH)
+            )
+        ).all()
+        if not ids:
+            await session.commit()
+            return deleted
+        await _raise_watermark(session, max(ids), now=now)
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids)))
+        await session.commit()
+        deleted += len(ids)
+
+
+async def _raise_watermark(session: AsyncSession, update_id: int, *, now: dt.datetime) -> None:
+    """Raise the watermark to `update_id` (never lower it, unless it had lapsed)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(InboxWatermark).values(
+        name=WATERMARK, update_id=update_id, expires_at=now + DUPLICATE_WINDOW
+    )
+    current = InboxWatermark.__table__.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={
+            # In the statement, so that two workers pruning at once keep the higher one. A
+            # lapsed watermark is replaced outright: Telegram's ids may have started again.
+            "update_id": case(
+                (
+                    or_(current.expires_at <= now, current.update_id < stmt.excluded.update_id),
+                    stmt.excluded.update_id,
+                ),
+                else_=current.update_id,
+            ),
+            "expires_at": stmt.excluded.expires_at,
+        },
+    )
+    await session.execute(stmt)
 
 
 # --------------------------------------------------------------- several workers

@@ -31,6 +31,7 @@ from bot.telegram.handlers import admin, instructor, learner
 from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
+from bot.telegram.retention import schedule_pruning
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def build_application(
     app.bot_data[RUNTIME_KEY] = runtime
     register_handlers(app)
     schedule_dispatcher(app)
+    schedule_pruning(app)
     return app
 
 

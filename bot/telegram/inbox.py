@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import datetime as dt
 import functools
 import logging
 from collections import OrderedDict, deque
@@ -39,7 +38,6 @@ MARK_EVERY = 0.02  # seconds
 # the room left (Telegram keeps what it has not confirmed), so memory stays bounded when
 # processing falls behind.
 MAX_QUEUED = 2_000
-KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 # True while processing an update that an earlier run already started (it crashed or was
@@ -110,8 +108,7 @@ class InboxPoller:
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
-            offset = await inbox.next_offset(session)
-            await inbox.prune_processed(session, older_than=self._runtime.clock() - KEEP_PROCESSED)
+            offset = await inbox.next_offset(session, now=self._runtime.clock())
             leftovers = await inbox.unprocessed_updates(session)
         for row in leftovers:
             self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import InboxUpdate
+from bot.telegram import retention
 from tests.e2e.harness import BotHarness, eventually, running_bot
 from tests.fakes import FakeTelegramServer, FakeUser
+from tests.fakes.clock import FakeClock
 
 ANSWERED_WITHIN = 5.0  # seconds: what "at once" means on a loaded test machine
 
@@ -147,3 +150,44 @@ async def _all_processed(bot: BotHarness) -> bool:
             select(func.count()).select_from(InboxUpdate).where(InboxUpdate.processed_at.is_(None))
         )
     return left == 0
+
+
+# ------------------------------------------------------------------------ retention
+
+
+async def test_processed_updates_are_pruned_while_the_bot_runs_and_copies_still_ignored(
+    fake_telegram: FakeTelegramServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "PRUNE_FIRST", 0.05)
+    monkeypatch.setattr(retention, "PRUNE_EVERY", 0.1)
+    clock = FakeClock()
+    async with running_bot(fake_telegram, database_url, clock=clock) as bot:
+        ana = bot.user(930, "Ana")
+        ana.send_text("/help")
+        await ana.wait_for_message("Commands")
+        await eventually(lambda: _all_processed(bot), what="marked")
+        update_id = (await _rows(bot))[0].update_id
+        clock.advance(hours=23)
+        await asyncio.sleep(0.5)
+        assert len(await _rows(bot)) == 1, "kept for QUIZBOT_UPDATE_RETENTION_HOURS (24)"
+        clock.advance(hours=2)
+
+        async def pruned() -> bool:
+            return not await _rows(bot)
+
+        await eventually(pruned, what="the processed update pruned, with no restart")
+        # Telegram sends it again (its confirmation was lost): it is not handled twice.
+        fake_telegram.redeliver(update_id)
+        await eventually(lambda: _taken(fake_telegram), what="the copy fetched")
+        await asyncio.sleep(0.3)
+        assert _help_replies(ana) == 1
+        assert not await _rows(bot)
+
+
+async def _rows(bot: BotHarness) -> list[InboxUpdate]:
+    async with bot.runtime.sessions() as session:
+        return list((await session.scalars(select(InboxUpdate))).all())
+
+
+async def _taken(server: FakeTelegramServer) -> bool:
+    return server.is_polling and not server.pending_updates

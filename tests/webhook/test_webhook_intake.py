@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import InboxUpdate
+from bot.telegram import retention
 from tests.fakes import FakeTelegramServer
+from tests.fakes.clock import FakeClock
 from tests.webhook.harness import eventually, post_update, running_webhook
 
 ANSWERED_WITHIN = 5.0
@@ -60,3 +64,38 @@ async def test_users_whose_updates_a_database_refuses_do_not_hold_up_the_others(
             rows = (await session.scalars(select(InboxUpdate))).all()
         assert sum(1 for r in rows if r.error is None and r.processed_at is not None) == 3
     assert not fake_telegram.rejected
+
+
+async def test_processed_updates_are_pruned_while_the_worker_runs_and_copies_still_ignored(
+    fake_telegram: FakeTelegramServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "PRUNE_FIRST", 0.05)
+    monkeypatch.setattr(retention, "PRUNE_EVERY", 0.1)
+    clock = FakeClock()
+    async with running_webhook(fake_telegram, database_url, clock=clock) as bot:
+        assert await post_update(bot.url, _message(60, 931)) == 200
+        bo = fake_telegram.user(931, "Bo")
+        await bo.wait_for_message("Commands")
+
+        async def rows() -> list[InboxUpdate]:
+            async with bot.runtime.sessions() as session:
+                return list((await session.scalars(select(InboxUpdate))).all())
+
+        await eventually(lambda: _done(rows), 5, "the update processed")
+        clock.advance(hours=25)
+
+        async def pruned() -> bool:
+            return not await rows()
+
+        await eventually(pruned, 5, "the processed update pruned, with no restart")
+        # Telegram posts it again: answered 200, and not handled twice.
+        assert await post_update(bot.url, _message(60, 931)) == 200
+        await asyncio.sleep(0.3)
+        assert bot.worker.busy == 0
+        assert not await rows()
+        assert sum(1 for m in bo.messages() if "Commands" in m.content) == 1
+
+
+async def _done(rows: Any) -> bool:
+    found = await rows()
+    return bool(found) and all(r.processed_at is not None for r in found)
