@@ -1,19 +1,21 @@
-"""A learner's reply time while other accounts flood the bot with commands.
+"""Normal learners' reply time while other accounts flood the bot with commands.
 
-One learner answers quiz items at a steady pace (a press every `--interval` seconds) while
-N other accounts each send `--commands` commands (`/score`) as fast as a client can, all at
-the start of the run. The figure is what the learner waits for: from the press to the
-moment the fake Bot API answered the bot's editMessageText with the verdict (feedback), and
-to its sendMessage of the next item (next). The same run with N = 0 is the reference.
+A few learners (`--learners`, 4) answer quiz items at a person's pace (a press every
+`--interval` seconds, 1.5, staggered) while N other accounts each send `--commands`
+commands (`/score`, 40) as fast as a client can, all at once, once the learners are under
+way.
+The figure is what the learners wait for: from a press to the moment the fake Bot API
+answered the bot's editMessageText with the verdict (feedback), and to its sendMessage of
+the next item (next). The same run with N = 0 is the reference.
 
-Who runs where (2 cores): the fake Bot API server, the learner and the flooders share this
+Who runs where (2 cores): the fake Bot API server, the learners and the flooders share this
 process; quizbot runs alone as `python -m bot run` on a fresh SQLite file (the other core).
-Each N gets a fresh server, database and bot. The fake server does not enforce Telegram's
+Each run gets a fresh server, database and bot. The fake server does not enforce Telegram's
 limits (its strict mode would answer the flooders' replies with 429s); the bot's own
 limiter keeps the overall rate given by `--send-rate`: 30 messages a second is Telegram's
 budget, the one a flood competes for; a raised rate measures the bot's own capacity.
 
-    .venv/bin/python bench/bench_flood.py [--flooders 0 2 8] [--commands 40] [--send-rate 30]
+    .venv/bin/python bench/bench_flood.py [--flooders 0 2 8] [--send-rate 30 100000]
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from tests.fakes.models import Call  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegramServer, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN"
-LEARNER_ID = 710_000_001
+FIRST_LEARNER_ID = 710_000_001
 FIRST_FLOODER_ID = 720_000_001
 ROUND_SIZE = 50  # no "Continue" press among the measured answers
 START_TIMEOUT = 60.0
@@ -68,6 +70,7 @@ class RunResult:
     flood_sent: int
     flood_replies: int
     flood_drained: float | None
+    flood_window: tuple[float, float] | None
     bot_cpu: float
     seconds: float
 
@@ -149,14 +152,18 @@ def _is_item_for(chat_id: int) -> Callable[[Call], bool]:
 
 
 async def learner_answers(
-    server: FakeTelegramServer, learner: FakeUser, *, seconds: float, interval: float
+    server: FakeTelegramServer,
+    learner: FakeUser,
+    *,
+    started: float,
+    seconds: float,
+    interval: float,
 ) -> list[Sample]:
-    """Answer items at a steady pace; return each answer's timings."""
+    """Answer items at a steady pace from `started` on; return each answer's timings."""
     log = CallLog(server)
     learner.send_text("/quiz")
     item = await log.wait_for(_is_item_for(learner.chat_id), STEP_TIMEOUT, "the first item")
     samples: list[Sample] = []
-    started = time.monotonic()
     n = 0
     while True:
         due = started + n * interval
@@ -257,13 +264,14 @@ async def quizbot(server: FakeTelegramServer, folder: Path, send_rate: float) ->
         log.close()
 
 
-async def run_once(flooders: int, args: argparse.Namespace, folder: Path) -> RunResult:
+async def run_once(
+    flooders: int, send_rate: float, args: argparse.Namespace, folder: Path
+) -> RunResult:
     """One N: a fresh server, database and bot; the learner answers while N accounts flood."""
-    work = folder / f"n{flooders}-rate{args.send_rate:g}"
-    work.mkdir()
+    work = Path(tempfile.mkdtemp(prefix=f"n{flooders}-", dir=folder))
     server = FakeTelegramServer(TOKEN, "bench_bot", callback_query_timeout=600.0)
-    async with server, quizbot(server, work, args.send_rate) as proc:
-        learner = server.user(LEARNER_ID, "Learner")
+    async with server, quizbot(server, work, send_rate) as proc:
+        learners = [server.user(FIRST_LEARNER_ID + i, f"L{i}") for i in range(args.learners)]
         floods = [server.user(FIRST_FLOODER_ID + i, f"F{i}") for i in range(flooders)]
         # Everyone is known to the bot before the run: the flood is of commands only.
         chats = {u.chat_id for u in floods}
@@ -278,13 +286,24 @@ async def run_once(flooders: int, args: argparse.Namespace, folder: Path) -> Run
         mark = len(server.calls)
         cpu = _process_cpu(proc.pid)
         started = time.monotonic()
-        answering = asyncio.create_task(
-            learner_answers(server, learner, seconds=args.seconds, interval=args.interval)
+        step = args.interval / len(learners)
+        answering = asyncio.gather(
+            *(
+                learner_answers(
+                    server,
+                    learner,
+                    started=started + 1.0 + i * step,
+                    seconds=args.seconds,
+                    interval=args.interval,
+                )
+                for i, learner in enumerate(learners)
+            )
         )
-        await asyncio.sleep(0.5)  # the learner has an item on screen when the flood begins
+        # Everyone has an item on screen and is answering when the flood begins.
+        await asyncio.sleep(1.5)
         flood_started = time.monotonic()
         sent = flood(floods, args.commands)
-        samples = await answering
+        samples = [sample for answers in await answering for sample in answers]
         seconds = time.monotonic() - started
         bot_cpu = _process_cpu(proc.pid) - cpu
         # Whatever the bot still sends the flooders (it may still be working through them).
@@ -299,13 +318,15 @@ async def run_once(flooders: int, args: argparse.Namespace, folder: Path) -> Run
         replies = replies_to(server, chats, mark)
         if replies:
             drained = max(c.at for c in replies) - flood_started
+        window = (flood_started, flood_started + drained) if drained is not None else None
         return RunResult(
             flooders=flooders,
-            send_rate=args.send_rate,
+            send_rate=send_rate,
             samples=samples,
             flood_sent=sent,
             flood_replies=len(replies),
             flood_drained=drained,
+            flood_window=window,
             bot_cpu=bot_cpu,
             seconds=seconds,
         )
@@ -327,12 +348,21 @@ def report(results: list[RunResult]) -> str:
         "flood sent",
         "flood replies",
         "flood done s",
+        "in flood",
+        "in-flood fb p99",
         "bot cpu",
     ]
     rows = []
     for r in results:
         fb = [s.feedback - s.pressed for s in r.samples if s.feedback is not None]
         nxt = [s.next - s.pressed for s in r.samples if s.next is not None]
+        during = [
+            s.feedback - s.pressed
+            for s in r.samples
+            if s.feedback is not None
+            and r.flood_window is not None
+            and r.flood_window[0] <= s.pressed <= r.flood_window[1]
+        ]
         rows.append(
             [
                 f"{r.send_rate:g}/s",
@@ -345,6 +375,8 @@ def report(results: list[RunResult]) -> str:
                 str(r.flood_sent),
                 str(r.flood_replies),
                 f"{r.flood_drained:.1f}" if r.flood_drained is not None else "-",
+                str(len(during)),
+                f"{percentile(during, 99):.0f}" if during else "-",
                 f"{r.bot_cpu / r.seconds * 100:.0f}%",
             ]
         )
@@ -356,7 +388,8 @@ def report(results: list[RunResult]) -> str:
     lines.append("")
     lines.append("fb = press to the verdict (editMessageText), next = press to the next item;")
     lines.append("flood replies = messages the bot sent the flooders; flood done = seconds from")
-    lines.append("the flood's start to the last of them; bot cpu = share of one core.")
+    lines.append("the flood's start to the last of them; in flood = answers pressed meanwhile,")
+    lines.append("with their feedback p99; bot cpu = share of one core.")
     return "\n".join(lines)
 
 
@@ -368,24 +401,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--send-rate",
         type=float,
-        default=30.0,
-        help="the bot's overall messages a second (30, Telegram's limit)",
+        nargs="+",
+        default=[30.0, 100_000.0],
+        help="the bot's overall messages a second, one run per rate (30: Telegram's budget, "
+        "which a flood competes for; 100000: the bot's own capacity)",
     )
-    parser.add_argument("--seconds", type=float, default=10.0, help="the learner's run (10)")
+    parser.add_argument("--learners", type=int, default=4, help="normal learners (4)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="the learners' run (15)")
     parser.add_argument(
-        "--interval", type=float, default=0.25, help="seconds between the learner's presses"
+        "--interval",
+        type=float,
+        default=1.5,
+        help="seconds between a learner's presses (1.5: quick for a person, within the limit)",
     )
     return parser.parse_args(argv)
 
 
 async def main_async(args: argparse.Namespace) -> list[RunResult]:
-    """Run every N in turn."""
+    """Run every rate and N in turn."""
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-flood-") as tmp:
-        for n in args.flooders:
-            result = await run_once(n, args, Path(tmp))
-            print(f"  {n} flooders: {len(result.samples)} answers", flush=True)
-            results.append(result)
+        for rate in args.send_rate:
+            for n in args.flooders:
+                result = await run_once(n, rate, args, Path(tmp))
+                print(f"  {rate:g}/s, {n} flooders: {len(result.samples)} answers", flush=True)
+                results.append(result)
     return results
 
 
@@ -393,9 +433,10 @@ def main() -> None:
     """Run the benchmark and print the table."""
     args = parse_args()
     print(
-        f"{os.cpu_count()} cores; quizbot polling on SQLite, send rate {args.send_rate:g}/s; "
-        f"each flooder sends {args.commands} x {FLOOD_COMMAND} at once; the learner presses "
-        f"every {args.interval:g} s for {args.seconds:g} s",
+        f"{os.cpu_count()} cores; quizbot polling on SQLite, send rates "
+        f"{', '.join(f'{r:g}' for r in args.send_rate)}/s; "
+        f"each flooder sends {args.commands} x {FLOOD_COMMAND} at once; {args.learners} "
+        f"learners press every {args.interval:g} s for {args.seconds:g} s",
         flush=True,
     )
     load = os.getloadavg()[0]
