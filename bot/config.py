@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=24.0, ge=1.0, alias="QUIZBOT_UPDATE_RETENTION_HOURS"
     )
 
+    # The per-user limit at intake: updates one user may send at once, and then a second
+    # (domain/flood.py says why 20 and 1).
+    user_burst: float = Field(default=20.0, ge=1.0, alias="QUIZBOT_USER_BURST")
+    user_rate: float = Field(default=1.0, gt=0.0, alias="QUIZBOT_USER_RATE")
+
     @field_validator("allowed_updates", mode="before")
     @classmethod
     def _update_kinds(cls, value: object) -> object:

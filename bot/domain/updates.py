@@ -102,3 +102,20 @@ def clean_payload(value: Any) -> Any:
             return value
         return cleaned
     return value
+
+
+# Updates a user sends, which the per-user limit counts (domain/flood.py). Membership
+# changes (a block, an unblock) are not counted: they are few, and must not be lost.
+SENT_BY_USER = ("message", "edited_message", "callback_query")
+
+
+def sender_of(payload: dict[str, Any]) -> int | None:
+    """The id of the user who sent a message or pressed a button, or None."""
+    for key in SENT_BY_USER:
+        part = payload.get(key)
+        if isinstance(part, dict):
+            user = part.get("from")
+            if isinstance(user, dict) and isinstance(user.get("id"), int):
+                return int(user["id"])
+            return None
+    return None

@@ -18,6 +18,7 @@ from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.monitoring import DATABASE_ERRORS
+from bot.telegram.flood import FloodControl
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -61,9 +62,11 @@ class InboxPoller:
     Fetching and processing run side by side. The fetch loop stores each batch, confirms it
     (by asking for the next offset) only once it is committed, and hands the updates it just
     stored to per-chat queues in memory, so processing does not read back what it wrote.
-    Each chat with queued updates gets one task at a time (a learner's updates are handled
-    in order) and different chats run side by side, up to the number of lanes. Updates left
-    unprocessed by an earlier run are read from the table at start-up, ahead of new ones.
+    A chat has one update in progress at a time (a learner's updates are handled in order),
+    different chats run side by side up to the number of lanes, and chats take turns: one
+    update each, round robin. Updates over their sender's limit are dropped before they are
+    stored (`flood.py`). Updates left unprocessed by an earlier run are read from the table
+    at start-up, ahead of new ones.
     """
 
     def __init__(
@@ -71,11 +74,14 @@ class InboxPoller:
     ) -> None:
         self._app = app
         self._runtime = runtime
+        settings = runtime.settings
+        self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         # SQLite has one writer at a time: more lanes would only queue on its lock.
         sqlite = runtime.engine.dialect.name == "sqlite"
         self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
         self._queues: dict[int | None, deque[_Queued]] = {}
-        # Chats with queued updates and no task, in the order their first update arrived.
+        # Chats with queued updates and no task, in turn: a chat goes to the back of the line
+        # after each of its updates.
         self._ready: OrderedDict[int | None, None] = OrderedDict()
         self._busy: dict[int | None, asyncio.Task[None]] = {}
         self._queued = 0
@@ -105,6 +111,7 @@ class InboxPoller:
                 await asyncio.gather(*list(self._busy.values()), return_exceptions=True)
             self._books.set()
             await marker
+            await self._flood.close()
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
@@ -144,11 +151,13 @@ class InboxPoller:
             backoff = 1.0
             if not updates:
                 continue
-            payloads = [u.to_dict() for u in updates]
+            # Updates over their sender's limit are dropped here, before they are stored.
+            taken = [(u, p) for u in updates if self._flood.admit(p := u.to_dict())]
+            payloads = [p for _, p in taken]
             new = await _retrying(stop, functools.partial(self._store, payloads))
             # Only now, with the updates committed, may the next call confirm them.
             offset = max(u.update_id for u in updates) + 1
-            for update, payload in zip(updates, payloads, strict=True):
+            for update, payload in taken:
                 stored = new.get(update.update_id)  # not one delivered again, nor refused
                 if stored is None:
                     continue
@@ -178,23 +187,27 @@ class InboxPoller:
         """Give free lanes to the chats that have waited longest."""
         while self._ready and len(self._busy) < self._lanes and not self._stop.is_set():
             chat_id, _ = self._ready.popitem(last=False)
-            self._busy[chat_id] = asyncio.create_task(self._drain(chat_id))
+            self._busy[chat_id] = asyncio.create_task(self._turn(chat_id))
 
-    async def _drain(self, chat_id: int | None) -> None:
-        """Process one chat's queued updates in order, until none is left."""
+    async def _turn(self, chat_id: int | None) -> None:
+        """Process a chat's next update; then the chat goes to the back of the line.
+
+        One update per chat per turn: a chat with many updates waiting (a flood) holds a lane
+        for one update at a time, and every other chat waiting is served before its next.
+        """
         queue = self._queues[chat_id]
         try:
-            while queue and not self._stop.is_set():
+            if queue and not self._stop.is_set():
                 queued = queue[0]
                 try:
                     await self.process_row(queued)
                 except _BooksClosed:
-                    break  # stopping with the database away: it stays for the next start
+                    return  # stopping with the database away: it stays for the next start
                 except Exception:
                     # Not marked: it stays first in line and is tried again (its try counted).
                     log.exception("processing update %s failed; will retry", queued.update_id)
                     await asyncio.sleep(1.0)
-                    continue
+                    return
                 queue.popleft()
                 self._queued -= 1
                 if self._queued < MAX_QUEUED:

@@ -40,6 +40,7 @@ from bot.services.inbox import StoredUpdate
 from bot.services.monitoring import DATABASE_ERRORS
 from bot.telegram import metrics
 from bot.telegram.app import QuizApplication, build_application, start_serving
+from bot.telegram.flood import FloodControl
 from bot.telegram.inbox import MAX_TRIES, REDELIVERED
 from bot.telegram.limiter import RetryingRateLimiter
 
@@ -79,7 +80,12 @@ class InboxWorker:
         self._runtime = runtime
         self.name = name
         self._lease = lease
+        # A lane per update, taken in turn: asyncio's semaphore wakes its waiters in the order
+        # they came, and a chat that releases its lane queues behind those already waiting,
+        # so chats with work take turns, one update each (round robin).
         self._lanes = asyncio.Semaphore(lanes)
+        settings = runtime.settings
+        self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         self._draining: set[object] = set()
         self._again: set[object] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -89,8 +95,11 @@ class InboxWorker:
         """Store a posted update (committed before this returns), then start processing it.
 
         An update refused for its data is kept as failed and not processed; only an outage
-        raises (and the POST is answered 503, so that Telegram sends it again).
+        raises (and the POST is answered 503, so that Telegram sends it again). An update
+        over its sender's limit is dropped before it is stored (`flood.py`).
         """
+        if not self._flood.admit(payload):
+            return
         runtime = self._runtime
         async with runtime.sessions() as session:
             waiting = await inbox.receive_update(session, payload, now=runtime.clock())
@@ -115,6 +124,7 @@ class InboxWorker:
         try:
             while self.accepting:
                 # A lane per update, not per chat: a busy learner must not starve the others.
+                # Taken in turn (see __init__): one update per chat per turn.
                 async with self._lanes:
                     row = await self._claim(chat_id, update_id)
                     if row is not None:
@@ -232,6 +242,7 @@ class InboxWorker:
     async def finish(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Stop taking new work and wait for the updates in progress; False on timeout."""
         self.accepting = False
+        await self._flood.close()
         pending = set(self._tasks)
         if not pending:
             return True

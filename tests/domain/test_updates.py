@@ -13,6 +13,7 @@ from bot.domain.updates import (
     clean_text,
     depth,
     parse_update,
+    sender_of,
     valid_update_id,
 )
 
@@ -85,3 +86,12 @@ def test_a_dirty_payload_is_copied_clean_keys_included() -> None:
     }
     assert payload["message"]["from"]["first_name"] == "E\x00ve", "the original is untouched"
     json.dumps(cleaned).encode("utf-8")  # now any JSON column can hold it
+
+
+def test_the_sender_of_messages_and_presses_only() -> None:
+    user = {"id": 42, "is_bot": False, "first_name": "Ana"}
+    assert sender_of({"update_id": 1, "message": {"from": user}}) == 42
+    assert sender_of({"update_id": 1, "edited_message": {"from": user}}) == 42
+    assert sender_of({"update_id": 1, "callback_query": {"id": "q", "from": user}}) == 42
+    assert sender_of({"update_id": 1, "my_chat_member": {"from": user}}) is None
+    assert sender_of({"update_id": 1, "message": {"chat": {"id": 1}}}) is None
