@@ -302,8 +302,10 @@ def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str)
         # Refuse what cannot be an update before reading it: the length announced first,
         # then what actually arrives (a chunked body announces none).
         announced = request.headers.get("content-length")
-        if announced is not None and (not announced.isdigit() or int(announced) > MAX_BODY):
-            return _answer(413 if announced.isdigit() else 400, "too large")
+        if announced is not None and not announced.isdigit():
+            return _answer(400, "bad Content-Length")
+        if announced is not None and int(announced) > MAX_BODY:
+            return _answer(413, "too large")
         body = await _read_capped(request, MAX_BODY)
         if body is None:
             return _answer(413, "too large")

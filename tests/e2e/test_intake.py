@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import func, select
 
+from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
 from bot.telegram import retention
 from tests.e2e.harness import BotHarness, eventually, running_bot
@@ -191,3 +192,33 @@ async def _rows(bot: BotHarness) -> list[InboxUpdate]:
 
 async def _taken(server: FakeTelegramServer) -> bool:
     return server.is_polling and not server.pending_updates
+
+
+async def test_an_outage_is_waited_out_and_loses_nothing(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """Unlike refused data, an unreachable database is retried: the update waits in Telegram."""
+    gone = make_engine(
+        "postgresql://postgres@127.0.0.1:1/gone"  # connection refused
+        if database_url.startswith("postgresql")
+        else "sqlite:////nonexistent-dir/quizbot.db"
+    )
+    async with running_bot(fake_telegram, database_url) as bot:
+        ana = bot.user(932, "Ana")
+        ana.send_text("/help")
+        await ana.wait_for_message("Commands")
+        sessions = bot.runtime.sessions
+        object.__setattr__(bot.runtime, "sessions", make_sessionmaker(gone))
+        try:
+            ana.send_text("/help")
+            await asyncio.sleep(2.0)  # a few tries, with backoff
+            assert _help_replies(ana) == 1
+            assert len(fake_telegram.pending_updates) == 1, "not confirmed: not stored"
+        finally:
+            object.__setattr__(bot.runtime, "sessions", sessions)
+            await gone.dispose()
+        await eventually(_replied(ana, 2), within=10, what="the reply once it is back")
+        await eventually(lambda: _all_processed(bot), what="marked")
+        rows = await _rows(bot)
+    assert [r.error for r in rows] == [None, None]
+    assert fake_telegram.pending_updates == []
