@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -92,6 +93,7 @@ class InboxPoller:
         # Updates about to be processed, waiting for their try to be committed.
         self._starting: dict[int, asyncio.Future[None]] = {}
         self._books = asyncio.Event()  # something to record
+        self._start_wanted = asyncio.Event()  # a try to record: no waiting for company
         self._books_closed = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -254,6 +256,7 @@ class InboxPoller:
         started = asyncio.get_running_loop().create_future()
         self._starting[update_id] = started
         self._books.set()
+        self._start_wanted.set()
         await started
 
     async def _keep_books(self) -> None:
@@ -266,8 +269,11 @@ class InboxPoller:
             while True:
                 await self._books.wait()
                 if not self._stop.is_set() and not self._starting:
-                    await asyncio.sleep(MARK_EVERY)  # let a few more finish
+                    # Let a few more finish, unless an update waits for its try meanwhile.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._start_wanted.wait(), MARK_EVERY)
                 self._books.clear()
+                self._start_wanted.clear()
                 starting, self._starting = self._starting, {}
                 batch, self._handled = self._handled, {}
                 if starting or batch:
