@@ -49,7 +49,7 @@ from tests.fakes.models import ChatMessage  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegramServer, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN"
-SECRET = "bench-secret"
+SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FIRST_USER_ID = 800_000_001
 ROUND_SIZE = 50  # no "Continue" press among the measured answers

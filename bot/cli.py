@@ -194,6 +194,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MIN_SECRET = 32  # characters; secrets.token_urlsafe(32) makes 43
 
 
 def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
@@ -217,6 +218,13 @@ def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
     if not _SECRET.fullmatch(secret):
         raise UserFacingError(
             "webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+            EXIT_CONFIG,
+        )
+    if len(secret) < MIN_SECRET:
+        # Anyone who can guess it can post updates in any learner's name.
+        raise UserFacingError(
+            f"webhook: the secret must be at least {MIN_SECRET} characters; make one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(32))"',
             EXIT_CONFIG,
         )
     path = args.path or webhook_path(url)

@@ -75,6 +75,19 @@ class Settings(BaseSettings):
     # second; this many may go at once after a quiet spell.
     send_burst: float = Field(default=5.0, ge=1, alias="QUIZBOT_SEND_BURST")
 
+    # Processed updates hold users' names and messages; they are kept this long after they
+    # were processed (for a late duplicate, and to look into a failure), then deleted. At
+    # least an hour: a webhook update Telegram retries after a later one was processed must
+    # still find the later one's row, or the watermark left by pruning would swallow it.
+    update_retention_hours: float = Field(
+        default=24.0, ge=1.0, alias="QUIZBOT_UPDATE_RETENTION_HOURS"
+    )
+
+    # The per-user limit at intake: updates one user may send at once, and then a second
+    # (domain/flood.py says why 20 and 1).
+    user_burst: float = Field(default=20.0, ge=1.0, alias="QUIZBOT_USER_BURST")
+    user_rate: float = Field(default=1.0, gt=0.0, alias="QUIZBOT_USER_RATE")
+
     @field_validator("allowed_updates", mode="before")
     @classmethod
     def _update_kinds(cls, value: object) -> object:

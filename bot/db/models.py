@@ -241,7 +241,25 @@ class InboxUpdate(Base):
     """A Telegram update, stored before it is confirmed to Telegram and processed from here."""
 
     __tablename__ = "inbox_updates"
-    __table_args__ = (Index("ix_inbox_updates_processed_at", "processed_at"),)
+    __table_args__ = (
+        # Pruning takes the rows processed before a time.
+        Index("ix_inbox_updates_processed_at", "processed_at"),
+        # The work waiting, by chat: what claims and /metrics read.
+        Index(
+            "ix_inbox_updates_unprocessed",
+            "chat_id",
+            "update_id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+        # The updates given up, which /metrics counts on every scrape.
+        Index(
+            "ix_inbox_updates_failed",
+            "update_id",
+            sqlite_where=text("error IS NOT NULL"),
+            postgresql_where=text("error IS NOT NULL"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -253,6 +271,20 @@ class InboxUpdate(Base):
     # Set by the worker processing the update (several webhook workers share the inbox).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[dt.datetime | None]
+
+
+class InboxWatermark(Base):
+    """The highest update_id pruned from the inbox, so that a late copy is still known.
+
+    Telegram holds an update for a day at most, and after a week without updates it starts
+    its ids again at a random number: the watermark counts only until `expires_at`.
+    """
+
+    __tablename__ = "inbox_watermark"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[dt.datetime]
 
 
 class FollowUp(Base):

@@ -9,16 +9,21 @@ table and marks each row, so a restart finishes what was left and skips what was
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import InboxUpdate
+from bot.db.errors import is_data_error
+from bot.db.models import InboxUpdate, InboxWatermark
+from bot.domain.updates import clean_payload, clean_text, valid_update_id
+
+log = logging.getLogger(__name__)
 
 
 def chat_of(payload: dict[str, Any]) -> int | None:
@@ -36,24 +41,55 @@ def chat_of(payload: dict[str, Any]) -> int | None:
 
 async def store_updates(
     session: AsyncSession, payloads: Sequence[dict[str, Any]], *, now: dt.datetime
-) -> set[int]:
-    """Store updates durably, ignoring update ids already stored; return the new ones' ids.
+) -> dict[int, dict[str, Any]]:
+    """Store updates durably; return the new ones to process, by id, as stored.
 
     An update Telegram delivers again (its confirmation was lost) is not new: it was, or
-    will be, processed from the first copy.
+    will be, processed from the first copy. Text a database cannot hold (NUL, lone
+    surrogates) is cleaned first; the copy returned is then the cleaned one, and an update
+    that was clean is returned as the very object given. An update the database still
+    refuses for its data is kept as failed, with the reason and without the user's data,
+    and one that cannot be stored at all (an update_id beyond int64) is only logged: both
+    are left out of the result, and the rest of the batch is stored. An outage (the
+    database unreachable, restarting, locked) is raised, and nothing is stored.
     """
-    if not payloads:
-        return set()
-    rows = [
-        {
-            "update_id": int(p["update_id"]),
-            "payload": p,
-            "chat_id": chat_of(p),
-            "received_at": now,
-            "tries": 0,
-        }
-        for p in payloads
-    ]
+    rows = []
+    for payload in payloads:
+        update_id = payload.get("update_id")
+        if not valid_update_id(update_id):
+            log.error("update %r not stored: its update_id is out of range", update_id)
+            continue
+        assert isinstance(update_id, int)
+        stored = clean_payload(payload)
+        if stored is not payload:
+            log.warning("update %s: stored with NUL or lone surrogates replaced", update_id)
+        rows.append(_row(update_id, stored, now=now))
+    if not rows:
+        return {}
+    try:
+        new = await _insert(session, rows)
+        new -= await _seen_before(session, new, now=now)
+        await session.commit()
+    except Exception as exc:
+        await session.rollback()
+        if not is_data_error(exc):
+            raise
+        new = await _store_one_by_one(session, rows, now=now)
+    by_id = {row["update_id"]: row["payload"] for row in rows}
+    return {update_id: by_id[update_id] for update_id in sorted(new)}
+
+
+def _row(update_id: int, payload: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "payload": payload,
+        "chat_id": chat_of(payload),
+        "received_at": now,
+        "tries": 0,
+    }
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(InboxUpdate)
@@ -61,9 +97,77 @@ async def store_updates(
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(InboxUpdate.update_id)
     )
-    new = set((await session.scalars(stmt)).all())
+    return set((await session.scalars(stmt)).all())
+
+
+async def _store_one_by_one(
+    session: AsyncSession, rows: list[dict[str, Any]], *, now: dt.datetime
+) -> set[int]:
+    """Store a batch the database refused row by row; keep the refused rows as failed.
+
+    Each row gets a savepoint, and the batch is still one transaction: an outage halfway
+    stores none of it, so a retry of the whole batch finds every update new again.
+    """
+    new: set[int] = set()
+    for row in rows:
+        update_id = row["update_id"]
+        try:
+            async with session.begin_nested():
+                new |= await _insert(session, [row])
+            continue
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            reason = _reason(exc)
+        log.error("update %s not stored (%s); kept as failed", update_id, reason)
+        failed = _row(update_id, {"update_id": update_id}, now=now)
+        failed.update(chat_id=None, processed_at=now, error=f"not stored: {reason}")
+        try:
+            async with session.begin_nested():
+                await _insert(session, [failed])
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            log.error("update %s could not be kept as failed either: %s", update_id, exc)
+    new -= await _seen_before(session, new, now=now)
     await session.commit()
     return new
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what the database said, short and storable."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    text = lines[0] if lines else type(cause).__name__
+    return clean_text(text)[:200]
+
+
+async def _seen_before(
+    session: AsyncSession, update_ids: set[int], *, now: dt.datetime
+) -> set[int]:
+    """Of updates just inserted, those at or below the watermark: pruned copies; undone.
+
+    Read after the insert, in its transaction: a prune that deleted the first copy has
+    either committed its watermark by now, or had not deleted that copy yet (and the insert
+    found the conflict).
+    """
+    if not update_ids:
+        return set()
+    mark = await _watermark(session, now=now)
+    if mark is None:
+        return set()
+    late = {update_id for update_id in update_ids if update_id <= mark}
+    if late:
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(late)))
+    return late
+
+
+async def _watermark(session: AsyncSession, *, now: dt.datetime) -> int | None:
+    return await session.scalar(
+        select(InboxWatermark.update_id).where(
+            InboxWatermark.name == WATERMARK, InboxWatermark.expires_at > now
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -76,10 +180,24 @@ class Waiting:
 
 async def receive_update(
     session: AsyncSession, payload: dict[str, Any], *, now: dt.datetime
-) -> Waiting:
-    """Store one update (a redelivered one is ignored) and say which chat's queue it joined."""
-    await store_updates(session, [payload], now=now)
-    return Waiting(chat_of(payload), int(payload["update_id"]))
+) -> Waiting | None:
+    """Store one update and say which chat's queue it joined; None if it is not to be processed.
+
+    A redelivered update joins its chat's queue again (its first copy may be waiting there);
+    one refused for its data does not (see `store_updates`).
+    """
+    new = await store_updates(session, [payload], now=now)
+    update_id = int(payload["update_id"])
+    if update_id in new:
+        return Waiting(chat_of(new[update_id]), update_id)
+    # Delivered before: the first copy may still be waiting, unless it was refused.
+    kept = await session.scalar(
+        select(InboxUpdate.update_id).where(
+            InboxUpdate.update_id == update_id, InboxUpdate.error.is_(None)
+        )
+    )
+    await session.commit()
+    return None if kept is None else Waiting(chat_of(payload), update_id)
 
 
 @dataclass(frozen=True)
@@ -108,27 +226,27 @@ async def unprocessed_updates(session: AsyncSession) -> list[StoredUpdate]:
     return [StoredUpdate(*row) for row in rows]
 
 
-async def count_restart(session: AsyncSession) -> int:
-    """Count one more try for every update left unprocessed by an earlier run.
-
-    A poller processes each update once within a run (handler errors are caught), so only a
-    crash leaves an update behind: counting at start-up, rather than before every update,
-    spares a commit per update and still gives up an update that kills the process again
-    and again.
-    """
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.processed_at.is_(None))
-        .values(tries=InboxUpdate.tries + 1)
-    )
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def mark_many_processed(
-    session: AsyncSession, outcomes: dict[int, str | None], *, now: dt.datetime
+async def record_progress(
+    session: AsyncSession,
+    *,
+    started: Collection[int] = (),
+    outcomes: dict[int, str | None] | None = None,
+    now: dt.datetime,
 ) -> None:
-    """Record several handled updates in one transaction (error None: handled fine)."""
+    """Count a try for updates about to be processed, and mark handled ones, in one commit.
+
+    A try is counted when processing starts, and committed before it does: an update that
+    kills the process is found with its tries counted after the restart, and given up after
+    a few, while updates still waiting their turn when the process stopped keep theirs.
+    `outcomes` maps handled updates to their error (None: handled fine).
+    """
+    if started:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(list(started)), InboxUpdate.processed_at.is_(None))
+            .values(tries=InboxUpdate.tries + 1)
+        )
+    outcomes = outcomes or {}
     fine = [update_id for update_id, error in outcomes.items() if error is None]
     if fine:
         await session.execute(
@@ -141,26 +259,78 @@ async def mark_many_processed(
             await session.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
-                .values(processed_at=now, error=error)
+                .values(processed_at=now, error=clean_text(error))
             )
     await session.commit()
 
 
-async def next_offset(session: AsyncSession) -> int | None:
-    """The getUpdates offset that confirms everything already stored."""
+async def next_offset(session: AsyncSession, *, now: dt.datetime) -> int | None:
+    """The getUpdates offset that confirms everything already stored (or pruned)."""
     highest = await session.scalar(select(func.max(InboxUpdate.update_id)))
-    return None if highest is None else int(highest) + 1
-
-
-async def prune_processed(session: AsyncSession, *, older_than: dt.datetime) -> int:
-    """Delete processed updates received before a time (they hold users' messages)."""
-    result = await session.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.processed_at.is_not(None), InboxUpdate.received_at < older_than
-        )
-    )
+    mark = await _watermark(session, now=now)
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    known = [value for value in (highest, mark) if value is not None]
+    return max(known) + 1 if known else None
+
+
+# --------------------------------------------------------------- retention
+#
+# Processed rows hold users' names and messages. They are kept for a while (a late duplicate
+# is recognised by its row; a failure can be looked into), then deleted. The highest id
+# deleted is kept as a watermark, so that a copy Telegram sends after its row is gone is
+# still known, for as long as Telegram could still send one.
+
+WATERMARK = "pruned"
+# Telegram keeps an update for 24 hours at most; a day more is the margin.
+DUPLICATE_WINDOW = dt.timedelta(days=2)
+PRUNE_BATCH = 2_000  # rows per transaction: short locks, and short holds of SQLite's loop
+
+
+async def prune_processed(session: AsyncSession, *, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Delete updates processed more than `keep` ago; return how many were deleted."""
+    cutoff = now - keep
+    deleted = 0
+    while True:
+        ids = (
+            await session.scalars(
+                select(InboxUpdate.update_id)
+                .where(InboxUpdate.processed_at < cutoff)
+                .order_by(InboxUpdate.update_id)
+                .limit(PRUNE_BATCH)
+            )
+        ).all()
+        if not ids:
+            await session.commit()
+            return deleted
+        await _raise_watermark(session, max(ids), now=now)
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids)))
+        await session.commit()
+        deleted += len(ids)
+
+
+async def _raise_watermark(session: AsyncSession, update_id: int, *, now: dt.datetime) -> None:
+    """Raise the watermark to `update_id` (never lower it, unless it had lapsed)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(InboxWatermark).values(
+        name=WATERMARK, update_id=update_id, expires_at=now + DUPLICATE_WINDOW
+    )
+    current = InboxWatermark.__table__.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={
+            # In the statement, so that two workers pruning at once keep the higher one. A
+            # lapsed watermark is replaced outright: Telegram's ids may have started again.
+            "update_id": case(
+                (
+                    or_(current.expires_at <= now, current.update_id < stmt.excluded.update_id),
+                    stmt.excluded.update_id,
+                ),
+                else_=current.update_id,
+            ),
+            "expires_at": stmt.excluded.expires_at,
+        },
+    )
+    await session.execute(stmt)
 
 
 # --------------------------------------------------------------- several workers
@@ -253,7 +423,7 @@ async def finish_claimed(
             InboxUpdate.claimed_by == worker,
             InboxUpdate.processed_at.is_(None),
         )
-        .values(processed_at=now, error=error, lease_until=None)
+        .values(processed_at=now, error=error and clean_text(error), lease_until=None)
     )
     await session.commit()
     return bool(getattr(result, "rowcount", 0))

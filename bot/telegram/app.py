@@ -34,6 +34,7 @@ from bot.telegram.inbox import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
 from bot.telegram.outage import rerun_on_lost_connection
+from bot.telegram.retention import schedule_pruning
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def build_application(
     app.bot_data[RUNTIME_KEY] = runtime
     register_handlers(app)
     schedule_dispatcher(app)
+    schedule_pruning(app)
     return app
 
 

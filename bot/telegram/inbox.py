@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-import datetime as dt
 import functools
 import logging
 from collections import OrderedDict, deque
@@ -19,6 +19,7 @@ from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.monitoring import DATABASE_ERRORS
+from bot.telegram.flood import FloodControl
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -39,7 +40,6 @@ MARK_EVERY = 0.02  # seconds
 # the room left (Telegram keeps what it has not confirmed), so memory stays bounded when
 # processing falls behind.
 MAX_QUEUED = 2_000
-KEEP_PROCESSED = dt.timedelta(days=2)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 # True while processing an update that an earlier run already started (it crashed or was
@@ -54,7 +54,7 @@ class _Queued:
     update_id: int
     tries: int
     update: Update | None = None  # parsed already when it was fetched in this run
-    payload: dict[str, Any] | None = None  # a leftover of an earlier run, as stored
+    payload: dict[str, Any] | None = None  # as stored: a leftover of an earlier run, or cleaned
 
 
 class InboxPoller:
@@ -63,9 +63,11 @@ class InboxPoller:
     Fetching and processing run side by side. The fetch loop stores each batch, confirms it
     (by asking for the next offset) only once it is committed, and hands the updates it just
     stored to per-chat queues in memory, so processing does not read back what it wrote.
-    Each chat with queued updates gets one task at a time (a learner's updates are handled
-    in order) and different chats run side by side, up to the number of lanes. Updates left
-    unprocessed by an earlier run are read from the table at start-up, ahead of new ones.
+    A chat has one update in progress at a time (a learner's updates are handled in order),
+    different chats run side by side up to the number of lanes, and chats take turns: one
+    update each, round robin. Updates over their sender's limit are dropped before they are
+    stored (`flood.py`). Updates left unprocessed by an earlier run are read from the table
+    at start-up, ahead of new ones.
     """
 
     def __init__(
@@ -73,11 +75,14 @@ class InboxPoller:
     ) -> None:
         self._app = app
         self._runtime = runtime
+        settings = runtime.settings
+        self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         # SQLite has one writer at a time: more lanes would only queue on its lock.
         sqlite = runtime.engine.dialect.name == "sqlite"
         self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
         self._queues: dict[int | None, deque[_Queued]] = {}
-        # Chats with queued updates and no task, in the order their first update arrived.
+        # Chats with queued updates and no task, in turn: a chat goes to the back of the line
+        # after each of its updates.
         self._ready: OrderedDict[int | None, None] = OrderedDict()
         self._busy: dict[int | None, asyncio.Task[None]] = {}
         self._queued = 0
@@ -85,7 +90,11 @@ class InboxPoller:
         self._room.set()
         self._stop = asyncio.Event()
         self._handled: dict[int, str | None] = {}  # processed, to be marked in the table
-        self._handled_ready = asyncio.Event()
+        # Updates about to be processed, waiting for their try to be committed.
+        self._starting: dict[int, asyncio.Future[None]] = {}
+        self._books = asyncio.Event()  # something to record
+        self._start_wanted = asyncio.Event()  # a try to record: no waiting for company
+        self._books_closed = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then let the updates being processed finish.
@@ -94,7 +103,7 @@ class InboxPoller:
         """
         self._stop = stop
         offset = await _retrying(stop, self._start_up)
-        marker = asyncio.create_task(self._mark_handled())
+        marker = asyncio.create_task(self._keep_books())
         try:
             await self._poll(stop, offset)
         finally:
@@ -102,14 +111,13 @@ class InboxPoller:
             self._room.set()
             while self._busy:
                 await asyncio.gather(*list(self._busy.values()), return_exceptions=True)
-            self._handled_ready.set()
+            self._books.set()
             await marker
+            await self._flood.close()
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
-            offset = await inbox.next_offset(session)
-            await inbox.count_restart(session)
-            await inbox.prune_processed(session, older_than=self._runtime.clock() - KEEP_PROCESSED)
+            offset = await inbox.next_offset(session, now=self._runtime.clock())
             leftovers = await inbox.unprocessed_updates(session)
         for row in leftovers:
             self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))
@@ -145,17 +153,23 @@ class InboxPoller:
             backoff = 1.0
             if not updates:
                 continue
-            payloads = [u.to_dict() for u in updates]
+            # Updates over their sender's limit are dropped here, before they are stored.
+            taken = [(u, p) for u in updates if self._flood.admit(p := u.to_dict())]
+            payloads = [p for _, p in taken]
             new = await _retrying(stop, functools.partial(self._store, payloads))
             # Only now, with the updates committed, may the next call confirm them.
             offset = max(u.update_id for u in updates) + 1
-            for update, payload in zip(updates, payloads, strict=True):
-                if update.update_id in new:  # not one delivered again
-                    chat_id = inbox.chat_of(payload)
-                    self._enqueue(chat_id, _Queued(update.update_id, 0, update=update))
+            for update, payload in taken:
+                stored = new.get(update.update_id)  # not one delivered again, nor refused
+                if stored is None:
+                    continue
+                queued = _Queued(update.update_id, 0, update=update)
+                if stored is not payload:  # cleaned: handle what was stored, not the original
+                    queued = _Queued(update.update_id, 0, payload=stored)
+                self._enqueue(inbox.chat_of(stored), queued)
             self._start_chats()
 
-    async def _store(self, payloads: list[dict[str, Any]]) -> set[int]:
+    async def _store(self, payloads: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         async with self._runtime.sessions() as session:
             return await inbox.store_updates(session, payloads, now=self._runtime.clock())
 
@@ -175,22 +189,27 @@ class InboxPoller:
         """Give free lanes to the chats that have waited longest."""
         while self._ready and len(self._busy) < self._lanes and not self._stop.is_set():
             chat_id, _ = self._ready.popitem(last=False)
-            self._busy[chat_id] = asyncio.create_task(self._drain(chat_id))
+            self._busy[chat_id] = asyncio.create_task(self._turn(chat_id))
 
-    async def _drain(self, chat_id: int | None) -> None:
-        """Process one chat's queued updates in order, until none is left."""
+    async def _turn(self, chat_id: int | None) -> None:
+        """Process a chat's next update; then the chat goes to the back of the line.
+
+        One update per chat per turn: a chat with many updates waiting (a flood) holds a lane
+        for one update at a time, and every other chat waiting is served before its next.
+        """
         queue = self._queues[chat_id]
         try:
-            while queue and not self._stop.is_set():
+            if queue and not self._stop.is_set():
                 queued = queue[0]
                 try:
                     await self.process_row(queued)
+                except _BooksClosed:
+                    return  # stopping with the database away: it stays for the next start
                 except Exception:
-                    # Not marked: it stays first in line and is tried again, counted as a try.
+                    # Not marked: it stays first in line and is tried again (its try counted).
                     log.exception("processing update %s failed; will retry", queued.update_id)
-                    queued.tries += 1
                     await asyncio.sleep(1.0)
-                    continue
+                    return
                 queue.popleft()
                 self._queued -= 1
                 if self._queued < MAX_QUEUED:
@@ -204,7 +223,10 @@ class InboxPoller:
             self._start_chats()
 
     async def process_row(self, queued: _Queued) -> None:
-        """Process one stored update, and hand it to be marked processed."""
+        """Process one stored update, and hand it to be marked processed.
+
+        Its try is committed first; one tried MAX_TRIES times already is given up instead.
+        """
         error: str | None = None
         if queued.tries >= MAX_TRIES:
             error = f"given up after {queued.tries} tries"
@@ -214,7 +236,9 @@ class InboxPoller:
             if update is None:
                 assert queued.payload is not None
                 update = Update.de_json(queued.payload, self._app.bot)
+            await self._record_start(queued.update_id)
             REDELIVERED.set(queued.tries > 0)
+            queued.tries += 1
             current_update_id.set(queued.update_id)  # every log line of the handlers carries it
             try:
                 # Handler errors go to the error handler inside; this catches the rest.
@@ -223,29 +247,71 @@ class InboxPoller:
                 error = str(exc)
                 log.exception("update %s failed", queued.update_id)
         self._handled[queued.update_id] = error
-        self._handled_ready.set()
+        self._books.set()
 
-    async def _mark_handled(self) -> None:
-        """Mark processed updates in the table, many in one transaction, until stopped."""
-        while True:
-            await self._handled_ready.wait()
-            if not self._stop.is_set():
-                await asyncio.sleep(MARK_EVERY)  # let a few more finish
-            self._handled_ready.clear()
-            batch, self._handled = self._handled, {}
-            if batch:
-                try:
-                    await _retrying(self._stop, functools.partial(self._mark, batch))
-                except DATABASE_ERRORS:
-                    # Stopping with the database away: these are handled again after a restart.
-                    log.warning("could not mark %d handled updates before stopping", len(batch))
+    async def _record_start(self, update_id: int) -> None:
+        """Return once the update's try is committed (with others starting meanwhile)."""
+        if self._books_closed:
+            raise _BooksClosed
+        started = asyncio.get_running_loop().create_future()
+        self._starting[update_id] = started
+        self._books.set()
+        self._start_wanted.set()
+        await started
+
+    async def _keep_books(self) -> None:
+        """Record tries and processed updates, many in one transaction, until stopped.
+
+        Tries are committed at once (an update waits for its own); marks of processed
+        updates wait a little for company.
+        """
+        try:
+            while True:
+                await self._books.wait()
+                if not self._stop.is_set() and not self._starting:
+                    # Let a few more finish, unless an update waits for its try meanwhile.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._start_wanted.wait(), MARK_EVERY)
+                self._books.clear()
+                self._start_wanted.clear()
+                starting, self._starting = self._starting, {}
+                batch, self._handled = self._handled, {}
+                if starting or batch:
+                    step = functools.partial(self._record, list(starting), batch)
+                    try:
+                        await _retrying(self._stop, step)
+                    except DATABASE_ERRORS:
+                        # Stopping with the database away: these are handled after a restart.
+                        log.warning(
+                            "could not record %d handled updates before stopping", len(batch)
+                        )
+                        for waiting in starting.values():
+                            waiting.set_exception(_BooksClosed())
+                        return
+                    for waiting in starting.values():
+                        waiting.set_result(None)
+                if (
+                    self._stop.is_set()
+                    and not self._busy
+                    and not self._handled
+                    and not self._starting
+                ):
                     return
-            if self._stop.is_set() and not self._busy and not self._handled:
-                return
+        finally:
+            self._books_closed = True
+            for waiting in self._starting.values():
+                if not waiting.done():
+                    waiting.set_exception(_BooksClosed())
 
-    async def _mark(self, batch: dict[int, str | None]) -> None:
+    async def _record(self, started: list[int], batch: dict[int, str | None]) -> None:
         async with self._runtime.sessions() as session:
-            await inbox.mark_many_processed(session, batch, now=self._runtime.clock())
+            await inbox.record_progress(
+                session, started=started, outcomes=batch, now=self._runtime.clock()
+            )
+
+
+class _BooksClosed(Exception):
+    """The inbox can no longer record a try (stopping with the database away)."""
 
 
 async def _retrying(stop: asyncio.Event, step: Callable[[], Awaitable[T]]) -> T:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
 
+from bot.domain.flood import RecentUse
 from bot.telegram import metrics
 
 log = logging.getLogger(__name__)
@@ -34,8 +41,11 @@ class RetryingRateLimiter(AIORateLimiter):
     comes back after the inbox lease, and the popup is a courtesy, while the edit and the
     next item that the handler sends after it are the learner's feedback.
 
-    With a `budget` (several processes, one bot), every message to a chat first waits for the
-    shared budget, and the in-process overall limit is off: the budget is the overall limit.
+    Messages waiting for the overall budget leave lightest chat first (`FairTurns`), not in
+    the order they came: a flood of replies to a few chats does not hold up the others. With
+    a `budget` (several processes, one bot), that budget, shared with the other processes,
+    is the overall limit; without one, an in-process bucket of `overall_max_rate` a
+    `overall_time_period` is.
     """
 
     def __init__(
@@ -47,14 +57,16 @@ class RetryingRateLimiter(AIORateLimiter):
         backoff: float = FIRST_BACKOFF,
         budget: SendBudget | None = None,
     ) -> None:
+        # PTB's own overall limiter is off: the turns below take its place.
         super().__init__(
-            overall_max_rate=0 if budget is not None else overall_max_rate,
-            overall_time_period=overall_time_period,
-            max_retries=retries,
+            overall_max_rate=0, overall_time_period=overall_time_period, max_retries=retries
         )
         self._retries = retries
         self._backoff = backoff
+        if budget is None and overall_max_rate > 0:
+            budget = AsyncLimiter(overall_max_rate, overall_time_period).acquire
         self._budget = budget
+        self._turns = FairTurns()
 
     async def process_request(
         self,
@@ -66,10 +78,11 @@ class RetryingRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         delay = self._backoff
+        chat_id = _chat_key(data.get("chat_id"))
         for attempt in range(self._retries + 1):
-            # The same messages the in-process limiter counts: those addressed to a chat.
-            if self._budget is not None and data.get("chat_id") is not None:
-                await self._budget()
+            # The messages Telegram's overall limit counts: those addressed to a chat.
+            if self._budget is not None and chat_id is not None:
+                await self._turns.take(chat_id, self._budget)
             metrics.TELEGRAM_REQUESTS.labels(method=endpoint).inc()
             try:
                 return await super().process_request(
@@ -96,3 +109,80 @@ class RetryingRateLimiter(AIORateLimiter):
 
 def _query_expired(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and "query is too old" in exc.message.lower()
+
+
+def _chat_key(chat_id: object) -> int | None:
+    if chat_id is None:
+        return None
+    if isinstance(chat_id, int):
+        return chat_id
+    # A channel's @username: one key for all of them is good enough.
+    with contextlib.suppress(TypeError, ValueError):
+        return int(str(chat_id))
+    return 0
+
+
+@dataclass
+class _Waiter:
+    chat_id: int
+    since: float
+    seq: int
+    turn: asyncio.Future[None]
+
+
+class FairTurns:
+    """Let messages take the send budget one at a time, the lightest chat's first.
+
+    A message's place is the time it began to wait, pushed back by PENALTY for each message
+    its chat was sent lately (a count that halves every HALF_LIFE seconds) and for each other
+    one of its chat still waiting, by at most MAX_PENALTY. So a learner who has had a reply
+    or two goes before a chat that has had twenty in the last seconds, and no message waits
+    more than MAX_PENALTY behind ones that began to wait after it. Without a queue, a
+    message goes at once.
+    """
+
+    PENALTY = 0.1  # seconds per recent or waiting message of the same chat
+    MAX_PENALTY = 1.0  # seconds
+    HALF_LIFE = 2.0  # seconds
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._sent = RecentUse(half_life=self.HALF_LIFE)
+        self._waiting: list[_Waiter] = []
+        self._held = False
+        self._seq = itertools.count()
+
+    async def take(self, chat_id: int, acquire: Callable[[], Awaitable[None]]) -> None:
+        """Wait for this chat's turn, then for the budget (`acquire`); pass the turn on."""
+        if self._held or self._waiting:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(_Waiter(chat_id, self._clock(), next(self._seq), turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._pass_on()  # it was our turn: give it to the next
+                raise
+        else:
+            self._held = True
+        try:
+            await acquire()
+        finally:
+            self._sent.add(chat_id, self._clock())
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        self._waiting = [w for w in self._waiting if not w.turn.done()]
+        if not self._waiting:
+            self._held = False
+            return
+        now = self._clock()
+        waiting = collections.Counter(w.chat_id for w in self._waiting)
+
+        def place(w: _Waiter) -> tuple[float, int]:
+            load = self._sent.level(w.chat_id, now) + waiting[w.chat_id] - 1
+            return w.since + min(self.MAX_PENALTY, self.PENALTY * load), w.seq
+
+        chosen = min(self._waiting, key=place)
+        self._waiting.remove(chosen)
+        chosen.turn.set_result(None)

@@ -45,6 +45,13 @@ UPDATE_SECONDS = Histogram(
 IN_PROGRESS = Gauge(
     "quizbot_updates_in_progress", "Updates being processed right now.", registry=REGISTRY
 )
+THROTTLED = Counter(
+    "quizbot_updates_throttled",
+    "Updates dropped at intake because their sender was over the per-user limit, by kind "
+    "(press, message).",
+    ["kind"],
+    registry=REGISTRY,
+)
 WEBHOOK_REQUESTS = Counter(
     "quizbot_webhook_requests",
     "Webhook POSTs received, by HTTP status answered.",

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.domain.updates import BadUpdateError, parse_update
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import inbox, monitoring, send_budget
@@ -40,6 +40,7 @@ from bot.services.inbox import StoredUpdate
 from bot.services.monitoring import DATABASE_ERRORS
 from bot.telegram import metrics
 from bot.telegram.app import QuizApplication, build_application, start_serving
+from bot.telegram.flood import FloodControl
 from bot.telegram.inbox import MAX_TRIES, REDELIVERED
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.outage import again_when_back
@@ -80,18 +81,31 @@ class InboxWorker:
         self._runtime = runtime
         self.name = name
         self._lease = lease
+        # A lane per update, taken in turn: asyncio's semaphore wakes its waiters in the order
+        # they came, and a chat that releases its lane queues behind those already waiting,
+        # so chats with work take turns, one update each (round robin).
         self._lanes = asyncio.Semaphore(lanes)
+        settings = runtime.settings
+        self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         self._draining: set[object] = set()
         self._again: set[object] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
 
     async def accept(self, payload: dict[str, Any]) -> None:
-        """Store a posted update (committed before this returns), then start processing it."""
+        """Store a posted update (committed before this returns), then start processing it.
+
+        An update refused for its data is kept as failed and not processed; only an outage
+        raises (and the POST is answered 503, so that Telegram sends it again). An update
+        over its sender's limit is dropped before it is stored (`flood.py`).
+        """
+        if not self._flood.admit(payload):
+            return
         runtime = self._runtime
         async with runtime.sessions() as session:
             waiting = await inbox.receive_update(session, payload, now=runtime.clock())
-        self.schedule(waiting.chat_id, waiting.update_id)
+        if waiting is not None:
+            self.schedule(waiting.chat_id, waiting.update_id)
 
     def schedule(self, chat_id: int | None, update_id: int) -> None:
         """Process a chat's queue (or one chatless update) unless this process already is."""
@@ -111,6 +125,7 @@ class InboxWorker:
         try:
             while self.accepting:
                 # A lane per update, not per chat: a busy learner must not starve the others.
+                # Taken in turn (see __init__): one update per chat per turn.
                 async with self._lanes:
                     row = await self._claim(chat_id, update_id)
                     if row is not None:
@@ -233,6 +248,7 @@ class InboxWorker:
     async def finish(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Stop taking new work and wait for the updates in progress; False on timeout."""
         self.accepting = False
+        await self._flood.close()
         pending = set(self._tasks)
         if not pending:
             return True
@@ -289,13 +305,19 @@ def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str)
         given = request.headers.get(SECRET_HEADER)
         if given is None or not hmac.compare_digest(given.encode(), expected):
             return _answer(403, "forbidden")
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        # Refuse what cannot be an update before reading it: the length announced first,
+        # then what actually arrives (a chunked body announces none).
+        announced = request.headers.get("content-length")
+        if announced is not None and not announced.isdigit():
+            return _answer(400, "bad Content-Length")
+        if announced is not None and int(announced) > MAX_BODY:
+            return _answer(413, "too large")
+        body = await _read_capped(request, MAX_BODY)
+        if body is None:
             return _answer(413, "too large")
         try:
-            payload = json.loads(body)
-            int(payload["update_id"])
-        except (ValueError, TypeError, KeyError):
+            payload = parse_update(body)
+        except BadUpdateError:
             return _answer(400, "not a Telegram update")
         try:
             await worker.accept(payload)
@@ -336,6 +358,16 @@ def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str)
             Route("/metrics", metrics_page, methods=["GET"]),
         ]
     )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it grows past `limit` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def _answer(status: int, text: str) -> Response:

@@ -14,6 +14,7 @@ from bot.cli import main
 from tests.fakes import FakeTelegramServer
 
 TOKEN = "123456:TEST-TOKEN"
+SECRET = "cli-test-secret-0123456789abcdefghijk"  # 36 characters
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +40,8 @@ def _webhook(*args: str) -> list[str]:
 @pytest.mark.parametrize(
     ("env", "args", "message"),
     [
-        ({}, ["--url", "https://x.org/t", "--secret", "s"], "TELEGRAM_BOT_TOKEN is not set"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN}, ["--secret", "s"], "give --url"),
+        ({}, ["--url", "https://x.org/t", "--secret", SECRET], "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN}, ["--secret", SECRET], "give --url"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN}, ["--url", "https://x.org/t"], "give --secret"),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN},
@@ -49,22 +50,22 @@ def _webhook(*args: str) -> list[str]:
         ),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN},
-            ["--url", "ftp://x.org/t", "--secret", "s"],
+            ["--url", "ftp://x.org/t", "--secret", SECRET],
             "must be an https:// URL",
         ),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN},
-            ["--url", "https://x.org/healthz", "--secret", "s"],
+            ["--url", "https://x.org/healthz", "--secret", SECRET],
             "cannot be the webhook path",
         ),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN},
-            ["--url", "https://x.org/t", "--secret", "s", "--port", "70000"],
+            ["--url", "https://x.org/t", "--secret", SECRET, "--port", "70000"],
             "--port must be 0-65535",
         ),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN, "QUIZBOT_WEBHOOK_MAX_CONNECTIONS": "500"},
-            ["--url", "https://x.org/t", "--secret", "s"],
+            ["--url", "https://x.org/t", "--secret", SECRET],
             "QUIZBOT_WEBHOOK_MAX_CONNECTIONS",
         ),
     ],
@@ -83,6 +84,25 @@ def test_bad_webhook_configuration_exits_2_with_one_line(
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert TOKEN not in err
+
+
+def test_a_short_secret_is_refused_with_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    args = ["--url", "https://x.org/t", "--secret", "a" * 31]
+    assert main(_webhook(*args)) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "at least 32 characters" in err
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in err
+    assert "a" * 31 not in err
+
+
+def test_the_workers_of_the_tests_use_a_long_enough_secret() -> None:
+    from tests.webhook.harness import SECRET
+
+    assert len(SECRET) >= 32
 
 
 def test_settings_from_the_environment_are_enough(
@@ -106,14 +126,14 @@ async def test_a_taken_port_and_a_refused_token_exit_2(
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = str(taken.getsockname()[1])
-            args = ["--url", "http://127.0.0.1/t", "--secret", "s", "--port", port]
+            args = ["--url", "http://127.0.0.1/t", "--secret", SECRET, "--port", port]
             assert await asyncio.to_thread(main, _webhook(*args)) == 2
         err = capsys.readouterr().err
         assert f"cannot listen on 127.0.0.1:{port}" in err.strip().splitlines()[-1]
         assert "Traceback" not in err
 
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "654321:WRONG-TOKEN")
-        args = ["--url", "http://127.0.0.1/t", "--secret", "s", "--port", "0"]
+        args = ["--url", "http://127.0.0.1/t", "--secret", SECRET, "--port", "0"]
         assert await asyncio.to_thread(main, _webhook(*args)) == 2
         err = capsys.readouterr().err
         assert "Telegram refused TELEGRAM_BOT_TOKEN" in err.strip().splitlines()[-1]

@@ -61,6 +61,7 @@ async def running_bot(
     *,
     clock: FakeClock | None = None,
     limiter: RetryingRateLimiter | None = None,
+    lanes: int | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotHarness]:
     """Start the bot against the fake server; stop it (and wait for it) on exit."""
@@ -78,7 +79,8 @@ async def running_bot(
     app = build_application(
         runtime, token=TOKEN, rate_limiter=limiter or RetryingRateLimiter(backoff=0.05)
     )
-    harness = BotHarness(server=server, runtime=runtime, app=app, poller=InboxPoller(app, runtime))
+    poller = InboxPoller(app, runtime, lanes=lanes)
+    harness = BotHarness(server=server, runtime=runtime, app=app, poller=poller)
     try:
         async with app:
             await start_serving(app)

@@ -26,7 +26,7 @@ from tests.e2e.harness import TOKEN, make_settings
 from tests.fakes import FakeTelegramServer
 from tests.fakes.clock import FakeClock
 
-SECRET = "test-webhook-secret_1"
+SECRET = "test-webhook-secret_0123456789-abcdefghij"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REPO = Path(__file__).resolve().parents[2]
 

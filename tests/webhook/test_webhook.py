@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import aiohttp
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
 from tests.e2e.test_learner_flow import answer, next_item
 from tests.fakes import FakeTelegramServer
-from tests.webhook.harness import SECRET, eventually, post_update, running_webhook
+from tests.webhook.harness import HEADER, SECRET, eventually, post_update, running_webhook
 
 
 def _start_update(update_id: int, user_id: int = 799) -> dict[str, object]:
@@ -69,6 +70,71 @@ async def test_malformed_posts_get_400(
             for body in (b"not json", b"[]", b'{"message": {}}', b'{"update_id": "x"}'):
                 async with http.post(bot.url, data=body, headers=headers) as response:
                     assert response.status == 400, body
+        assert await _inbox_rows(bot) == 0
+
+
+async def test_bad_bodies_get_400_and_never_500(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    deep = b'{"update_id": 5, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    nested = b'{"update_id": 6, "x": ' + b"[" * 200 + b"]" * 200 + b"}"
+    bodies = [
+        b"\xff\xfe\x00garbage",  # not UTF-8
+        b'{"update_id": 7, "x": NaN}',  # Python reads it; JSON and PostgreSQL do not
+        b'{"update_id": 8, "x": Infinity}',
+        deep,  # would raise RecursionError in the parser
+        nested,  # parses, but no Telegram update is nested that deep
+        b'{"update_id": 9223372036854775808}',  # beyond int64
+        b'{"update_id": -1}',
+        b'{"update_id": 1.5}',
+        b'{"update_id": true}',
+        b'{"update_id": "10"}',
+    ]
+    async with running_webhook(fake_telegram, database_url) as bot:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with aiohttp.ClientSession() as http:
+            for body in bodies:
+                async with http.post(bot.url, data=body, headers=headers) as response:
+                    assert response.status == 400, body[:60]
+        assert await _inbox_rows(bot) == 0
+        # The worker is none the worse for them.
+        assert await post_update(bot.url, _start_update(11, user_id=798)) == 200
+        await fake_telegram.user(798, "Ana").wait_for_message("Hi Ana")
+
+
+async def test_a_body_over_the_cap_gets_413_without_being_read(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_webhook(fake_telegram, database_url) as bot:
+        port = int(bot.base_url.rsplit(":", 1)[1])
+        # Announced too large: refused at once, though not a byte of the body was sent.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(
+                b"POST /telegram HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/json\r\n"
+                + f"{HEADER}: {SECRET}\r\n".encode()
+                + b"Content-Length: 50000000\r\n\r\n"
+            )
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+        finally:
+            writer.close()
+        assert status_line.split()[1] == b"413", status_line
+
+        # Not announced (chunked): read only up to the cap.
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"update_id": 12, "x": "'
+            for _ in range(40):
+                yield b"a" * 65_536
+            yield b'"}'
+
+        headers = {HEADER: SECRET, "Content-Type": "application/json"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(bot.url, data=chunks(), headers=headers) as response,
+        ):
+            assert response.status == 413
         assert await _inbox_rows(bot) == 0
 
 
