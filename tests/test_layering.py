@@ -48,6 +48,38 @@ def test_adapters_do_not_touch_the_database(path: Path) -> None:
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 
+def _relative(path: Path) -> str:
+    return path.relative_to(BOT).as_posix()
+
+
+ADAPTERS = ("bot.telegram", "bot.console", "bot.cli", "telegram", "starlette", "uvicorn")
+
+
+@pytest.mark.parametrize("path", _files("services"), ids=_relative)
+def test_services_know_no_adapter(path: Path) -> None:
+    """Use cases serve the chat and the terminal alike: they import neither."""
+    bad = {name for name in _imports(path) if name.startswith(ADAPTERS)}
+    assert not bad, f"{_relative(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _files("db"), ids=_relative)
+def test_the_database_layer_imports_no_layer_above_it(path: Path) -> None:
+    bad = {
+        name
+        for name in _imports(path)
+        if name.startswith(("bot.services", *ADAPTERS, "bot.runtime"))
+    }
+    assert not bad, f"{_relative(path)} imports {sorted(bad)}"
+
+
+def test_the_top_level_holds_only_entry_points_and_configuration() -> None:
+    """Everything else lives in a layer's package (docs/architecture.md)."""
+    top = {path.stem for path in BOT.glob("*.py")}
+    assert top <= {"__init__", "__main__", "cli", "config", "logging_setup", "paths", "runtime"}
+    packages = {path.name for path in BOT.iterdir() if (path / "__init__.py").exists()}
+    assert packages == {"console", "db", "domain", "services", "telegram"}
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(BOT.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
