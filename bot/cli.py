@@ -215,6 +215,9 @@ def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
         raise UserFacingError(
             "webhook: give --secret (or set QUIZBOT_WEBHOOK_SECRET)", EXIT_CONFIG
         )
+    # Redacted from here on, even if it is refused below: a refused secret may still be one
+    # that is in use elsewhere.
+    redact_webhook_secret(secret)
     if not _SECRET.fullmatch(secret):
         raise UserFacingError(
             "webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
@@ -245,8 +248,7 @@ async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
     from bot.telegram.webhook import serve_webhook
 
     settings.token()
-    options = _webhook_options(settings, args)
-    redact_webhook_secret(options.secret)  # given with --secret, it is not in the settings
+    options = _webhook_options(settings, args)  # redacts the secret from the logs
     async with open_runtime(settings) as runtime:
         try:
             await serve_webhook(runtime, options)

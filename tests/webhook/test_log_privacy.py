@@ -99,9 +99,12 @@ async def test_failures_log_no_names_words_token_or_secret(
 ) -> None:
     async with running_webhook(fake_telegram, database_url) as bot:
         engine = bot.runtime.engine
-        # The inbox cannot store the update: Telegram is told to send it again.
+        # The inbox cannot store the update. SQLite's trigger refuses it as bad data: kept
+        # as failed, and Telegram is told it arrived. PostgreSQL's raises an error that is
+        # no verdict on the data, so Telegram is told to send it again.
+        sqlite = engine.dialect.name == "sqlite"
         await _refuse_inserts(engine, "inbox_updates")
-        assert await post_update(bot.url, _update(5001)) == 503
+        assert await post_update(bot.url, _update(5001)) == (200 if sqlite else 503)
         await _allow_inserts(engine, "inbox_updates")
 
         # Stored, but the handlers fail on it: the learner cannot be recorded.
@@ -117,7 +120,7 @@ async def test_failures_log_no_names_words_token_or_secret(
         await _allow_inserts(engine, "users")
 
     output = logs.getvalue()
-    assert "could not store update 5001" in output
+    assert ("update 5001 not stored" if sqlite else "could not store update 5001") in output
     assert "update 5002 failed" in output
     assert "refused by the test" in output  # the error itself is there, its data is not
     assert TOKEN not in output
