@@ -26,6 +26,7 @@ import contextlib
 import math
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -335,11 +336,23 @@ async def run_once(
 # ---------------------------------------------------------------------------- report
 
 
+def _feedback_in_flood(r: RunResult) -> list[float]:
+    if r.flood_window is None:
+        return []
+    begin, end = r.flood_window
+    return [
+        s.feedback - s.pressed
+        for s in r.samples
+        if s.feedback is not None and begin <= s.pressed <= end
+    ]
+
+
 def report(results: list[RunResult]) -> str:
-    """The table, as printed and as pasted into the docs."""
+    """The table, runs of the same rate and N pooled, as printed and as pasted into the docs."""
     head = [
         "send rate",
         "flooders",
+        "runs",
         "answers",
         "fb p50 ms",
         "fb p99 ms",
@@ -352,32 +365,32 @@ def report(results: list[RunResult]) -> str:
         "in-flood fb p99",
         "bot cpu",
     ]
-    rows = []
+    groups: dict[tuple[float, int], list[RunResult]] = {}
     for r in results:
-        fb = [s.feedback - s.pressed for s in r.samples if s.feedback is not None]
-        nxt = [s.next - s.pressed for s in r.samples if s.next is not None]
-        during = [
-            s.feedback - s.pressed
-            for s in r.samples
-            if s.feedback is not None
-            and r.flood_window is not None
-            and r.flood_window[0] <= s.pressed <= r.flood_window[1]
-        ]
+        groups.setdefault((r.send_rate, r.flooders), []).append(r)
+    rows = []
+    for (rate, flooders), runs in groups.items():
+        samples = [s for r in runs for s in r.samples]
+        fb = [s.feedback - s.pressed for s in samples if s.feedback is not None]
+        nxt = [s.next - s.pressed for s in samples if s.next is not None]
+        during = [t for r in runs for t in _feedback_in_flood(r)]
+        drained = [r.flood_drained for r in runs if r.flood_drained is not None]
         rows.append(
             [
-                f"{r.send_rate:g}/s",
-                str(r.flooders),
-                str(len(r.samples)),
+                f"{rate:g}/s",
+                str(flooders),
+                str(len(runs)),
+                str(len(samples)),
                 f"{percentile(fb, 50):.0f}",
                 f"{percentile(fb, 99):.0f}",
                 f"{percentile(nxt, 50):.0f}",
                 f"{percentile(nxt, 99):.0f}",
-                str(r.flood_sent),
-                str(r.flood_replies),
-                f"{r.flood_drained:.1f}" if r.flood_drained is not None else "-",
+                str(runs[0].flood_sent),
+                str(round(statistics.median(r.flood_replies for r in runs))),
+                f"{statistics.median(drained):.1f}" if drained else "-",
                 str(len(during)),
                 f"{percentile(during, 99):.0f}" if during else "-",
-                f"{r.bot_cpu / r.seconds * 100:.0f}%",
+                f"{statistics.mean(r.bot_cpu / r.seconds for r in runs) * 100:.0f}%",
             ]
         )
     widths = [max(len(x[i]) for x in [head, *rows]) for i in range(len(head))]
@@ -386,10 +399,11 @@ def report(results: list[RunResult]) -> str:
         for row in [head, ["-" * w for w in widths], *rows]
     ]
     lines.append("")
-    lines.append("fb = press to the verdict (editMessageText), next = press to the next item;")
-    lines.append("flood replies = messages the bot sent the flooders; flood done = seconds from")
-    lines.append("the flood's start to the last of them; in flood = answers pressed meanwhile,")
-    lines.append("with their feedback p99; bot cpu = share of one core.")
+    lines.append("fb = press to the verdict (editMessageText), next = press to the next item,")
+    lines.append("percentiles over the answers of all runs; flood replies = messages the bot")
+    lines.append("sent the flooders and flood done = seconds from the flood's start to the last")
+    lines.append("of them (medians of the runs); in flood = answers pressed meanwhile, with")
+    lines.append("their feedback p99; bot cpu = share of one core.")
     return "\n".join(lines)
 
 
@@ -407,6 +421,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "which a flood competes for; 100000: the bot's own capacity)",
     )
     parser.add_argument("--learners", type=int, default=4, help="normal learners (4)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each rate and N, pooled (3)")
     parser.add_argument("--seconds", type=float, default=15.0, help="the learners' run (15)")
     parser.add_argument(
         "--interval",
@@ -418,14 +433,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace) -> list[RunResult]:
-    """Run every rate and N in turn."""
+    """Run every rate and N in turn, `--runs` times each."""
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-flood-") as tmp:
         for rate in args.send_rate:
             for n in args.flooders:
-                result = await run_once(n, rate, args, Path(tmp))
-                print(f"  {rate:g}/s, {n} flooders: {len(result.samples)} answers", flush=True)
-                results.append(result)
+                for run in range(1, args.runs + 1):
+                    result = await run_once(n, rate, args, Path(tmp))
+                    print(
+                        f"  {rate:g}/s, {n} flooders, run {run}: {len(result.samples)} answers",
+                        flush=True,
+                    )
+                    results.append(result)
     return results
 
 

@@ -104,6 +104,8 @@ class InboxPoller:
         self._stop = stop
         offset = await _retrying(stop, self._start_up)
         marker = asyncio.create_task(self._keep_books())
+        # Without its books the poller cannot start an update: stop, and say why below.
+        marker.add_done_callback(lambda _: stop.set())
         try:
             await self._poll(stop, offset)
         finally:
@@ -232,13 +234,13 @@ class InboxPoller:
             error = f"given up after {queued.tries} tries"
             log.error("update %s: %s", queued.update_id, error)
         else:
+            await self._record_start(queued.update_id)
+            REDELIVERED.set(queued.tries > 0)
+            queued.tries += 1
             update = queued.update
             if update is None:
                 assert queued.payload is not None
                 update = Update.de_json(queued.payload, self._app.bot)
-            await self._record_start(queued.update_id)
-            REDELIVERED.set(queued.tries > 0)
-            queued.tries += 1
             current_update_id.set(queued.update_id)  # every log line of the handlers carries it
             try:
                 # Handler errors go to the error handler inside; this catches the rest.

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
+from bot.services import inbox
 from bot.telegram import retention
 from tests.e2e.harness import BotHarness, eventually, running_bot
 from tests.fakes import FakeTelegramServer, FakeUser
@@ -222,3 +223,15 @@ async def test_an_outage_is_waited_out_and_loses_nothing(
         rows = await _rows(bot)
     assert [r.error for r in rows] == [None, None]
     assert fake_telegram.pending_updates == []
+
+
+async def test_a_stored_update_that_cannot_be_read_is_given_up_after_three_tries(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    broken = {"update_id": 7, "message": {"message_id": 1, "chat": "not a chat"}}
+    async with running_bot(fake_telegram, database_url) as bot, bot.runtime.sessions() as db:
+        await inbox.store_updates(db, [broken], now=bot.runtime.clock())  # a leftover
+    async with running_bot(fake_telegram, database_url) as bot:
+        await eventually(lambda: _all_processed(bot), within=15, what="given up")
+        rows = await _rows(bot)
+    assert [(r.tries, r.error) for r in rows] == [(3, "given up after 3 tries")]
