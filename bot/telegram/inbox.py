@@ -78,8 +78,7 @@ class InboxPoller:
         settings = runtime.settings
         self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         # SQLite has one writer at a time: more lanes would only queue on its lock.
-        sqlite = runtime.engine.dialect.name == "sqlite"
-        self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
+        self._lanes = lanes or (CHAT_LANES if runtime.shared_database else SQLITE_LANES)
         self._queues: dict[int | None, deque[_Queued]] = {}
         # Chats with queued updates and no task, in turn: a chat goes to the back of the line
         # after each of its updates.

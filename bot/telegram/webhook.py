@@ -291,7 +291,7 @@ class SharedSendBudget:
 def make_rate_limiter(runtime: Runtime) -> RetryingRateLimiter:
     """The rate limiter of a worker: a shared budget on PostgreSQL, in-process on SQLite."""
     settings = runtime.settings
-    if runtime.engine.dialect.name == "postgresql":
+    if runtime.shared_database:
         budget = SharedSendBudget(runtime, rate=settings.max_send_rate, burst=settings.send_burst)
         return RetryingRateLimiter(budget=budget)
     return RetryingRateLimiter(overall_max_rate=settings.max_send_rate)
