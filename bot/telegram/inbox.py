@@ -17,7 +17,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import update_store
 from bot.services.monitoring import DATABASE_ERRORS
 from bot.telegram.flood import FloodControl
 
@@ -116,8 +116,8 @@ class InboxPoller:
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
-            offset = await inbox.next_offset(session, now=self._runtime.clock())
-            leftovers = await inbox.unprocessed_updates(session)
+            offset = await update_store.next_offset(session, now=self._runtime.clock())
+            leftovers = await update_store.unprocessed_updates(session)
         for row in leftovers:
             self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))
         self._start_chats()
@@ -165,12 +165,12 @@ class InboxPoller:
                 queued = _Queued(update.update_id, 0, update=update)
                 if stored is not payload:  # cleaned: handle what was stored, not the original
                     queued = _Queued(update.update_id, 0, payload=stored)
-                self._enqueue(inbox.chat_of(stored), queued)
+                self._enqueue(update_store.chat_of(stored), queued)
             self._start_chats()
 
     async def _store(self, payloads: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         async with self._runtime.sessions() as session:
-            return await inbox.store_updates(session, payloads, now=self._runtime.clock())
+            return await update_store.store_updates(session, payloads, now=self._runtime.clock())
 
     async def _fetch(self, offset: int | None, limit: int) -> tuple[Update, ...]:
         updates: tuple[Update, ...] = await self._app.bot.get_updates(
@@ -304,7 +304,7 @@ class InboxPoller:
 
     async def _record(self, started: list[int], batch: dict[int, str | None]) -> None:
         async with self._runtime.sessions() as session:
-            await inbox.record_progress(
+            await update_store.record_progress(
                 session, started=started, outcomes=batch, now=self._runtime.clock()
             )
 

@@ -3,7 +3,7 @@
 A POST is stored in the inbox (committed) before it is answered 200, so an update Telegram
 was told about is never lost; then it is processed from the inbox like a polled one. Each
 worker processes a chat by claiming the head of that chat's queue under a lease
-(services/inbox.py), so every update is processed once and one learner's updates in order,
+(services/update_store.py), so every update is processed once and one learner's updates in order,
 whichever process received them. A sweeper picks up what a dead worker left behind.
 """
 
@@ -35,9 +35,9 @@ from telegram.error import TelegramError
 from bot.domain.updates import BadUpdateError, parse_update
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
-from bot.services import inbox, monitoring, send_budget
-from bot.services.inbox import StoredUpdate
+from bot.services import monitoring, send_budget, update_store
 from bot.services.monitoring import DATABASE_ERRORS
+from bot.services.update_store import StoredUpdate
 from bot.telegram import metrics
 from bot.telegram.app import QuizApplication, build_application, start_serving
 from bot.telegram.flood import FloodControl
@@ -103,7 +103,7 @@ class InboxWorker:
             return
         runtime = self._runtime
         async with runtime.sessions() as session:
-            waiting = await inbox.receive_update(session, payload, now=runtime.clock())
+            waiting = await update_store.receive_update(session, payload, now=runtime.clock())
         if waiting is not None:
             self.schedule(waiting.chat_id, waiting.update_id)
 
@@ -148,7 +148,7 @@ class InboxWorker:
     async def _claim(self, chat_id: int | None, update_id: int) -> StoredUpdate | None:
         runtime = self._runtime
         async with runtime.sessions() as session:
-            return await inbox.claim_next(
+            return await update_store.claim_next(
                 session,
                 chat_id=chat_id,
                 update_id=update_id,
@@ -190,7 +190,7 @@ class InboxWorker:
 
             async def finish() -> bool:
                 async with runtime.sessions() as session:
-                    return await inbox.finish_claimed(
+                    return await update_store.finish_claimed(
                         session, row.update_id, worker=self.name, now=runtime.clock(), error=error
                     )
 
@@ -212,7 +212,7 @@ class InboxWorker:
             await asyncio.sleep(self._lease.total_seconds() / 3)
             try:
                 async with runtime.sessions() as session:
-                    await inbox.extend_claim(
+                    await update_store.extend_claim(
                         session,
                         update_id,
                         worker=self.name,
@@ -227,7 +227,7 @@ class InboxWorker:
         runtime = self._runtime
         now = runtime.clock()
         async with runtime.sessions() as session:
-            found = await inbox.waiting_work(session, now=now, received_before=now - grace)
+            found = await update_store.waiting_work(session, now=now, received_before=now - grace)
         for waiting in found:
             self.schedule(waiting.chat_id, waiting.update_id)
         return len(found)
