@@ -35,14 +35,14 @@ from telegram.error import TelegramError
 from bot.domain.updates import BadUpdateError, parse_update
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
-from bot.services import monitoring, send_budget, update_store
+from bot.services import monitoring, update_store
 from bot.services.monitoring import DATABASE_ERRORS
 from bot.services.update_store import StoredUpdate
 from bot.telegram import metrics
 from bot.telegram.app import QuizApplication, build_application, start_serving
 from bot.telegram.flood import FloodControl
 from bot.telegram.inbox import MAX_TRIES, REDELIVERED
-from bot.telegram.limiter import RetryingRateLimiter
+from bot.telegram.limiter import make_rate_limiter
 from bot.telegram.outage import again_when_back
 
 log = logging.getLogger(__name__)
@@ -264,37 +264,6 @@ class InboxWorker:
     def busy(self) -> int:
         """Chats being processed (or waiting for a lane) in this process."""
         return len(self._tasks)
-
-
-class SharedSendBudget:
-    """Wait for Telegram's overall message budget, shared by every process on PostgreSQL."""
-
-    def __init__(self, runtime: Runtime, *, rate: float, burst: float) -> None:
-        self._runtime = runtime
-        self._rate = rate
-        self._burst = burst
-
-    async def __call__(self) -> None:
-        started = time.perf_counter()
-        try:
-            async with self._runtime.sessions() as session:
-                wait = await send_budget.reserve_send(session, rate=self._rate, burst=self._burst)
-        except DATABASE_ERRORS as exc:
-            # Without the database keep this process's share of the pace rather than stall.
-            log.warning("shared send budget unavailable (%s); pacing locally", exc)
-            wait = 1.0 / self._rate
-        if wait > 0:
-            await asyncio.sleep(wait)
-        metrics.SEND_WAIT_SECONDS.observe(time.perf_counter() - started)
-
-
-def make_rate_limiter(runtime: Runtime) -> RetryingRateLimiter:
-    """The rate limiter of a worker: a shared budget on PostgreSQL, in-process on SQLite."""
-    settings = runtime.settings
-    if runtime.shared_database:
-        budget = SharedSendBudget(runtime, rate=settings.max_send_rate, burst=settings.send_burst)
-        return RetryingRateLimiter(budget=budget)
-    return RetryingRateLimiter(overall_max_rate=settings.max_send_rate)
 
 
 def build_asgi(worker: InboxWorker, runtime: Runtime, *, path: str, secret: str) -> Starlette:
