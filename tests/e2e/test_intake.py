@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
-from bot.telegram import retention
+from bot.telegram.intake import retention
 from tests.e2e.harness import BotHarness, eventually, running_bot
 from tests.fakes import FakeTelegramServer, FakeUser
 from tests.fakes.clock import FakeClock

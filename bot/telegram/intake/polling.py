@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
 import logging
 from collections import OrderedDict, deque
@@ -19,7 +18,8 @@ from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
 from bot.services import update_store
 from bot.services.monitoring import DATABASE_ERRORS
-from bot.telegram.flood import FloodControl
+from bot.telegram.intake.flood import FloodControl
+from bot.telegram.intake.shared import MAX_TRIES, REDELIVERED
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -29,7 +29,6 @@ T = TypeVar("T")
 
 POLL_TIMEOUT = 25  # seconds Telegram may hold a getUpdates call open
 BATCH = 100  # getUpdates' maximum, and the most updates processed in one pass
-MAX_TRIES = 3  # an update that failed this often is given up, not retried forever
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
 # Handled updates are marked in the inbox together, a little after the fact: one commit for
@@ -41,10 +40,6 @@ MARK_EVERY = 0.02  # seconds
 # processing falls behind.
 MAX_QUEUED = 2_000
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-# True while processing an update that an earlier run already started (it crashed or was
-# killed): handlers then repeat what the learner may not have seen, instead of refusing.
-REDELIVERED: contextvars.ContextVar[bool] = contextvars.ContextVar("redelivered", default=False)
 
 
 @dataclass
