@@ -198,7 +198,7 @@ MIN_SECRET = 32  # characters; secrets.token_urlsafe(32) makes 43
 
 
 def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
-    from bot.telegram.webhook import RESERVED_PATHS, WebhookOptions, webhook_path
+    from bot.telegram.intake.http import RESERVED_PATHS, WebhookOptions, webhook_path
 
     url = args.url or settings.webhook_url
     secret = args.secret or (
@@ -245,7 +245,7 @@ def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
 async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.telegram.webhook import serve_webhook
+    from bot.telegram.intake.http import serve_webhook
 
     settings.token()
     options = _webhook_options(settings, args)  # redacts the secret from the logs

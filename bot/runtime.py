@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.db.dialect import is_postgresql
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.locks import startup_lock
 from bot.db.migrate import upgrade_database
@@ -24,6 +25,11 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+
+    @property
+    def shared_database(self) -> bool:
+        """Whether several processes can share this database (PostgreSQL, not SQLite)."""
+        return is_postgresql(self.engine)
 
 
 @asynccontextmanager

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from bot.cli import build_parser
-from bot.telegram.webhook import webhook_path
+from bot.telegram.intake.http import webhook_path
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = REPO / "Dockerfile"

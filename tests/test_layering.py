@@ -80,6 +80,49 @@ def test_the_top_level_holds_only_entry_points_and_configuration() -> None:
     assert packages == {"console", "db", "domain", "services", "telegram"}
 
 
+def _asks_the_dialect(path: Path) -> list[str]:
+    """Imports of sqlalchemy.dialects and reads of `.dialect.name`, with their lines."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "name"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "dialect"
+        ):
+            found.append(f"line {node.lineno}: .dialect.name")
+            continue
+        else:
+            continue
+        if any(
+            name == "sqlalchemy.dialects" or name.startswith("sqlalchemy.dialects.")
+            for name in names
+        ):
+            found.append(f"line {node.lineno}: imports sqlalchemy.dialects")
+    return found
+
+
+def _outside_db(path: Path) -> bool:
+    # Migrations are frozen at their revision, so they keep their own dialect checks rather
+    # than depend on db/dialect.py as it is today.
+    return path.relative_to(BOT).parts[0] not in {"db", "migrations"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in _files(".") if _outside_db(path)],
+    ids=lambda p: str(p.relative_to(BOT)),
+)
+def test_only_db_asks_which_database(path: Path) -> None:
+    """Services ask db/dialect.py; adapters ask `Runtime.shared_database`."""
+    found = _asks_the_dialect(path)
+    assert not found, f"{path.relative_to(BOT)} asks the dialect: {found}"
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(BOT.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.services.monitoring import connection_lost
 from bot.telegram import outage
-from bot.telegram.inbox import REDELIVERED
+from bot.telegram.intake.shared import REDELIVERED
 
 
 class _DriverError(Exception):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FollowUp
-from bot.services.inbox import inbox_counts
+from bot.services.update_store import inbox_counts
 
 # What a database that is down, unreachable or refusing raises; adapters catch these by this
 # name, so that they need not import SQLAlchemy.

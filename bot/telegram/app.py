@@ -30,11 +30,11 @@ from bot.telegram.context import RUNTIME_KEY, QuizContext
 from bot.telegram.dispatcher import schedule_dispatcher
 from bot.telegram.handlers import admin, instructor, learner
 from bot.telegram.handlers.turn import refuse
-from bot.telegram.inbox import InboxPoller
+from bot.telegram.intake.polling import InboxPoller
+from bot.telegram.intake.retention import schedule_pruning
 from bot.telegram.limiter import RetryingRateLimiter
 from bot.telegram.menus import set_default_menu
 from bot.telegram.outage import rerun_on_lost_connection
-from bot.telegram.retention import schedule_pruning
 
 log = logging.getLogger(__name__)
 

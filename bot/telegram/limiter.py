@@ -1,4 +1,8 @@
-"""The rate limiter: PTB's AIORateLimiter, which also retries Telegram's transient errors."""
+"""The rate limiter: PTB's AIORateLimiter, which also retries Telegram's transient errors.
+
+Webhook workers on PostgreSQL share one send budget (`SharedSendBudget`, over the token
+bucket in services/send_budget.py); `make_rate_limiter` picks it or an in-process one.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
 
 from bot.domain.flood import RecentUse
+from bot.runtime import Runtime
+from bot.services import send_budget
+from bot.services.monitoring import DATABASE_ERRORS
 from bot.telegram import metrics
 
 log = logging.getLogger(__name__)
@@ -186,3 +193,34 @@ class FairTurns:
         chosen = min(self._waiting, key=place)
         self._waiting.remove(chosen)
         chosen.turn.set_result(None)
+
+
+class SharedSendBudget:
+    """Wait for Telegram's overall message budget, shared by every process on PostgreSQL."""
+
+    def __init__(self, runtime: Runtime, *, rate: float, burst: float) -> None:
+        self._runtime = runtime
+        self._rate = rate
+        self._burst = burst
+
+    async def __call__(self) -> None:
+        started = time.perf_counter()
+        try:
+            async with self._runtime.sessions() as session:
+                wait = await send_budget.reserve_send(session, rate=self._rate, burst=self._burst)
+        except DATABASE_ERRORS as exc:
+            # Without the database keep this process's share of the pace rather than stall.
+            log.warning("shared send budget unavailable (%s); pacing locally", exc)
+            wait = 1.0 / self._rate
+        if wait > 0:
+            await asyncio.sleep(wait)
+        metrics.SEND_WAIT_SECONDS.observe(time.perf_counter() - started)
+
+
+def make_rate_limiter(runtime: Runtime) -> RetryingRateLimiter:
+    """The rate limiter of a worker: a shared budget on PostgreSQL, in-process on SQLite."""
+    settings = runtime.settings
+    if runtime.shared_database:
+        budget = SharedSendBudget(runtime, rate=settings.max_send_rate, burst=settings.send_burst)
+        return RetryingRateLimiter(budget=budget)
+    return RetryingRateLimiter(overall_max_rate=settings.max_send_rate)

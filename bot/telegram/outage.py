@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from bot.services.monitoring import DATABASE_ERRORS, connection_lost
-from bot.telegram.inbox import REDELIVERED
+from bot.telegram.intake.shared import REDELIVERED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

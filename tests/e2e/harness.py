@@ -19,7 +19,7 @@ from bot.db.models import InboxUpdate
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
 from bot.telegram.app import QuizApplication, build_application, start_serving
-from bot.telegram.inbox import InboxPoller
+from bot.telegram.intake.polling import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
 from tests.fakes.clock import FakeClock

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import InboxUpdate
-from bot.telegram import inbox as poller_module
-from bot.telegram.flood import SLOW_DOWN_POPUP, SLOW_DOWN_TEXT
 from bot.telegram.handlers.learner import INVALID_BUTTON
+from bot.telegram.intake import polling
+from bot.telegram.intake.flood import SLOW_DOWN_POPUP, SLOW_DOWN_TEXT
 from tests.e2e.harness import eventually, running_bot
 from tests.fakes import FakeTelegramServer, FakeUser
 
@@ -81,7 +81,7 @@ async def test_chats_take_turns_one_update_each(
 async def test_a_flood_does_not_fill_the_queue_for_everyone(
     fake_telegram: FakeTelegramServer, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(poller_module, "MAX_QUEUED", 30)
+    monkeypatch.setattr(polling, "MAX_QUEUED", 30)
     async with running_bot(fake_telegram, database_url, **LIMIT) as bot:
         floods = [bot.user(950 + i, f"F{i}") for i in range(4)]
         ana = bot.user(949, "Ana")

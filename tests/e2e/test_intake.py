@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
-from bot.services import inbox
-from bot.telegram import retention
+from bot.services import update_store
+from bot.telegram.intake import retention
 from tests.e2e.harness import BotHarness, eventually, running_bot
 from tests.fakes import FakeTelegramServer, FakeUser
 from tests.fakes.clock import FakeClock
@@ -230,7 +230,7 @@ async def test_a_stored_update_that_cannot_be_read_is_given_up_after_three_tries
 ) -> None:
     broken = {"update_id": 7, "message": {"message_id": 1, "chat": "not a chat"}}
     async with running_bot(fake_telegram, database_url) as bot, bot.runtime.sessions() as db:
-        await inbox.store_updates(db, [broken], now=bot.runtime.clock())  # a leftover
+        await update_store.store_updates(db, [broken], now=bot.runtime.clock())  # a leftover
     async with running_bot(fake_telegram, database_url) as bot:
         await eventually(lambda: _all_processed(bot), within=15, what="given up")
         rows = await _rows(bot)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import Cohort, InboxUpdate, Quiz, QuizVersion, User
 from bot.runtime import Runtime
-from bot.services import attempts, inbox, learners
+from bot.services import attempts, learners, update_store
 from tests.scope_data import AMY, build_classes
 
 # Telegram ids use up to 52 bits: past what a 32-bit integer holds.
@@ -78,7 +78,7 @@ async def test_forgetting_deletes_the_learners_updates_in_every_chat(runtime: Ru
     ]
     others = [_message(10, OLAF, OLAF), _message(11, OLAF, GROUP), _press(12, OLAF, GROUP)]
     async with runtime.sessions() as s:
-        await inbox.store_updates(s, [*hers, *others], now=runtime.clock())
+        await update_store.store_updates(s, [*hers, *others], now=runtime.clock())
     async with runtime.sessions() as s:
         await learners.forget_user(s, user_id=user.id)
     async with runtime.sessions() as s:

@@ -21,7 +21,8 @@ from bot.config import BUNDLED_QUIZ_DIR
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
-from bot.telegram.webhook import InboxWorker, WebhookOptions, serve_webhook
+from bot.telegram.intake.http import WebhookOptions, serve_webhook
+from bot.telegram.intake.worker import InboxWorker
 from tests.e2e.harness import TOKEN, make_settings
 from tests.fakes import FakeTelegramServer
 from tests.fakes.clock import FakeClock

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.db.models import InboxUpdate
-from bot.telegram.flood import SLOW_DOWN_POPUP, SLOW_DOWN_TEXT
 from bot.telegram.handlers.learner import INVALID_BUTTON
+from bot.telegram.intake.flood import SLOW_DOWN_POPUP, SLOW_DOWN_TEXT
 from tests.fakes import FakeTelegramServer, FakeUser
 from tests.webhook.harness import eventually, running_webhook
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import InboxUpdate
-from bot.telegram import retention
+from bot.telegram.intake import retention
 from tests.fakes import FakeTelegramServer
 from tests.fakes.clock import FakeClock
 from tests.webhook.harness import eventually, post_update, running_webhook

@@ -22,7 +22,7 @@ from bot.telegram import callback_data as cd
 from bot.telegram import error_text, followup_render, menus, render, render_instructor
 from bot.telegram.context import QuizContext
 from bot.telegram.handlers.turn import INVALID_BUTTON, Turn, command, press
-from bot.telegram.inbox import REDELIVERED
+from bot.telegram.intake.shared import REDELIVERED
 
 MAIN_QUIZ_HINT = "Send /quiz for the main quiz."
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from bot.config import Settings
 from bot.db.models import InboxUpdate
 from bot.runtime import Runtime
-from bot.services import inbox, monitoring
+from bot.services import monitoring, update_store
 from tests.fakes.clock import FakeClock
 
 KEEP = dt.timedelta(hours=24)
@@ -26,18 +26,22 @@ def _message(update_id: int, chat_id: int = 10) -> dict[str, Any]:
 
 async def _store(runtime: Runtime, *ids: int) -> list[int]:
     async with runtime.sessions() as session:
-        new = await inbox.store_updates(session, [_message(u) for u in ids], now=runtime.clock())
+        new = await update_store.store_updates(
+            session, [_message(u) for u in ids], now=runtime.clock()
+        )
     return sorted(new)
 
 
 async def _mark(runtime: Runtime, *ids: int) -> None:
     async with runtime.sessions() as session:
-        await inbox.record_progress(session, outcomes=dict.fromkeys(ids), now=runtime.clock())
+        await update_store.record_progress(
+            session, outcomes=dict.fromkeys(ids), now=runtime.clock()
+        )
 
 
 async def _prune(runtime: Runtime) -> int:
     async with runtime.sessions() as session:
-        return await inbox.prune_processed(session, now=runtime.clock(), keep=KEEP)
+        return await update_store.prune_processed(session, now=runtime.clock(), keep=KEEP)
 
 
 async def _ids(runtime: Runtime) -> list[int]:
@@ -70,13 +74,13 @@ async def test_a_late_copy_of_a_pruned_update_is_still_a_duplicate(
     assert await _store(runtime, 5, 6) == [], "Telegram sent them again: still not new"
     assert await _store(runtime, 8) == [8]
     async with runtime.sessions() as session:
-        assert await inbox.next_offset(session, now=clock()) == 9
+        assert await update_store.next_offset(session, now=clock()) == 9
     await _mark(runtime, 7, 8)
     clock.advance(hours=25)
     await _prune(runtime)
     assert await _ids(runtime) == []
     async with runtime.sessions() as session:
-        assert await inbox.next_offset(session, now=clock()) == 9, (
+        assert await update_store.next_offset(session, now=clock()) == 9, (
             "an empty inbox still confirms them"
         )
     assert await _store(runtime, 8) == []
@@ -94,7 +98,7 @@ async def test_the_watermark_lapses_after_telegram_has_forgotten_the_updates(
     clock.advance(days=7)
     assert await _store(runtime, 400) == [400]
     async with runtime.sessions() as session:
-        assert await inbox.next_offset(session, now=clock()) == 401
+        assert await update_store.next_offset(session, now=clock()) == 401
 
 
 async def test_what_metrics_count_is_read_through_an_index(runtime: Runtime) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.services import inbox
+from bot.services import update_store
 from bot.services.monitoring import DATABASE_ERRORS
 from bot.telegram.context import QuizContext
 
@@ -53,7 +53,7 @@ async def prune_updates(context: QuizContext) -> None:
     keep = dt.timedelta(hours=runtime.settings.update_retention_hours)
     try:
         async with runtime.sessions() as session:
-            pruned = await inbox.prune_processed(session, now=runtime.clock(), keep=keep)
+            pruned = await update_store.prune_processed(session, now=runtime.clock(), keep=keep)
     except DATABASE_ERRORS as exc:
         log.warning("pruning processed updates failed (%s); trying again later", exc)
         return

@@ -10,7 +10,7 @@ import pytest
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import update_store
 from tests.fakes.clock import FakeClock
 
 LEASE = dt.timedelta(seconds=30)
@@ -32,16 +32,16 @@ def _message(update_id: int, chat_id: int | None) -> dict[str, Any]:
 
 async def _store(runtime: Runtime, *updates: tuple[int, int | None]) -> None:
     async with runtime.sessions() as session:
-        await inbox.store_updates(
+        await update_store.store_updates(
             session, [_message(u, c) for u, c in updates], now=runtime.clock()
         )
 
 
 async def _claim(
     runtime: Runtime, chat_id: int | None, worker: str, update_id: int | None = None
-) -> inbox.StoredUpdate | None:
+) -> update_store.StoredUpdate | None:
     async with runtime.sessions() as session:
-        return await inbox.claim_next(
+        return await update_store.claim_next(
             session,
             chat_id=chat_id,
             update_id=update_id,
@@ -53,7 +53,9 @@ async def _claim(
 
 async def _finish(runtime: Runtime, update_id: int, worker: str) -> bool:
     async with runtime.sessions() as session:
-        return await inbox.finish_claimed(session, update_id, worker=worker, now=runtime.clock())
+        return await update_store.finish_claimed(
+            session, update_id, worker=worker, now=runtime.clock()
+        )
 
 
 async def test_one_chat_is_claimed_head_first_by_one_worker_at_a_time(runtime: Runtime) -> None:
@@ -111,24 +113,24 @@ async def test_waiting_work_lists_chats_nobody_is_on(runtime: Runtime, clock: Fa
     await _store(runtime, (6, 30))
     assert await _claim(runtime, 20, "a") is not None
     async with runtime.sessions() as session:
-        found = await inbox.waiting_work(
+        found = await update_store.waiting_work(
             session, now=clock(), received_before=clock() - dt.timedelta(seconds=1)
         )
     # Chat 20 is held by a live claim; chat 30 arrived too recently.
-    assert found == [inbox.Waiting(10, 1), inbox.Waiting(None, 4)]
+    assert found == [update_store.Waiting(10, 1), update_store.Waiting(None, 4)]
     clock.advance(seconds=60)
     async with runtime.sessions() as session:
-        found = await inbox.waiting_work(session, now=clock(), received_before=clock())
+        found = await update_store.waiting_work(session, now=clock(), received_before=clock())
     assert [w.chat_id for w in found] == [10, 20, None, 30]
 
 
 async def test_redelivered_updates_are_stored_once(runtime: Runtime) -> None:
     payload = _message(42, 10)
     async with runtime.sessions() as session:
-        first = await inbox.receive_update(session, payload, now=runtime.clock())
-        second = await inbox.receive_update(session, payload, now=runtime.clock())
-        counts = await inbox.inbox_counts(session)
-    assert first == second == inbox.Waiting(10, 42)
+        first = await update_store.receive_update(session, payload, now=runtime.clock())
+        second = await update_store.receive_update(session, payload, now=runtime.clock())
+        counts = await update_store.inbox_counts(session)
+    assert first == second == update_store.Waiting(10, 42)
     assert counts.unprocessed == 1
 
 
@@ -151,7 +153,7 @@ async def test_concurrent_claimers_on_separate_connections_never_share_an_update
                 progressed = False
                 for chat in chats:
                     async with sessions() as session:
-                        row = await inbox.claim_next(
+                        row = await update_store.claim_next(
                             session,
                             chat_id=chat,
                             worker=name,
@@ -164,7 +166,7 @@ async def test_concurrent_claimers_on_separate_connections_never_share_an_update
                     processed.append((name, chat, row.update_id))
                     await asyncio.sleep(0)
                     async with sessions() as session:
-                        assert await inbox.finish_claimed(
+                        assert await update_store.finish_claimed(
                             session, row.update_id, worker=name, now=runtime.clock()
                         )
                 idle = 0 if progressed else idle + 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
 import logging
 from collections import OrderedDict, deque
@@ -17,9 +16,10 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.logging_setup import current_update_id
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import update_store
 from bot.services.monitoring import DATABASE_ERRORS
-from bot.telegram.flood import FloodControl
+from bot.telegram.intake.flood import FloodControl
+from bot.telegram.intake.shared import MAX_TRIES, REDELIVERED
 
 if TYPE_CHECKING:
     from bot.telegram.app import QuizApplication
@@ -29,7 +29,6 @@ T = TypeVar("T")
 
 POLL_TIMEOUT = 25  # seconds Telegram may hold a getUpdates call open
 BATCH = 100  # getUpdates' maximum, and the most updates processed in one pass
-MAX_TRIES = 3  # an update that failed this often is given up, not retried forever
 CHAT_LANES = 32  # chats processed at the same time on PostgreSQL; one chat stays in order
 SQLITE_LANES = 8  # the same on SQLite, where writers queue for one lock anyway
 # Handled updates are marked in the inbox together, a little after the fact: one commit for
@@ -41,10 +40,6 @@ MARK_EVERY = 0.02  # seconds
 # processing falls behind.
 MAX_QUEUED = 2_000
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-# True while processing an update that an earlier run already started (it crashed or was
-# killed): handlers then repeat what the learner may not have seen, instead of refusing.
-REDELIVERED: contextvars.ContextVar[bool] = contextvars.ContextVar("redelivered", default=False)
 
 
 @dataclass
@@ -78,8 +73,7 @@ class InboxPoller:
         settings = runtime.settings
         self._flood = FloodControl(app.bot, burst=settings.user_burst, rate=settings.user_rate)
         # SQLite has one writer at a time: more lanes would only queue on its lock.
-        sqlite = runtime.engine.dialect.name == "sqlite"
-        self._lanes = lanes or (SQLITE_LANES if sqlite else CHAT_LANES)
+        self._lanes = lanes or (CHAT_LANES if runtime.shared_database else SQLITE_LANES)
         self._queues: dict[int | None, deque[_Queued]] = {}
         # Chats with queued updates and no task, in turn: a chat goes to the back of the line
         # after each of its updates.
@@ -119,8 +113,8 @@ class InboxPoller:
 
     async def _start_up(self) -> int | None:
         async with self._runtime.sessions() as session:
-            offset = await inbox.next_offset(session, now=self._runtime.clock())
-            leftovers = await inbox.unprocessed_updates(session)
+            offset = await update_store.next_offset(session, now=self._runtime.clock())
+            leftovers = await update_store.unprocessed_updates(session)
         for row in leftovers:
             self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))
         self._start_chats()
@@ -168,12 +162,12 @@ class InboxPoller:
                 queued = _Queued(update.update_id, 0, update=update)
                 if stored is not payload:  # cleaned: handle what was stored, not the original
                     queued = _Queued(update.update_id, 0, payload=stored)
-                self._enqueue(inbox.chat_of(stored), queued)
+                self._enqueue(update_store.chat_of(stored), queued)
             self._start_chats()
 
     async def _store(self, payloads: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         async with self._runtime.sessions() as session:
-            return await inbox.store_updates(session, payloads, now=self._runtime.clock())
+            return await update_store.store_updates(session, payloads, now=self._runtime.clock())
 
     async def _fetch(self, offset: int | None, limit: int) -> tuple[Update, ...]:
         updates: tuple[Update, ...] = await self._app.bot.get_updates(
@@ -307,7 +301,7 @@ class InboxPoller:
 
     async def _record(self, started: list[int], batch: dict[int, str | None]) -> None:
         async with self._runtime.sessions() as session:
-            await inbox.record_progress(
+            await update_store.record_progress(
                 session, started=started, outcomes=batch, now=self._runtime.clock()
             )
 

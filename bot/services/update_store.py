@@ -1,4 +1,4 @@
-"""The update inbox: every Telegram update is stored before it is confirmed, then processed.
+"""Stored updates (the inbox): each update is stored before it is confirmed, then processed.
 
 PTB's own polling confirms an update (by asking for the next offset) before its handler has
 run, and its webhook answers 200 first; a crash in between would lose the update. Here an
@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect import insert_for
 from bot.db.errors import is_data_error
 from bot.db.models import InboxUpdate, InboxWatermark
 from bot.domain.updates import clean_payload, clean_text, valid_update_id
@@ -90,7 +89,7 @@ def _row(update_id: int, payload: dict[str, Any], *, now: dt.datetime) -> dict[s
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     stmt = (
         insert(InboxUpdate)
         .values(rows)
@@ -310,7 +309,7 @@ async def prune_processed(session: AsyncSession, *, now: dt.datetime, keep: dt.t
 
 async def _raise_watermark(session: AsyncSession, update_id: int, *, now: dt.datetime) -> None:
     """Raise the watermark to `update_id` (never lower it, unless it had lapsed)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     stmt = insert(InboxWatermark).values(
         name=WATERMARK, update_id=update_id, expires_at=now + DUPLICATE_WINDOW
     )

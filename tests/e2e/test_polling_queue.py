@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import InboxUpdate
-from bot.telegram import inbox as poller_module
+from bot.telegram.intake import polling
 from tests.e2e.harness import BotHarness, eventually, running_bot
 from tests.fakes import FakeTelegramServer
 
@@ -19,7 +19,7 @@ async def test_a_full_queue_pauses_fetching_and_loses_nothing(
     fake_telegram: FakeTelegramServer, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With room for two waiting updates, 24 updates from 8 chats go through in many fetches.
-    monkeypatch.setattr(poller_module, "MAX_QUEUED", 2)
+    monkeypatch.setattr(polling, "MAX_QUEUED", 2)
     async with running_bot(fake_telegram, database_url) as bot:
         users = [bot.user(700 + i, f"U{i}") for i in range(8)]
         for user in users:
@@ -51,7 +51,7 @@ async def test_a_full_queue_pauses_fetching_and_loses_nothing(
 async def test_stopping_with_a_full_queue_keeps_the_rest_for_the_next_start(
     fake_telegram: FakeTelegramServer, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(poller_module, "MAX_QUEUED", 1)
+    monkeypatch.setattr(polling, "MAX_QUEUED", 1)
     # Slow replies keep the queue full while the bot is asked to stop.
     fake_telegram.faults.add("sendMessage", "delay", times=None, seconds=0.3)
     users = [fake_telegram.user(760 + i, f"U{i}") for i in range(3)]

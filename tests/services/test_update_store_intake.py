@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import update_store
 from bot.services.monitoring import DATABASE_ERRORS
 
 ONLY_POSTGRESQL = pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def _message(update_id: int, chat_id: int, text: str = "hi", name: str = "Ana") 
 
 async def _store(runtime: Runtime, *payloads: dict[str, Any]) -> dict[int, dict[str, Any]]:
     async with runtime.sessions() as session:
-        return await inbox.store_updates(session, list(payloads), now=runtime.clock())
+        return await update_store.store_updates(session, list(payloads), now=runtime.clock())
 
 
 async def _rows(runtime: Runtime) -> dict[int, InboxUpdate]:
@@ -79,7 +79,7 @@ async def test_an_update_the_database_refuses_is_kept_as_failed_with_the_reason(
     assert failed.error.startswith("not stored:")
     assert failed.payload == {"update_id": 2}, "nothing of the user's data is kept"
     async with runtime.sessions() as session:
-        counts = await inbox.inbox_counts(session)
+        counts = await update_store.inbox_counts(session)
     assert (counts.unprocessed, counts.failed) == (2, 1)
     # Delivered again, it is a duplicate like any other.
     assert await _store(runtime, _message(2, 2**64)) == {}
@@ -108,7 +108,7 @@ async def test_an_outage_is_raised_not_taken_for_bad_data(url: str) -> None:
     try:
         async with make_sessionmaker(engine)() as session:
             with pytest.raises(DATABASE_ERRORS):
-                await inbox.store_updates(session, [_message(1, 10)], now=_now())
+                await update_store.store_updates(session, [_message(1, 10)], now=_now())
     finally:
         await engine.dispose()
 
