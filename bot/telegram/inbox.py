@@ -239,7 +239,9 @@ class InboxPoller:
             log.error("update %s: %s", queued.update_id, error)
         else:
             await self._count_try(queued)
-            REDELIVERED.set(queued.tries > 0)
+            # An earlier run may have been midway through it (a fresh update's try may not
+            # have been recorded before the crash): show again what may not have been seen.
+            REDELIVERED.set(queued.leftover or queued.tries > 0)
             queued.tries += 1
             update = queued.update
             if update is None:
