@@ -50,6 +50,7 @@ class _Queued:
     tries: int
     update: Update | None = None  # parsed already when it was fetched in this run
     payload: dict[str, Any] | None = None  # as stored: a leftover of an earlier run, or cleaned
+    leftover: bool = False  # stored by an earlier run, which may have died processing it
 
 
 class InboxPoller:
@@ -84,8 +85,9 @@ class InboxPoller:
         self._room.set()
         self._stop = asyncio.Event()
         self._handled: dict[int, str | None] = {}  # processed, to be marked in the table
-        # Updates about to be processed, waiting for their try to be committed.
+        # Tries to record: of leftovers, waiting for the commit; of fresh updates, not.
         self._starting: dict[int, asyncio.Future[None]] = {}
+        self._started: list[int] = []
         self._books = asyncio.Event()  # something to record
         self._start_wanted = asyncio.Event()  # a try to record: no waiting for company
         self._books_closed = False
@@ -116,7 +118,8 @@ class InboxPoller:
             offset = await update_store.next_offset(session, now=self._runtime.clock())
             leftovers = await update_store.unprocessed_updates(session)
         for row in leftovers:
-            self._enqueue(row.chat_id, _Queued(row.update_id, row.tries, payload=row.payload))
+            queued = _Queued(row.update_id, row.tries, payload=row.payload, leftover=True)
+            self._enqueue(row.chat_id, queued)
         self._start_chats()
         return offset
 
@@ -221,15 +224,18 @@ class InboxPoller:
     async def process_row(self, queued: _Queued) -> None:
         """Process one stored update, and hand it to be marked processed.
 
-        Its try is committed first; one tried MAX_TRIES times already is given up instead.
+        Its try is counted first (see `_count_try`); one tried MAX_TRIES times already is
+        given up instead.
         """
         error: str | None = None
         if queued.tries >= MAX_TRIES:
             error = f"given up after {queued.tries} tries"
             log.error("update %s: %s", queued.update_id, error)
         else:
-            await self._record_start(queued.update_id)
-            REDELIVERED.set(queued.tries > 0)
+            await self._count_try(queued)
+            # An earlier run may have been midway through it (a fresh update's try may not
+            # have been recorded before the crash): show again what may not have been seen.
+            REDELIVERED.set(queued.leftover or queued.tries > 0)
             queued.tries += 1
             update = queued.update
             if update is None:
@@ -245,12 +251,24 @@ class InboxPoller:
         self._handled[queued.update_id] = error
         self._books.set()
 
-    async def _record_start(self, update_id: int) -> None:
-        """Return once the update's try is committed (with others starting meanwhile)."""
+    async def _count_try(self, queued: _Queued) -> None:
+        """Count a try of an update whose processing starts now.
+
+        A leftover of an earlier run may be what killed it: its try is committed before it
+        is processed (with other tries starting meanwhile), so that an update that kills the
+        process again and again is given up. A fresh update's try goes with the next marks,
+        without waiting: if it kills the process first, it comes back as a leftover, and from
+        then on every try of it is committed first. Either way a try is counted only when
+        processing starts, never for an update still waiting its turn.
+        """
         if self._books_closed:
             raise _BooksClosed
+        if not queued.leftover:
+            self._started.append(queued.update_id)
+            self._books.set()
+            return
         started = asyncio.get_running_loop().create_future()
-        self._starting[update_id] = started
+        self._starting[queued.update_id] = started
         self._books.set()
         self._start_wanted.set()
         await started
@@ -258,8 +276,7 @@ class InboxPoller:
     async def _keep_books(self) -> None:
         """Record tries and processed updates, many in one transaction, until stopped.
 
-        Tries are committed at once (an update waits for its own); marks of processed
-        updates wait a little for company.
+        Tries a leftover waits for are committed at once; the rest wait a little for company.
         """
         try:
             while True:
@@ -271,9 +288,10 @@ class InboxPoller:
                 self._books.clear()
                 self._start_wanted.clear()
                 starting, self._starting = self._starting, {}
+                started, self._started = self._started, []
                 batch, self._handled = self._handled, {}
-                if starting or batch:
-                    step = functools.partial(self._record, list(starting), batch)
+                if starting or started or batch:
+                    step = functools.partial(self._record, [*starting, *started], batch)
                     try:
                         await _retrying(self._stop, step)
                     except DATABASE_ERRORS:
@@ -291,6 +309,7 @@ class InboxPoller:
                     and not self._busy
                     and not self._handled
                     and not self._starting
+                    and not self._started
                 ):
                     return
         finally:
