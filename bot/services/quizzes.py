@@ -1,4 +1,8 @@
-"""Use cases of quiz content: validate, import (all-or-nothing, versioned), list."""
+"""Use cases of quiz content: validate, import (all-or-nothing, versioned), list.
+
+Over 400 lines: reading a file, checking it and storing a version share one all-or-nothing
+transaction and the `QuizFile` that carries a file through it; the listings are short.
+"""
 
 from __future__ import annotations
 

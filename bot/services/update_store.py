@@ -4,6 +4,9 @@ PTB's own polling confirms an update (by asking for the next offset) before its 
 run, and its webhook answers 200 first; a crash in between would lose the update. Here an
 update is committed to this table first, and only then confirmed; processing reads from the
 table and marks each row, so a restart finishes what was left and skips what was done.
+
+Over 400 lines: one table's whole life (store, claim under a lease, mark, prune behind a
+watermark), where each step's SQL must agree with the others on what a row's columns mean.
 """
 
 from __future__ import annotations
