@@ -13,7 +13,6 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from bot.console.error_text import describe
 from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.quizfile.checks import validate_skill_catalogue
+from bot.domain.quizfile.messages import as_errors
 from bot.domain.quizfile.schema import quiz_json_schema
 from bot.logging_setup import configure_logging, redact_webhook_secret
 from bot.runtime import open_runtime
@@ -100,7 +100,7 @@ def _validate_catalogue(file: Any, *, strict: bool) -> bool:
     """Check a skill catalogue given to `quiz validate`; True when it passes."""
     catalogue, problems = validate_skill_catalogue(file.data, file=file.name)
     if strict:
-        problems = tuple(replace(p, severity="error") for p in problems)
+        problems = as_errors(problems)
     for problem in problems:
         print(problem)
     if catalogue is None or any(p.severity == "error" for p in problems):

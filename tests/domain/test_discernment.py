@@ -78,7 +78,8 @@ def test_item_judgements_fill_defaults() -> None:
             "explanation": "e",
         }
     )
-    assert item.judgements() == (F, S, N)
+    options = [(o.correct, o.judgement) for o in item.options]
+    assert option_judgements(item.verdict, options) == (F, S, N)
 
 
 def test_unset_judgement_is_left_out_of_the_dump() -> None:

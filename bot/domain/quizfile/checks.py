@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from bot.domain import limits
 from bot.domain.quizfile.item_checks import ItemChecker
 from bot.domain.quizfile.lint import Finding, lint_items
-from bot.domain.quizfile.messages import Problem, Report
+from bot.domain.quizfile.messages import Problem, Report, as_errors
 from bot.domain.quizfile.model import (
     Item,
     Quiz,
@@ -70,7 +70,7 @@ class QuizCheck:
         """The same check with every warning an error, as `--strict` asks."""
         if not self.warnings:
             return self
-        problems = tuple(replace(p, severity="error") for p in self.problems)
+        problems = as_errors(self.problems)
         return QuizCheck(None, None, problems, self.id_line)
 
 

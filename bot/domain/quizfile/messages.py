@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import types
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
@@ -59,6 +59,11 @@ class Problem:
         """Render as ``FILE:LINE: message``, the format editors and CI logs link to."""
         marker = "warning: " if self.severity == "warning" else ""
         return f"{self.file}:{self.line}: {marker}{self.message}"
+
+
+def as_errors(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """The problems with every warning made an error, as `--strict` asks."""
+    return tuple(replace(p, severity="error") for p in problems)
 
 
 class Report:

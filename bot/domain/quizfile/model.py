@@ -147,10 +147,6 @@ class Item(_Strict):
         """Indices (file order) of the correct options."""
         return frozenset(i for i, o in enumerate(self.options) if o.correct)
 
-    def judgements(self) -> tuple[Judgement, ...] | None:
-        """Each option's judgement, defaults filled in; None for an item without a verdict."""
-        return option_judgements(self.verdict, [(o.correct, o.judgement) for o in self.options])
-
 
 class Source(_Strict):
     """The text a quiz is drawn from."""
