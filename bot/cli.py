@@ -23,6 +23,7 @@ from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
 from bot.console.error_text import describe
 from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
+from bot.domain.languages import LANGUAGES
 from bot.domain.quizfile.checks import validate_skill_catalogue
 from bot.domain.quizfile.messages import as_errors
 from bot.domain.quizfile.schema import quiz_json_schema
@@ -53,7 +54,9 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.demo import ConsoleDemo
 
     async with open_runtime(settings) as runtime:
-        demo = ConsoleDemo(runtime, slug=args.quiz or DEFAULT_QUIZ_ID, player=args.player)
+        demo = ConsoleDemo(
+            runtime, slug=args.quiz or DEFAULT_QUIZ_ID, player=args.player, language=args.lang
+        )
         return await demo.play()
 
 
@@ -352,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play the bundled quiz in the terminal (no token needed)")
     demo.add_argument("--quiz", help=f"quiz id (default: {DEFAULT_QUIZ_ID})")
     demo.add_argument("--player", default="demo", help="local player name (default: demo)")
+    demo.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="the language of the demo's own words, kept for the player (default: the "
+        "player's last choice, else en); quizzes stay in the language they were written in",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser("run", help="serve Telegram by long polling")

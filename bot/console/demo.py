@@ -7,7 +7,9 @@ import shutil
 import textwrap
 from collections.abc import Awaitable, Callable
 
+from bot.console import i18n
 from bot.console.error_text import describe
+from bot.console.i18n import _, ngettext
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import attempts, learners
@@ -46,6 +48,7 @@ class ConsoleDemo:
         read: ReadLine = read_stdin,
         write: Write = print,
         player: str = "demo",
+        language: str | None = None,
     ) -> None:
         self._sessions = runtime.sessions
         self._clock = runtime.clock
@@ -54,27 +57,45 @@ class ConsoleDemo:
         self._read = read
         self._write = write
         self._player = player
+        self._language = language
 
     async def play(self) -> int:
-        """Run the quiz; return the process exit code."""
+        """Run the quiz in the player's language (`--lang`, else the one they chose before);
+        return the process exit code."""
         async with self._sessions() as session:
-            user = await learners.console_user(session, name=self._player, now=self._clock())
+            user = await learners.console_user(
+                session, name=self._player, now=self._clock(), language=self._language
+            )
+        with i18n.use(user.language):
+            return await self._play(user.id)
+
+    async def _play(self, user_id: int) -> int:
+        async with self._sessions() as session:
             start = await attempts.start_quiz(
                 session,
-                user_id=user.id,
+                user_id=user_id,
                 slug=self._slug,
                 round_size=self._round_size,
                 now=self._clock(),
             )
-        self._user_id = user.id
+        self._user_id = user_id
         self._attempt_id = start.attempt_id
         self._write(f"\n{start.quiz_title}")
         if start.resumed:
-            self._write(f"Welcome back: {start.answered} of {start.total} answered so far.")
-        else:
             self._write(
-                f"{start.total} questions in rounds of {self._round_size}. Type the number of "
-                "your answer and press Enter; q quits (you can resume later)."
+                _("Welcome back: {answered} of {total} answered so far.").format(
+                    answered=start.answered, total=start.total
+                )
+            )
+        else:
+            questions = ngettext("{n} question", "{n} questions", start.total).format(
+                n=start.total
+            )
+            self._write(
+                _(
+                    "{questions} in rounds of {size}. Type the number of your answer and press "
+                    "Enter; q quits (you can resume later)."
+                ).format(questions=questions, size=self._round_size)
             )
         item: ItemView | None = start.item
         while item is not None:
@@ -86,9 +107,9 @@ class ConsoleDemo:
                 self._show_summary(result.summary)
                 if result.summary.finished:
                     return 0
-                line = await self._read("\nPress Enter for the next round (q to quit): ")
+                line = await self._read("\n" + _("Press Enter for the next round (q to quit): "))
                 if line is None or line.strip().lower() in QUIT:
-                    self._write("Saved. Run `quizbot demo` again to continue.")
+                    self._write(_("Saved. Run `quizbot demo` again to continue."))
                     return 0
                 async with self._sessions() as session:
                     item = await attempts.continue_attempt(
@@ -105,18 +126,20 @@ class ConsoleDemo:
     async def _ask(self, item: ItemView) -> AnswerResult | None:
         self._show_item(item)
         hint = (
-            "Type the numbers of all that apply, e.g. 1 3"
+            _("Type the numbers of all that apply, e.g. 1 3, or q to quit.")
             if item.is_multiple
-            else f"Type a number from 1 to {len(item.options)}"
+            else _("Type a number from 1 to {last}, or q to quit.").format(last=len(item.options))
         )
         while True:
             line = await self._read("> ")
             if line is None or line.strip().lower() in QUIT:
-                self._write("\nSaved. Run `quizbot demo` again to continue where you stopped.")
+                self._write(
+                    "\n" + _("Saved. Run `quizbot demo` again to continue where you stopped.")
+                )
                 return None
             chosen = _parse_choice(line, item)
             if chosen is None:
-                self._write(f"{hint}, or q to quit.")
+                self._write(hint)
                 continue
             try:
                 async with self._sessions() as session:
@@ -132,12 +155,13 @@ class ConsoleDemo:
                 self._write(describe(exc))
 
     def _show_item(self, item: ItemView) -> None:
-        self._write(f"\n── Question {item.number} of {item.total} · {item.skill_name} ──")
+        question = _("Question {number} of {total}").format(number=item.number, total=item.total)
+        self._write(f"\n── {question} · {item.skill_name} ──")
         self._write(_wrap(f"“{item.passage}”", "    "))
         self._write("")
         self._write(_wrap(item.question))
         if item.is_multiple and "all that apply" not in item.question.lower():
-            self._write("(Choose all that apply.)")
+            self._write(_("(Choose all that apply.)"))
         for number, option in enumerate(item.options, start=1):
             self._write(_wrap(f"{number}) {option.text}", "  "))
 
@@ -145,7 +169,11 @@ class ConsoleDemo:
         numbers = {o.file_index: n for n, o in enumerate(result.item.options, start=1)}
         right = ", ".join(str(numbers[o.file_index]) for o in result.right)
         self._write("")
-        self._write("✔ Right!" if result.correct else f"✘ Not quite. The answer: {right}")
+        self._write(
+            _("✔ Right!")
+            if result.correct
+            else _("✘ Not quite. The answer: {right}").format(right=right)
+        )
         for feedback in result.feedback:
             self._write(_wrap(feedback))
         self._write("")
@@ -155,16 +183,23 @@ class ConsoleDemo:
 
     def _show_summary(self, summary: RoundSummary) -> None:
         if summary.finished:
-            self._write(
-                f"\n══ Finished: {summary.correct} of {summary.total} right ══\nScore per skill:"
+            finished = _("Finished: {right} of {total} right").format(
+                right=summary.correct, total=summary.total
             )
+            self._write(f"\n══ {finished} ══\n" + _("Score per skill:"))
             for skill in summary.skills:
-                self._write(f"  {skill.name}: {skill.correct}/{skill.answered} ({skill.percent}%)")
+                share = i18n.percent(skill.percent / 100)
+                self._write(f"  {skill.name}: {skill.correct}/{skill.answered} ({share})")
         else:
-            self._write(
-                f"\n── Round done: {summary.round_correct} of {summary.round_answered} right · "
-                f"{summary.answered} of {summary.total} answered ──"
+            done = _(
+                "Round done: {right} of {answered} right · {so_far} of {total} answered"
+            ).format(
+                right=summary.round_correct,
+                answered=summary.round_answered,
+                so_far=summary.answered,
+                total=summary.total,
             )
+            self._write(f"\n── {done} ──")
 
 
 def _parse_choice(line: str, item: ItemView) -> list[int] | None:

@@ -6,14 +6,16 @@ run, and report options are named as the command line spells them (`--days`).
 
 from __future__ import annotations
 
+from bot.console.i18n import N_, _
 from bot.domain import errors
+from bot.domain.languages import LANGUAGES
 
-FALLBACK = "That did not work."
+FALLBACK = N_("That did not work.")
 
 _CHOICES = {
-    errors.ChoiceProblem.NONE_CHOSEN: "Choose at least one option.",
-    errors.ChoiceProblem.NO_SUCH_OPTION: "There is no such option.",
-    errors.ChoiceProblem.NOT_ONE: "Choose exactly one option.",
+    errors.ChoiceProblem.NONE_CHOSEN: N_("Choose at least one option."),
+    errors.ChoiceProblem.NO_SUCH_OPTION: N_("There is no such option."),
+    errors.ChoiceProblem.NOT_ONE: N_("Choose exactly one option."),
 }
 
 
@@ -22,69 +24,81 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
     match error:
         case errors.UnknownQuizError(slug=slug):
             # The terminal holds the database: no quiz is another instructor's there.
-            return f"There is no quiz '{slug}'."
+            return _("There is no quiz '{slug}'.").format(slug=slug)
         case errors.QuizEmptyError(slug=slug):
-            return f"The quiz '{slug}' has no content yet."
+            return _("The quiz '{slug}' has no content yet.").format(slug=slug)
         case errors.UnknownVersionError(slug=slug, version=version):
-            return f"The quiz '{slug}' has no version {version}."
+            return _("The quiz '{slug}' has no version {version}.").format(
+                slug=slug, version=version
+            )
         case errors.UnknownCohortError(code=code):
-            return f"There is no cohort with the code '{code}'."
+            return _("There is no cohort with the code '{code}'.").format(code=code)
         case errors.AttemptGoneError():
-            return "This quiz session no longer exists. Run `quizbot demo` to start again."
+            return _("This quiz session no longer exists. Run `quizbot demo` to start again.")
         case errors.LessonGoneError():
-            return "This lesson no longer exists."
+            return _("This lesson no longer exists.")
         case errors.NotYourButtonsError(of=errors.ButtonsOf.QUIZ):
-            return "This quiz belongs to another player."
+            return _("This quiz belongs to another player.")
         case errors.NotYourButtonsError():
-            return "This lesson belongs to another player."
+            return _("This lesson belongs to another player.")
         case errors.ItemClosedError(of=errors.ButtonsOf.QUIZ):
-            return "This question is no longer open."
+            return _("This question is no longer open.")
         case errors.ItemClosedError():
-            return "This practice question is no longer open."
+            return _("This practice question is no longer open.")
         case errors.AlreadyAnsweredError():
-            return "You already answered this one; your first answer counts."
+            return _("You already answered this one; your first answer counts.")
         case errors.AlreadyContinuedError():
-            return "You already continued."
+            return _("You already continued.")
         case errors.QuizFinishedError():
-            return "This quiz is finished. Run `quizbot demo` to take it again."
+            return _("This quiz is finished. Run `quizbot demo` to take it again.")
         case errors.InvalidChoiceError(problem=problem):
-            return _CHOICES[problem]
+            return _(_CHOICES[problem])
         case errors.CohortNameMissingError():
-            return "Name the cohort."
+            return _("Name the cohort.")
         case errors.CohortNameTooLongError(length=length, limit=limit):
-            return f"A cohort name may have at most {limit} characters; this one has {length}."
+            return _(
+                "A cohort name may have at most {limit} characters; this one has {length}."
+            ).format(limit=limit, length=length)
         case errors.CohortCodesMissingError():
-            return "Name at least one cohort code."
+            return _("Name at least one cohort code.")
         case errors.BadReportQueryError():
             return _report_args(error, usage)
         case errors.UnknownWindowError(preset=preset):
-            return f"'{preset[:20]}' is not one of the offered times."
+            return _("'{preset}' is not one of the offered times.").format(preset=preset[:20])
+        case errors.UnknownLanguageError(code=code):
+            return _("Unknown language '{code}'; choose one of: {choices}.").format(
+                code=code[:8], choices=", ".join(LANGUAGES)
+            )
         case errors.UnknownTimezoneError(name=name):
-            return f"Unknown time zone '{name[:64]}'; use a name like Europe/Berlin."
+            return _("Unknown time zone '{name}'; use a name like Europe/Berlin.").format(
+                name=name[:64]
+            )
         case errors.StaffOnlyReportError():
-            return "Only admins and instructors can see reports."
+            return _("Only admins and instructors can see reports.")
         case errors.OutsideOwnReportError():
-            return "You can see reports only on your own quizzes and cohorts."
+            return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
-    return FALLBACK
+    return _(FALLBACK)
 
 
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
     option = f"--{error.value}"
     match error.problem:
         case errors.ReportArgProblem.TWO_QUIZZES:
-            text = "Name at most one quiz."
+            text = _("Name at most one quiz.")
         case errors.ReportArgProblem.NOT_A_QUIZ_ID:
-            text = f"'{error.value[:40]}' is not a quiz id."
+            text = _("'{value}' is not a quiz id.").format(value=error.value[:40])
         case errors.ReportArgProblem.UNKNOWN_OPTION:
-            text = f"Unknown option '{error.value[:20]}'."
+            text = _("Unknown option '{value}'.").format(value=error.value[:20])
         case errors.ReportArgProblem.REPEATED_OPTION:
-            text = f"{option} is given twice."
+            text = _("{option} is given twice.").format(option=option)
         case errors.ReportArgProblem.VERSION_WITHOUT_QUIZ:
-            text = "--version needs --quiz."
+            text = _("--version needs --quiz.")
         case errors.ReportArgProblem.OUT_OF_RANGE:
-            return f"{option} must be a whole number from 1 to {error.limit}."
+            return _("{option} must be a whole number from 1 to {limit}.").format(
+                option=option, limit=error.limit
+            )
         case errors.ReportArgProblem.NOT_A_CODE:
-            return "--cohort must be an invite code (letters, digits, - and _)."
+            return _("--cohort must be an invite code (letters, digits, - and _).")
     return f"{text} {usage}" if usage else text

@@ -40,8 +40,12 @@ class User(Base):
     blocked_at: Mapped[dt.datetime | None]
     # Random id for exports and reports, so answers can be analysed without names.
     pseudonym: Mapped[str | None] = mapped_column(String(16), unique=True)
-    # The learner's daily window for follow-ups, in their time zone (IANA name).
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The language the bot speaks to them (domain/languages.py): from Telegram's
+    # language_code on first contact, then their choice in /language.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The learner's daily window for follow-ups, in their time zone (IANA name); none until
+    # they set one with /lessons tz, and meanwhile their language's (languages.zone_for).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     window_start_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
     window_end_hour: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
 
@@ -55,6 +59,8 @@ class Skill(Base):
     name: Mapped[str] = mapped_column(String(200))
     definition: Mapped[str] = mapped_column(Text)
     lesson: Mapped[str] = mapped_column(Text)
+    # {"km": {"name": ..., "definition": ..., "lesson": ...}}: the catalogue's translations.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     updated_at: Mapped[dt.datetime]
 
 

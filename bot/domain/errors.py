@@ -190,6 +190,13 @@ class UnknownWindowError(InvalidSettingError):
     preset: str
 
 
+@dataclass(eq=False)
+class UnknownLanguageError(InvalidSettingError):
+    """The bot does not speak this language."""
+
+    code: str
+
+
 # ---------------------------------------------------------------------------- reports
 
 

@@ -20,7 +20,8 @@ from bot.db.models import (
     SkillState,
     User,
 )
-from bot.domain import discernment
+from bot.domain import discernment, languages
+from bot.domain.errors import UnknownLanguageError
 from bot.domain.statistics import DetectionCounts
 from bot.services.followups import plans as followup_plans
 from bot.services.reports import counters as report_counters
@@ -43,6 +44,7 @@ async def touch_telegram_user(
             telegram_id=telegram_id,
             first_name=first_name,
             language_code=language_code,
+            language=languages.from_telegram(language_code),
             is_active=True,
             lessons_enabled=True,
             created_at=now,
@@ -52,6 +54,8 @@ async def touch_telegram_user(
     else:
         user.first_name = first_name
         user.language_code = language_code
+        # Kept once chosen; a learner from before languages were stored gets one now.
+        user.language = user.language or languages.from_telegram(language_code)
         user.last_seen_at = now
         user.is_active = True
         user.blocked_at = None
@@ -59,14 +63,21 @@ async def touch_telegram_user(
     return user
 
 
-async def console_user(session: AsyncSession, *, name: str, now: dt.datetime) -> User:
-    """The local player of `quizbot demo` (one per name, so a later run resumes)."""
+async def console_user(
+    session: AsyncSession, *, name: str, now: dt.datetime, language: str | None = None
+) -> User:
+    """The local player of `quizbot demo` (one per name, so a later run resumes); a
+    `language` given is stored as the player's choice."""
     user = (await session.scalars(select(User).where(User.console_name == name))).one_or_none()
+    if user is not None and language is not None and user.language != language:
+        user.language = language
+        await session.commit()
     if user is None:
         user = User(
             pseudonym=secrets.token_hex(6),
             console_name=name,
             first_name=name,
+            language=language,
             is_active=True,
             lessons_enabled=True,
             created_at=now,
@@ -167,6 +178,20 @@ async def set_lessons(
         await session.flush()
         await followup_plans.resume_for_user(session, user_id=user_id, now=now, scale=delay_scale)
     await session.commit()
+
+
+async def set_language(
+    session: AsyncSession, *, user_id: int, language: str, now: dt.datetime
+) -> str:
+    """Store the learner's language; a learner with no zone of their own gets its zone."""
+    if languages.supported(language) is None:
+        raise UnknownLanguageError(language)
+    user = await session.get_one(User, user_id)
+    user.language = language
+    if user.timezone is None:
+        await followup_plans.rewindow_for_user(session, user=user, now=now)
+    await session.commit()
+    return language
 
 
 async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: dt.datetime) -> bool:

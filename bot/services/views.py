@@ -267,6 +267,7 @@ class FollowUpDelivery:
 
     user_id: int
     chat_id: int
+    language: str | None  # the learner's, for the words around the lessons
     followup_ids: tuple[int, ...]
     lessons: tuple[SkillLesson, ...]
     practice: ItemView | None
@@ -289,7 +290,8 @@ class LessonsStatus:
     """What /lessons shows: on or off, the next follow-up due, the daily window."""
 
     enabled: bool
-    timezone: str
+    timezone: str  # the one in effect
+    zone_from_language: bool  # not set by the learner: their language's (languages.zone_for)
     window_start_hour: int
     window_end_hour: int
     window_label: str

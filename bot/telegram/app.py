@@ -22,6 +22,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.console import i18n
+from bot.console.i18n import N_, _
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import learners
@@ -33,14 +35,14 @@ from bot.telegram.handlers.turn import refuse
 from bot.telegram.intake.polling import InboxPoller
 from bot.telegram.intake.retention import schedule_pruning
 from bot.telegram.limiter import RetryingRateLimiter
-from bot.telegram.menus import set_default_menu
+from bot.telegram.menus import set_default_menus
 from bot.telegram.outage import rerun_on_lost_connection
 
 log = logging.getLogger(__name__)
 
 QuizApplication = Application[Any, QuizContext, Any, Any, Any, Any]
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 
 
 def build_application(
@@ -84,6 +86,7 @@ def register_handlers(app: QuizApplication) -> None:
         "lessons": learner.lessons,
         "stop": learner.stop,
         "forgetme": learner.forgetme,
+        "language": learner.language,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
@@ -94,6 +97,7 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.window_press, pattern=cd.WINDOW_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.language_press, pattern=cd.LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.unknown_button))
     # Instructors' commands and uploads; before the learners' document handler, which
     # refuses every file (order matters).
@@ -113,7 +117,7 @@ def register_handlers(app: QuizApplication) -> None:
 async def start_serving(app: QuizApplication) -> None:
     """Start the Application (job queue included) and publish the command menus."""
     await app.start()
-    await set_default_menu(app.bot)
+    await set_default_menus(app.bot)
 
 
 async def on_error(update: object, context: QuizContext) -> None:
@@ -125,7 +129,7 @@ async def on_error(update: object, context: QuizContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, QuizbotError) and isinstance(update, Update):
         log.info("update %s refused: %s", update_id, type(error).__name__)
-        with contextlib.suppress(TelegramError):
+        with contextlib.suppress(TelegramError), i18n.use(context.language):
             await refuse(update, context, error)
         return
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
@@ -141,11 +145,11 @@ async def on_error(update: object, context: QuizContext) -> None:
     log.error("update %s failed", update_id, exc_info=error, extra={"update_id": update_id})
     if not isinstance(update, Update):
         return
-    with contextlib.suppress(TelegramError):
+    with contextlib.suppress(TelegramError), i18n.use(context.language):
         if update.callback_query is not None:
-            await update.callback_query.answer(APOLOGY[:200])
+            await update.callback_query.answer(_(APOLOGY)[:200])
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, APOLOGY)
+            await context.bot.send_message(update.effective_chat.id, _(APOLOGY))
 
 
 async def run_polling(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:

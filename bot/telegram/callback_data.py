@@ -9,6 +9,7 @@
     fum:<followup>:<mask>             toggle an option of a "choose all" practice item
     fus:<followup>:<mask>             submit a "choose all" practice item
     win:<preset>                      choose the daily window for follow-ups (/lessons)
+    lang:<code>                       choose the bot's language (/language)
 
 Anything that does not match exactly, as a whole, is refused: buttons can be forged by any
 client. Handlers take a payload only when all of it matches (`*_PATTERN`); the rest goes to
@@ -21,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.languages import supported
 from bot.domain.limits import CALLBACK_DATA_MAX_BYTES
 from bot.domain.quizfile.model import MAX_OPTIONS
 
@@ -34,6 +36,7 @@ _FORGET = re.compile(r"fgt:(yes|no)")
 _PRACTICE = re.compile(rf"fu:{_ID}:([0-7])")
 _PRACTICE_MASK = re.compile(rf"(fum|fus):{_ID}:([0-9a-f]{{1,2}})")
 _WINDOW = re.compile(r"win:([a-z]{1,12})")
+_LANGUAGE = re.compile(r"lang:([a-z]{2,3})")
 
 
 def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
@@ -53,6 +56,7 @@ FORGET_PATTERN = _whole(_FORGET)
 PRACTICE_PATTERN = _whole(_PRACTICE)
 PRACTICE_MASK_PATTERN = _whole(_PRACTICE_MASK)
 WINDOW_PATTERN = _whole(_WINDOW)
+LANGUAGE_PATTERN = _whole(_LANGUAGE)
 
 
 class BadCallbackData(ValueError):
@@ -179,3 +183,17 @@ def parse_window(data: str) -> str:
     if not m:
         raise BadCallbackData(data)
     return m[1]
+
+
+def language(code: str) -> str:
+    """A /language button."""
+    return _fit(f"lang:{code}")
+
+
+def parse_language(data: str) -> str:
+    """The language named by a `lang:` payload; one the bot does not speak is forged."""
+    match = _LANGUAGE.fullmatch(data)
+    code = supported(match.group(1)) if match else None
+    if code is None:
+        raise BadCallbackData(data)
+    return code

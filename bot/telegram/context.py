@@ -7,14 +7,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.console import i18n
 from bot.domain.roles import Role, role_of
 from bot.runtime import Runtime
 from bot.services import learners
-from bot.telegram.menus import set_staff_menu
+from bot.telegram.menus import set_chat_menu
 
 RUNTIME_KEY = "runtime"
 USER_ID_KEY = "user_id"
-MENUS_KEY = "staff_menus_set"  # (chat id, role) whose command menu this process has set
+LANGUAGE_KEY = "language"
+MENUS_KEY = "staff_menus_set"  # (chat id, role, language) whose menu this process has set
 
 
 class QuizContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -63,20 +65,38 @@ class QuizContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
             )
         if self.user_data is not None:
             self.user_data[USER_ID_KEY] = user.id
+            self.user_data[LANGUAGE_KEY] = user.language
         role = self.role(update)
         if role >= Role.INSTRUCTOR and update.effective_chat is not None:
             await self._staff_menu(update.effective_chat.id, role)
         return user.id
 
     async def _staff_menu(self, chat_id: int, role: Role) -> None:
+        """The wider menu of an instructor's or admin's chat, in their language."""
         # Once per chat and role in this process: the cached user id above is dropped for
         # every update in webhook mode (another worker may have changed the user), which
         # would otherwise call setMyCommands on every update of every instructor.
-        done: set[tuple[int, Role]] = self.bot_data.setdefault(MENUS_KEY, set())
-        if (chat_id, role) not in done and await set_staff_menu(self.bot, chat_id, role):
-            done.add((chat_id, role))
+        done: set[tuple[int, Role, str | None]] = self.bot_data.setdefault(MENUS_KEY, set())
+        key = (chat_id, role, self.language)
+        if key in done:
+            return
+        with i18n.use(self.language):
+            if await set_chat_menu(self.bot, chat_id, role):
+                done.add(key)
+
+    @property
+    def language(self) -> str | None:
+        """The language of the learner behind the update, as last read (None: not known)."""
+        language = self.user_data.get(LANGUAGE_KEY) if self.user_data is not None else None
+        return language if isinstance(language, str) else None
+
+    def remember_language(self, language: str) -> None:
+        """Keep the learner's new choice for the updates that follow."""
+        if self.user_data is not None:
+            self.user_data[LANGUAGE_KEY] = language
 
     def forget_cached_user(self) -> None:
-        """Drop the cached learner id (after /forgetme or a block)."""
+        """Drop the cached learner id and language (after /forgetme or a block)."""
         if self.user_data is not None:
             self.user_data.pop(USER_ID_KEY, None)
+            self.user_data.pop(LANGUAGE_KEY, None)

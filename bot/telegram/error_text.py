@@ -6,17 +6,18 @@ command to send (/quiz, /share …).
 
 from __future__ import annotations
 
+from bot.console.i18n import N_, _
 from bot.domain import errors
 from bot.domain.limits import CALLBACK_ANSWER_MAX
 from bot.telegram.render import escape_text
 from bot.telegram.render_instructor import problems_text
 
-FALLBACK = "That did not work. Send /help to see what I can do."
+FALLBACK = N_("That did not work. Send /help to see what I can do.")
 
 _CHOICES = {
-    errors.ChoiceProblem.NONE_CHOSEN: "choose at least one option",
-    errors.ChoiceProblem.NO_SUCH_OPTION: "no such option",
-    errors.ChoiceProblem.NOT_ONE: "choose exactly one option",
+    errors.ChoiceProblem.NONE_CHOSEN: N_("choose at least one option"),
+    errors.ChoiceProblem.NO_SUCH_OPTION: N_("no such option"),
+    errors.ChoiceProblem.NOT_ONE: N_("choose exactly one option"),
 }
 
 
@@ -24,78 +25,96 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
     """The error in plain text; `usage` is the command's usage line, for argument errors."""
     match error:
         case errors.UnknownQuizError(slug=slug, owned=owned):
-            return f"There is no quiz '{slug}'{' of yours' if owned else ''}."
+            text = (
+                _("There is no quiz '{slug}' of yours.")
+                if owned
+                else _("There is no quiz '{slug}'.")
+            )
+            return text.format(slug=slug)
         case errors.QuizEmptyError(slug=slug):
-            return f"The quiz '{slug}' has no content yet."
+            return _("The quiz '{slug}' has no content yet.").format(slug=slug)
         case errors.UnknownVersionError(slug=slug, version=version):
-            return f"The quiz '{slug}' has no version {version}."
+            return _("The quiz '{slug}' has no version {version}.").format(
+                slug=slug, version=version
+            )
         case errors.UnknownCohortError(code=code, owned=owned):
-            return f"There is no cohort with the code '{code}'{' of yours' if owned else ''}."
+            text = (
+                _("There is no cohort of yours with the code '{code}'.")
+                if owned
+                else _("There is no cohort with the code '{code}'.")
+            )
+            return text.format(code=code)
         case errors.AttemptGoneError():
-            return "This quiz session no longer exists. Send /quiz to start again."
+            return _("This quiz session no longer exists. Send /quiz to start again.")
         case errors.LessonGoneError():
-            return "This lesson no longer exists."
+            return _("This lesson no longer exists.")
         case errors.NotYourButtonsError(of=errors.ButtonsOf.QUIZ):
-            return "These buttons belong to someone else's quiz."
+            return _("These buttons belong to someone else's quiz.")
         case errors.NotYourButtonsError():
-            return "These buttons belong to someone else's lesson."
+            return _("These buttons belong to someone else's lesson.")
         case errors.ItemClosedError(of=errors.ButtonsOf.QUIZ):
-            return "This question is no longer open."
+            return _("This question is no longer open.")
         case errors.ItemClosedError():
-            return "This practice question is no longer open."
+            return _("This practice question is no longer open.")
         case errors.AlreadyAnsweredError():
-            return "You already answered this one; your first answer counts."
+            return _("You already answered this one; your first answer counts.")
         case errors.AlreadyContinuedError():
-            return "You already continued."
+            return _("You already continued.")
         case errors.QuizFinishedError():
-            return "This quiz is finished. Send /quiz to take it again."
+            return _("This quiz is finished. Send /quiz to take it again.")
         case errors.InvalidChoiceError(problem=problem):
-            return _CHOICES[problem]
+            return _(_CHOICES[problem])
         case errors.CohortNameMissingError():
-            return "Name the cohort: /cohort NAME, for example /cohort Class 9B."
+            return _("Name the cohort: /cohort NAME, for example /cohort Class 9B.")
         case errors.CohortNameTooLongError(length=length, limit=limit):
-            return f"A cohort name may have at most {limit} characters; this one has {length}."
+            return _(
+                "A cohort name may have at most {limit} characters; this one has {length}."
+            ).format(limit=limit, length=length)
         case errors.CohortCodesMissingError():
-            return (
+            return _(
                 "Name the quiz and the cohort codes: /share QUIZ-ID CODE (more codes may follow)."
             )
         case errors.BadReportQueryError():
             return _report_args(error, usage)
         case errors.UnknownWindowError():
-            return "That is not one of the offered times."
+            return _("That is not one of the offered times.")
+        case errors.UnknownLanguageError():
+            return _("I don't speak that language yet. Send /language to see the choices.")
         case errors.UnknownTimezoneError(name=name):
-            return (
-                f"I don't know the time zone '{name[:64]}'. Use a name like Europe/Berlin, "
+            return _(
+                "I don't know the time zone '{name}'. Use a name like Europe/Berlin, "
                 "America/New_York or Asia/Tokyo."
-            )
+            ).format(name=name[:64])
         case errors.StaffOnlyReportError():
-            return "Only admins and instructors can see reports."
+            return _("Only admins and instructors can see reports.")
         case errors.OutsideOwnReportError():
-            return "You can see reports only on your own quizzes and cohorts."
+            return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
-    return FALLBACK
+    return _(FALLBACK)
 
 
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
     value = error.value
     match error.problem:
         case errors.ReportArgProblem.TWO_QUIZZES:
-            text = "Name at most one quiz."
+            text = _("Name at most one quiz.")
         case errors.ReportArgProblem.NOT_A_QUIZ_ID:
-            text = f"'{value[:40]}' is not a quiz id."
+            text = _("'{value}' is not a quiz id.").format(value=value[:40])
         case errors.ReportArgProblem.UNKNOWN_OPTION:
-            text = f"Unknown option '{value[:20]}'."
+            text = _("Unknown option '{value}'.").format(value=value[:20])
         case errors.ReportArgProblem.REPEATED_OPTION:
-            text = f"'{value}' is given twice."
+            text = _("'{value}' is given twice.").format(value=value)
         case errors.ReportArgProblem.VERSION_WITHOUT_QUIZ:
-            text = "version=N needs a quiz id."
+            text = _("version=N needs a quiz id.")
         case errors.ReportArgProblem.OUT_OF_RANGE:
             # Said plainly, with no usage: the option was right, its number was not.
-            return f"{value} must be a whole number from 1 to {error.limit}."
+            return _("{value} must be a whole number from 1 to {limit}.").format(
+                value=value, limit=error.limit
+            )
         case errors.ReportArgProblem.NOT_A_CODE:
-            return "cohort must be an invite code (letters, digits, - and _)."
-    return f"{text} {usage}" if usage else text
+            return _("cohort must be an invite code (letters, digits, - and _).")
+    return f"{text} {_(usage)}" if usage else text
 
 
 def reply_html(error: errors.QuizbotError, *, usage: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Command menus: one list per role, set with setMyCommands per scope."""
+"""Command menus: one list per role and language, set with setMyCommands per scope."""
 
 from __future__ import annotations
 
@@ -8,66 +8,87 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.console import i18n
+from bot.console.i18n import NP_, _, pgettext
+from bot.domain.languages import ENGLISH, LANGUAGES
 from bot.domain.roles import Role
 
 log = logging.getLogger(__name__)
 
 LEARNER_COMMANDS = [
-    ("quiz", "start or resume a quiz"),
-    ("score", "your progress per quiz and skill"),
-    ("lessons", "follow-up lessons: /lessons on or off"),
-    ("stop", "stop all follow-up lessons"),
-    ("forgetme", "delete everything stored about you"),
-    ("help", "what the bot can do"),
+    ("quiz", NP_("command", "start or resume a quiz")),
+    ("score", NP_("command", "your progress per quiz and skill")),
+    ("lessons", NP_("command", "follow-up lessons: /lessons on or off")),
+    ("language", NP_("command", "choose the language: English or Khmer")),
+    ("stop", NP_("command", "stop all follow-up lessons")),
+    ("forgetme", NP_("command", "delete everything stored about you")),
+    ("help", NP_("command", "what the bot can do")),
 ]
 INSTRUCTOR_COMMANDS = [
-    ("quizzes", "your quizzes and cohorts; /quizzes QUIZ-ID: its versions"),
-    ("cohort", "create a cohort: /cohort NAME"),
-    ("share", "open a quiz to cohorts: /share QUIZ-ID CODE"),
-    ("public", "open a quiz to everyone: /public QUIZ-ID"),
-    ("stats", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]"),
-    ("export", "answers as CSV: /export [quiz-id]"),
+    ("quizzes", NP_("command", "your quizzes and cohorts; /quizzes QUIZ-ID: its versions")),
+    ("cohort", NP_("command", "create a cohort: /cohort NAME")),
+    ("share", NP_("command", "open a quiz to cohorts: /share QUIZ-ID CODE")),
+    ("public", NP_("command", "open a quiz to everyone: /public QUIZ-ID")),
+    ("stats", NP_("command", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]")),
+    ("export", NP_("command", "answers as CSV: /export [quiz-id]")),
 ]
 # Admins use the same commands; /stats and /export then cover every quiz and cohort.
 ADMIN_COMMANDS: list[tuple[str, str]] = []
 
 
 def help_text(role: Role) -> str:
-    """/help: the commands this role may use."""
-    lines = ["<b>Commands</b>", *(f"/{c} – {d}" for c, d in LEARNER_COMMANDS)]
+    """/help: the commands this role may use, in the current language."""
+    lines = [_("<b>Commands</b>"), *(f"/{c} – {d}" for c, d in _described(LEARNER_COMMANDS))]
     if role >= Role.INSTRUCTOR:
-        lines += ["", "<b>Instructors</b>"]
-        lines += [f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS]
+        lines += ["", _("<b>Instructors</b>")]
+        lines += [f"/{c} – {d}" for c, d in _described(INSTRUCTOR_COMMANDS)]
         lines.append(
-            "Send a .yaml quiz file as a document to upload it (with the source text inline "
-            "under source.text)."
+            _(
+                "Send a .yaml quiz file as a document to upload it (with the source text "
+                "inline under source.text)."
+            )
         )
     if role >= Role.ADMIN:
-        lines += ["", "As an admin, /stats and /export cover every quiz and cohort."]
+        lines += ["", _("As an admin, /stats and /export cover every quiz and cohort.")]
     return "\n".join(lines)
 
 
+def _described(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, pgettext("command", description)) for name, description in entries]
+
+
 def commands_for(role: Role) -> list[tuple[str, str]]:
-    """The commands a role may use, learners' first."""
+    """The commands a role may use, learners' first, described in the current language."""
     entries = list(LEARNER_COMMANDS)
     if role >= Role.INSTRUCTOR:
         entries += INSTRUCTOR_COMMANDS
     if role >= Role.ADMIN:
         entries += ADMIN_COMMANDS
-    return entries
+    return _described(entries)
 
 
-async def set_default_menu(bot: ExtBot[None]) -> None:
-    """The menu everyone sees: the learners' commands."""
-    commands = [BotCommand(c, d) for c, d in commands_for(Role.LEARNER)]
-    await bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+async def set_default_menus(bot: ExtBot[None]) -> None:
+    """The menu everyone sees, the learners' commands, in each language the bot speaks.
+
+    English is set with no language code, so it is what a phone in any other language shows;
+    each other language is set for the phones in that language.
+    """
+    for code in LANGUAGES:
+        with i18n.use(code):
+            commands = [BotCommand(c, d) for c, d in commands_for(Role.LEARNER)]
+        language_code = None if code == ENGLISH else code
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
 
 
-async def set_staff_menu(bot: ExtBot[None], chat_id: int, role: Role) -> bool:
-    """A wider menu in an instructor's or admin's private chat; False if Telegram refused.
+async def set_chat_menu(bot: ExtBot[None], chat_id: int, role: Role) -> bool:
+    """The menu of one private chat: the role's commands in the current language; False if
+    Telegram refused.
 
-    Set when they first write to this process: Telegram refuses a chat scope ("chat not
-    found") for someone who has not started the bot yet.
+    Set for instructors and admins when they first write to this process (Telegram refuses
+    a chat scope, "chat not found", for someone who has not started the bot yet), and for
+    anyone who picks a language with /language, whatever their phone's language.
     """
     commands = [BotCommand(c, d) for c, d in commands_for(role)]
     try:

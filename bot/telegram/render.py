@@ -10,7 +10,9 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.console.i18n import N_, _, ngettext, pgettext
 from bot.domain.discernment import Lean
+from bot.domain.languages import ENGLISH, KHMER, LANGUAGES
 from bot.domain.limits import MESSAGE_TEXT_MAX
 from bot.services.views import (
     AnswerResult,
@@ -38,32 +40,47 @@ def escape_text(text: str) -> str:
 _e = escape_text
 
 
-# Replies to what the bot does not take: an unknown command, free text.
-UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
-PLAIN_TEXT = "Send /quiz to practise, or /help for the commands. Answer with the buttons."
-NOTHING_DELETED = "Nothing was deleted."
-DELETED = "Done: everything stored about you is deleted. Send /start to begin afresh."
+# Replies to what the bot does not take: an unknown command, free text (translated where
+# they are sent).
+UNKNOWN_COMMAND = N_("I don't know that command. Send /help to see what I can do.")
+PLAIN_TEXT = N_("Send /quiz to practise, or /help for the commands. Answer with the buttons.")
+NOTHING_DELETED = N_("Nothing was deleted.")
+DELETED = N_("Done: everything stored about you is deleted. Send /start to begin afresh.")
 
 
 def greeting_text(first_name: str | None) -> str:
     """/start's greeting and how the bot works."""
-    name = escape_text(first_name) if first_name else "there"
-    return (
-        f"Hi {name}! I help you practise checking what you read: is a claim sourced, is it "
-        "consistent with the rest of the text, is it accurate?\n\n"
-        "You get short rounds of questions about a real article, with an explanation after "
-        "each answer. Later I send short follow-up lessons on the skills you missed "
-        "(/lessons off stops them).\n\nSend /quiz to begin, or /help for all commands."
+    hello = _("Hi {name}!").format(name=escape_text(first_name)) if first_name else _("Hi!")
+    return "\n\n".join(
+        (
+            hello
+            + " "
+            + _(
+                "I help you practise checking what you read: is a claim sourced, is it "
+                "consistent with the rest of the text, is it accurate?"
+            ),
+            _(
+                "You get short rounds of questions about a real article, with an explanation "
+                "after each answer. Later I send short follow-up lessons on the skills you "
+                "missed (/lessons off stops them)."
+            ),
+            _("Send /quiz to begin, /language to change the language, or /help for all commands."),
+        )
     )
 
 
 def quiz_intro_text(started: QuizStart, round_size: int) -> str:
     """Where a learner stands when a quiz starts or resumes."""
     if started.resumed:
-        return f"Welcome back: {started.answered} of {started.total} answered so far."
-    return (
-        f"<b>{escape_text(started.quiz_title)}</b>\n{started.total} questions, "
-        f"in rounds of {round_size}. Tap the button with your answer."
+        return _("Welcome back: {answered} of {total} answered so far.").format(
+            answered=started.answered, total=started.total
+        )
+    questions = ngettext("{n} question", "{n} questions", started.total).format(n=started.total)
+    return "<b>{title}</b>\n{body}".format(
+        title=escape_text(started.quiz_title),
+        body=_("{questions}, in rounds of {size}. Tap the button with your answer.").format(
+            questions=questions, size=round_size
+        ),
     )
 
 
@@ -74,7 +91,9 @@ def _short_options(item: ItemView) -> bool:
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
     header = (
-        "<b>Practice</b>" if item.is_practice else f"<b>Question {item.number} of {item.total}</b>"
+        _("<b>Practice</b>")
+        if item.is_practice
+        else _("<b>Question {number} of {total}</b>").format(number=item.number, total=item.total)
     )
     parts = [
         f"{header} · <i>{_e(item.skill_name)}</i>",
@@ -84,7 +103,7 @@ def item_text(item: ItemView) -> str:
     if not _short_options(item):
         parts.append("\n".join(f"{o.letter}) {_e(o.text)}" for o in item.options))
     if item.is_multiple:
-        parts.append("<i>Tick every answer that applies, then press Submit.</i>")
+        parts.append(_("<i>Tick every answer that applies, then press Submit.</i>"))
     return "\n\n".join(parts)
 
 
@@ -104,7 +123,7 @@ def item_keyboard(item: ItemView, chosen: frozenset[int] = frozenset()) -> Inlin
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if item.is_multiple:
         submit = _choice_data(item, chosen, submit=True)
-        rows.append([InlineKeyboardButton("Submit ✔", callback_data=submit)])
+        rows.append([InlineKeyboardButton(pgettext("button", "Submit ✔"), callback_data=submit)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -126,7 +145,7 @@ def _choice_data(item: ItemView, chosen: frozenset[int], *, submit: bool) -> str
 
 def verdict_popup(result: AnswerResult) -> str:
     """The short text of the callback answer."""
-    return "✅ Right!" if result.correct else "❌ Not quite"
+    return pgettext("popup", "✅ Right!") if result.correct else pgettext("popup", "❌ Not quite")
 
 
 def _option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
@@ -142,11 +161,12 @@ def answered_text(result: AnswerResult) -> tuple[str, str | None]:
     """
     item = result.item
     if result.correct:
-        verdict = f"✅ <b>Right!</b> You chose {_option_line(item, result.chosen)}."
+        verdict = _("✅ <b>Right!</b> You chose {chosen}.").format(
+            chosen=_option_line(item, result.chosen)
+        )
     else:
-        verdict = (
-            f"❌ <b>Not quite.</b> You chose {_option_line(item, result.chosen)}.\n"
-            f"The answer: {_option_line(item, result.right)}."
+        verdict = _("❌ <b>Not quite.</b> You chose {chosen}.\nThe answer: {right}.").format(
+            chosen=_option_line(item, result.chosen), right=_option_line(item, result.right)
         )
     feedback = "\n\n".join(f"<i>{_e(f)}</i>" for f in result.feedback)
     explanation = _e(result.explanation)
@@ -163,19 +183,24 @@ def answered_text(result: AnswerResult) -> tuple[str, str | None]:
 def summary_text(summary: RoundSummary) -> str:
     """After a round, or at the end of the quiz."""
     if not summary.finished:
-        return (
-            f"<b>Round done: {summary.round_correct} of {summary.round_answered} right.</b>\n"
-            f"{summary.answered} of {summary.total} questions answered. "
-            "Take a break or carry on."
+        return "\n".join(
+            (
+                _("<b>Round done: {right} of {answered} right.</b>").format(
+                    right=summary.round_correct, answered=summary.round_answered
+                ),
+                _("{answered} of {total} questions answered. Take a break or carry on.").format(
+                    answered=summary.answered, total=summary.total
+                ),
+            )
         )
     lines = [
-        f"🏁 <b>Finished {_e(summary.quiz_title)}</b>",
-        f"{summary.correct} of {summary.total} right.",
+        _("🏁 <b>Finished {title}</b>").format(title=_e(summary.quiz_title)),
+        _("{right} of {total} right.").format(right=summary.correct, total=summary.total),
         "",
-        "<b>By skill</b>",
+        _("<b>By skill</b>"),
         *(_skill_line(s) for s in summary.skills),
         "",
-        "Send /score to see your progress, or /quiz to take it again.",
+        _("Send /score to see your progress, or /quiz to take it again."),
     ]
     return "\n".join(lines)
 
@@ -185,7 +210,8 @@ def continue_keyboard(summary: RoundSummary) -> InlineKeyboardMarkup | None:
     if summary.finished:
         return None
     data = cd.cont(summary.attempt_id, summary.answered)
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Continue ▶", callback_data=data)]])
+    label = pgettext("button", "Continue ▶")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 def _bar(percent: int) -> str:
@@ -200,56 +226,57 @@ def _skill_line(skill: SkillScore) -> str:
 def score_text(report: ScoreReport) -> str:
     """The learner's own progress, per quiz and per skill."""
     if not report.quizzes and not report.skills:
-        return "You have not answered anything yet. Send /quiz to start."
-    lines = ["<b>Your progress</b>", ""]
+        return _("You have not answered anything yet. Send /quiz to start.")
+    lines = [_("<b>Your progress</b>"), ""]
     for q in report.quizzes:
-        state = "finished" if q.finished else "in progress"
+        questions = ngettext("{n} question", "{n} questions", q.total).format(n=q.total)
+        line = (
+            _("• {title}: {right} right of {answered} answered ({questions}, finished)")
+            if q.finished
+            else _("• {title}: {right} right of {answered} answered ({questions}, in progress)")
+        )
         lines.append(
-            f"• {_e(q.title)}: {q.correct} right of {q.answered} answered "
-            f"({q.total} questions, {state})"
+            line.format(
+                title=_e(q.title), right=q.correct, answered=q.answered, questions=questions
+            )
         )
     if report.skills:
-        lines += ["", "<b>By skill</b> (all your answers)"]
+        lines += ["", _("<b>By skill</b> (all your answers)")]
         lines += [_skill_line(s) for s in report.skills]
     if report.lean is not None:
         counts = report.discernment
         lines += [
             "",
-            "<b>Sound or flawed?</b> "
-            f"(your answers on {counts.sound} claims that hold up and {counts.flawed} with a "
-            "flaw)",
-            LEAN_SENTENCES[report.lean],
+            _(
+                "<b>Sound or flawed?</b> (your answers on {sound} claims that hold up and "
+                "{flawed} with a flaw)"
+            ).format(sound=counts.sound, flawed=counts.flawed),
+            _(LEAN_SENTENCES[report.lean]),
         ]
     return "\n".join(lines)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def forget_confirmation_text(owned: Owned, *, instructor: bool) -> str:
     """/forgetme's question; an instructor learns first what becomes of their quizzes and
     cohorts (kept, with no owner)."""
-    text = "This deletes your answers, scores and lessons for good."
+    text = _("This deletes your answers, scores and lessons for good.")
     if owned.quizzes or owned.cohorts:
-        what = " and ".join(
-            part
-            for part in (
-                _count(owned.quizzes, "quiz", "quizzes") if owned.quizzes else "",
-                _count(owned.cohorts, "cohort", "cohorts") if owned.cohorts else "",
-            )
-            if part
-        )
-        text += (
-            f"\n\nYour {what} will be kept, with no owner: learners keep what you opened to "
-            "them, and from then on only admins can manage them. You could not get them back."
-        )
+        quizzes = ngettext("{n} quiz", "{n} quizzes", owned.quizzes).format(n=owned.quizzes)
+        cohorts = ngettext("{n} cohort", "{n} cohorts", owned.cohorts).format(n=owned.cohorts)
+        if owned.quizzes and owned.cohorts:
+            what = _("{quizzes} and {cohorts}").format(quizzes=quizzes, cohorts=cohorts)
+        else:
+            what = quizzes if owned.quizzes else cohorts
+        text += "\n\n" + _(
+            "Your {what} will be kept, with no owner: learners keep what you opened to them, "
+            "and from then on only admins can manage them. You could not get them back."
+        ).format(what=what)
     elif instructor:
-        text += (
-            "\n\nQuizzes and cohorts you own would be kept with no owner, for admins to "
-            "manage; you own none now."
+        text += "\n\n" + _(
+            "Quizzes and cohorts you own would be kept with no owner, for admins to manage; "
+            "you own none now."
         )
-    return text + " Are you sure?"
+    return text + " " + _("Are you sure?")
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
@@ -257,8 +284,12 @@ def forget_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Yes, delete my data", callback_data=cd.forget(True)),
-                InlineKeyboardButton("No, keep it", callback_data=cd.forget(False)),
+                InlineKeyboardButton(
+                    pgettext("button", "Yes, delete my data"), callback_data=cd.forget(True)
+                ),
+                InlineKeyboardButton(
+                    pgettext("button", "No, keep it"), callback_data=cd.forget(False)
+                ),
             ]
         ]
     )
@@ -266,9 +297,39 @@ def forget_keyboard() -> InlineKeyboardMarkup:
 
 # What /score says about which way a learner's mistakes go (domain.discernment.lean).
 LEAN_SENTENCES = {
-    Lean.TRUSTS: "You tend to trust claims that have a flaw: check the source before you believe.",
-    Lean.DOUBTS: "You tend to doubt claims that hold up: a named, checkable source is a good "
-    "sign.",
-    Lean.EVEN: "You lean neither way: you trust flawed claims about as often as you doubt "
-    "sound ones.",
+    Lean.TRUSTS: N_(
+        "You tend to trust claims that have a flaw: check the source before you believe."
+    ),
+    Lean.DOUBTS: N_(
+        "You tend to doubt claims that hold up: a named, checkable source is a good sign."
+    ),
+    Lean.EVEN: N_(
+        "You lean neither way: you trust flawed claims about as often as you doubt sound ones."
+    ),
 }
+
+
+# Each language by its own name, so a learner finds theirs whatever the bot speaks now.
+LANGUAGE_NAMES = {ENGLISH: "English", KHMER: "ខ្មែរ (Khmer)"}
+
+
+def language_text() -> str:
+    """/language's question."""
+    return _("Which language should I speak? Quizzes stay in the language they were written in.")
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    """A button per language; the current one is marked."""
+    buttons = [
+        InlineKeyboardButton(
+            f"• {LANGUAGE_NAMES[code]}" if code == current else LANGUAGE_NAMES[code],
+            callback_data=cd.language(code),
+        )
+        for code in LANGUAGES
+    ]
+    return InlineKeyboardMarkup([buttons])
+
+
+def language_set_text() -> str:
+    """After a language is chosen, said in that language."""
+    return _("From now on I speak English.")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Final
 
+from bot.console.i18n import N_, _, ngettext, number, percent
 from bot.domain.limits import MESSAGE_TEXT_MAX, QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile.messages import Problem
 from bot.services.views import (
@@ -16,7 +17,6 @@ from bot.services.views import (
     CohortJoined,
     ImportOutcome,
     InstructorOverview,
-    QuizListing,
     QuizVersions,
     Sharing,
 )
@@ -29,23 +29,22 @@ PROBLEMS_SHOWN: Final = 50
 # Lines are grouped into blocks below a message's size, so no problem is cut in two.
 _BLOCK: Final = MESSAGE_TEXT_MAX - 200
 
-BAD_START_LINK: Final = (
+# Translated where they are sent.
+BAD_START_LINK: Final = N_(
     "This link is not valid: it may be mistyped, or the quiz or cohort it was for is gone. "
     "Send /quiz for the main quiz."
 )
-NOT_INSTRUCTOR: Final = "Only instructors can use /{command}."
-NOT_UPLOADER: Final = "Only instructors can upload quiz files."
-PUBLIC_USAGE: Final = "Name the quiz: /public QUIZ-ID"
-WRONG_FILE_TYPE: Final = "Send the quiz as a .yaml or .yml file (YAML text); '{name}' is not one."
-DOWNLOAD_FAILED: Final = "I could not download the file from Telegram. Please send it again."
+NOT_INSTRUCTOR: Final = N_("Only instructors can use /{command}.")
+NOT_UPLOADER: Final = N_("Only instructors can upload quiz files.")
+PUBLIC_USAGE: Final = N_("Name the quiz: /public QUIZ-ID")
+WRONG_FILE_TYPE: Final = N_(
+    "Send the quiz as a .yaml or .yml file (YAML text); '{name}' is not one."
+)
+DOWNLOAD_FAILED: Final = N_("I could not download the file from Telegram. Please send it again.")
 
 
 def _e(text: str) -> str:
     return escape(text, quote=False)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def invite_link(bot_username: str, payload: str) -> str:
@@ -55,15 +54,19 @@ def invite_link(bot_username: str, payload: str) -> str:
 
 def too_big_text(size: int) -> str:
     """Refusal of a file over the size limit, before downloading it."""
-    return (
-        f"The file is {size / 1_000_000:.1f} MB; a quiz file may be at most "
-        f"{QUIZ_FILE_MAX_BYTES // 1_000_000} MB. Split it into several quizzes."
-    )
+    return _(
+        "The file is {size} MB; a quiz file may be at most {limit} MB. "
+        "Split it into several quizzes."
+    ).format(size=number(size / 1_000_000, 1), limit=QUIZ_FILE_MAX_BYTES // 1_000_000)
 
 
 def _problem_line(problem: Problem) -> str:
-    marker = "warning: " if problem.severity == "warning" else ""
-    return f"line {problem.line}: {marker}{problem.message}"
+    # The problems themselves are the validator's (domain/quizfile/messages.py), in English.
+    if problem.severity == "warning":
+        return _("line {line}: warning: {message}").format(
+            line=problem.line, message=problem.message
+        )
+    return _("line {line}: {message}").format(line=problem.line, message=problem.message)
 
 
 def _blocks(lines: Sequence[str]) -> str:
@@ -86,80 +89,98 @@ def _blocks(lines: Sequence[str]) -> str:
 def problems_text(name: str, problems: Sequence[Problem]) -> str:
     """Every problem of a refused upload, numbered, with its line; nothing was imported."""
     if len(problems) == 1:
-        return f"Nothing was imported from {_e(name)}: {_e(_problem_line(problems[0]))}"
+        return _("Nothing was imported from {name}: {problem}").format(
+            name=_e(name), problem=_e(_problem_line(problems[0]))
+        )
     count = len(problems)
-    head = f"<b>Nothing was imported</b> from {_e(name)}: {count} problems to fix."
+    head = ngettext(
+        "<b>Nothing was imported</b> from {name}: {n} problem to fix.",
+        "<b>Nothing was imported</b> from {name}: {n} problems to fix.",
+        count,
+    ).format(name=_e(name), n=count)
     shown = [
         f"{number}. {_e(_problem_line(p))}"
         for number, p in enumerate(problems[:PROBLEMS_SHOWN], start=1)
     ]
     if count > PROBLEMS_SHOWN:
         shown.append(
-            f"… and {count - PROBLEMS_SHOWN} more. Fix these first, or check the whole file "
-            "with: quizbot quiz validate FILE"
+            _(
+                "… and {n} more. Fix these first, or check the whole file with: "
+                "quizbot quiz validate FILE"
+            ).format(n=count - PROBLEMS_SHOWN)
         )
     return f"{head}\n\n{_blocks(shown)}"
+
+
+def _items(count: int) -> str:
+    return ngettext("{n} item", "{n} items", count).format(n=count)
 
 
 def import_text(outcome: ImportOutcome, bot_username: str) -> str:
     """What an upload imported, its warnings, and who may take the quiz."""
     slug = _e(outcome.slug)
     if outcome.unchanged:
-        text = (
-            f"Quiz <b>{slug}</b> is already up to date (version {outcome.version}, "
-            f"{outcome.item_count} items): nothing changed."
-        )
+        text = _(
+            "Quiz <b>{slug}</b> is already up to date (version {version}, {items}): "
+            "nothing changed."
+        ).format(slug=slug, version=outcome.version, items=_items(outcome.item_count))
     else:
-        skills = ", ".join(outcome.skills)
-        text = (
-            f"Imported quiz <b>{slug}</b> version {outcome.version}: {outcome.item_count} "
-            f"items, skills {_e(skills)}."
+        text = _(
+            "Imported quiz <b>{slug}</b> version {version}: {items}, skills {skills}."
+        ).format(
+            slug=slug,
+            version=outcome.version,
+            items=_items(outcome.item_count),
+            skills=_e(", ".join(outcome.skills)),
         )
         if outcome.version > 1:
-            text += " Learners in the middle of it finish the version they started."
+            text += " " + _("Learners in the middle of it finish the version they started.")
     if outcome.warning_problems:
         lines = [_e(_problem_line(p)) for p in outcome.warning_problems[:PROBLEMS_SHOWN]]
         more = len(outcome.warning_problems) - PROBLEMS_SHOWN
         if more > 0:
             lines.append(
-                f"… and {more} more warnings. See them all with: quizbot quiz validate --strict "
-                "FILE"
+                _(
+                    "… and {n} more warnings. See them all with: quizbot quiz validate "
+                    "--strict FILE"
+                ).format(n=more)
             )
-        text += f"\n\n<b>Worth a look</b> (these did not block the import):\n\n{_blocks(lines)}"
+        text += "\n\n" + _("<b>Worth a look</b> (these did not block the import):")
+        text += "\n\n" + _blocks(lines)
     if outcome.created and not outcome.is_public:
-        text += (
-            "\n\nOnly you can take it so far (/quiz "
-            f"{slug}). Open it to a cohort with /share {slug} CODE, or to everyone with "
-            f"/public {slug}."
-        )
+        text += "\n\n" + _(
+            "Only you can take it so far (/quiz {slug}). Open it to a cohort with "
+            "/share {slug} CODE, or to everyone with /public {slug}."
+        ).format(slug=slug)
     elif outcome.created:
-        text += f"\n\nLearners can take it with /quiz {slug} or {invite_link(bot_username, slug)}"
+        text += "\n\n" + _("Learners can take it with /quiz {slug} or {link}").format(
+            slug=slug, link=invite_link(bot_username, slug)
+        )
     return text
 
 
 def cohort_created_text(cohort: CohortCreated, bot_username: str) -> str:
     """The new cohort's invite link and code."""
-    link = invite_link(bot_username, cohort.code)
-    return (
-        f"Cohort <b>{_e(cohort.name)}</b> created.\n\n"
-        f"Invite link: {link}\nCode: <code>{cohort.code}</code>\n\n"
+    return _(
+        "Cohort <b>{name}</b> created.\n\n"
+        "Invite link: {link}\nCode: <code>{code}</code>\n\n"
         "Learners who open the link join the cohort. Open a quiz to it with "
-        f"/share QUIZ-ID {cohort.code}"
-    )
+        "/share QUIZ-ID {code}"
+    ).format(name=_e(cohort.name), link=invite_link(bot_username, cohort.code), code=cohort.code)
 
 
 def joined_text(joined: CohortJoined) -> str:
     """What a learner sees after opening a cohort's invite link."""
     name = _e(joined.name)
     head = (
-        f"You are already in <b>{name}</b>."
+        _("You are already in <b>{name}</b>.")
         if joined.already_member
-        else f"You joined <b>{name}</b>."
-    )
+        else _("You joined <b>{name}</b>.")
+    ).format(name=name)
     if not joined.quizzes:
-        return f"{head} Its quizzes will appear here once your instructor shares them."
+        return head + " " + _("Its quizzes will appear here once your instructor shares them.")
     lines = [f"/quiz {_e(slug)} – {_e(title)}" for slug, title in joined.quizzes]
-    return f"{head} Its quizzes:\n" + "\n".join(lines)
+    return head + " " + _("Its quizzes:") + "\n" + "\n".join(lines)
 
 
 def sharing_text(sharing: Sharing, bot_username: str) -> str:
@@ -167,61 +188,76 @@ def sharing_text(sharing: Sharing, bot_username: str) -> str:
     slug = _e(sharing.slug)
     if sharing.is_public:
         link = invite_link(bot_username, sharing.slug)
-        return f"Quiz <b>{slug}</b> is public: anyone can take it with /quiz {slug} or {link}"
-    names = ", ".join(_e(n) for n in sharing.cohorts) or "no cohort"
-    return (
-        f"Quiz <b>{slug}</b> is open to: {names}. Its learners take it with /quiz {slug}; "
+        return _(
+            "Quiz <b>{slug}</b> is public: anyone can take it with /quiz {slug} or {link}"
+        ).format(slug=slug, link=link)
+    names = ", ".join(_e(n) for n in sharing.cohorts) or _("no cohort")
+    return _(
+        "Quiz <b>{slug}</b> is open to: {names}. Its learners take it with /quiz {slug}; "
         "others are told there is no such quiz."
-    )
+    ).format(slug=slug, names=names)
 
 
-def _who(quiz: QuizListing) -> str:
-    if quiz.is_public:
-        return "public"
-    if quiz.cohorts:
-        return "cohorts: " + ", ".join(_e(n) for n in quiz.cohorts)
-    return "only you"
+def _who(is_public: bool, cohorts: Sequence[str]) -> str:
+    if is_public:
+        return _("public")
+    if cohorts:
+        return _("cohorts: {names}").format(names=", ".join(_e(n) for n in cohorts))
+    return _("only you")
 
 
 def overview_text(overview: InstructorOverview, bot_username: str) -> str:
     """/quizzes: quizzes with versions, items and who may take them; then the cohorts."""
-    whose = "All quizzes" if overview.everything else "Your quizzes"
+    whose = _("All quizzes") if overview.everything else _("Your quizzes")
     if overview.quizzes:
         quiz_lines = [
-            f"<b>{_e(q.slug)}</b> – {_e(q.title)}\n"
-            f"   version {q.version} (of {q.versions}) · {_n(q.item_count, 'item')} · {_who(q)}"
+            f"<b>{_e(q.slug)}</b> – {_e(q.title)}\n   "
+            + _("version {version} (of {versions}) · {items} · {who}").format(
+                version=q.version,
+                versions=q.versions,
+                items=_items(q.item_count),
+                who=_who(q.is_public, q.cohorts),
+            )
             for q in overview.quizzes
         ]
         quizzes = _blocks(quiz_lines)
     else:
-        quizzes = "None yet: send a .yaml quiz file as a document to upload one."
-    which = "All cohorts" if overview.everything else "Your cohorts"
+        quizzes = _("None yet: send a .yaml quiz file as a document to upload one.")
+    which = _("All cohorts") if overview.everything else _("Your cohorts")
     if overview.cohorts:
         cohort_lines = [
-            f"<b>{_e(c.name)}</b> – {_n(c.members, 'learner')} · "
-            f"code <code>{c.code}</code> · {invite_link(bot_username, c.code)}"
+            f"<b>{_e(c.name)}</b> – "
+            + _("{learners} · code <code>{code}</code> · {link}").format(
+                learners=ngettext("{n} learner", "{n} learners", c.members).format(n=c.members),
+                code=c.code,
+                link=invite_link(bot_username, c.code),
+            )
             for c in overview.cohorts
         ]
         cohorts = _blocks(cohort_lines)
     else:
-        cohorts = "None yet: /cohort NAME creates one."
-    return (
-        f"<b>{whose}</b>\n{quizzes}\n\n<b>{which}</b>\n{cohorts}\n\n"
+        cohorts = _("None yet: /cohort NAME creates one.")
+    return f"<b>{whose}</b>\n{quizzes}\n\n<b>{which}</b>\n{cohorts}\n\n" + _(
         "/quizzes QUIZ-ID shows the statistics of each version."
     )
 
 
 def versions_text(quiz: QuizVersions) -> str:
     """/quizzes QUIZ-ID: each version with its attempts and answers."""
-    who = (
-        "public"
-        if quiz.is_public
-        else ("cohorts: " + ", ".join(_e(n) for n in quiz.cohorts) if quiz.cohorts else "only you")
-    )
     lines = [
-        f"version {v.number} ({v.imported_at:%Y-%m-%d}): {_n(v.item_count, 'item')} · "
-        f"{_n(v.attempts, 'attempt')}, {v.finished} finished · {_n(v.answers, 'answer')}, "
-        f"{v.percent}% right"
+        _(
+            "version {version} ({date}): {items} · {attempts}, {finished} finished · "
+            "{answers}, {percent} right"
+        ).format(
+            version=v.number,
+            date=v.imported_at.strftime("%Y-%m-%d"),
+            items=_items(v.item_count),
+            attempts=ngettext("{n} attempt", "{n} attempts", v.attempts).format(n=v.attempts),
+            finished=v.finished,
+            answers=ngettext("{n} answer", "{n} answers", v.answers).format(n=v.answers),
+            percent=percent(v.percent / 100),
+        )
         for v in quiz.versions
     ]
+    who = _who(quiz.is_public, quiz.cohorts)
     return f"<b>{_e(quiz.slug)}</b> – {_e(quiz.title)} ({who})\n\n" + _blocks(lines)

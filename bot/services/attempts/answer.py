@@ -62,6 +62,7 @@ _ANSWER_READ = (
         USERS.c.is_active,
         USERS.c.lessons_enabled,
         USERS.c.timezone,
+        USERS.c.language,
         USERS.c.window_start_hour,
         USERS.c.window_end_hour,
         SKILL_STATES.c.card,
@@ -122,9 +123,10 @@ class _Learner:
     telegram_id: int | None
     is_active: bool
     lessons_enabled: bool
-    timezone: str
+    timezone: str | None
     window_start_hour: int
     window_end_hour: int
+    language: str | None
 
     @classmethod
     def of(cls, row: Any) -> _Learner:
@@ -135,6 +137,7 @@ class _Learner:
             row.timezone,
             row.window_start_hour,
             row.window_end_hour,
+            row.language,
         )
 
 

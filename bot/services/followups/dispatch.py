@@ -236,6 +236,7 @@ async def prepare_deliveries(
             FollowUpDelivery(
                 user_id=user.id,
                 chat_id=user.telegram_id,
+                language=user.language,
                 followup_ids=tuple(r.id for r in rows),
                 lessons=tuple(
                     SkillLesson(skill.id, skill.name, skill.lesson)

@@ -17,6 +17,7 @@ from bot.db.base import Base, UTCDateTime
 from bot.db.dialect import dialect_name, insert_for
 from bot.db.models import FollowUp, SkillState, User
 from bot.domain import followups as rules
+from bot.domain import languages
 
 OPEN = ("pending", "claimed")
 # The predicate of the partial unique index uq_followups_open_user_skill, spelled the same way
@@ -38,7 +39,9 @@ class LearnerPrefs(Protocol):
     @property
     def lessons_enabled(self) -> bool: ...
     @property
-    def timezone(self) -> str: ...
+    def timezone(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
     @property
     def window_start_hour(self) -> int: ...
     @property
@@ -47,7 +50,8 @@ class LearnerPrefs(Protocol):
 
 def window_of(user: LearnerPrefs) -> rules.Window:
     """The learner's daily window for follow-ups."""
-    return rules.Window(user.timezone, user.window_start_hour, user.window_end_hour)
+    zone = languages.zone_for(user.timezone, user.language)
+    return rules.Window(zone, user.window_start_hour, user.window_end_hour)
 
 
 def wants_followups(user: LearnerPrefs) -> bool:

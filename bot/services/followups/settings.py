@@ -34,7 +34,8 @@ async def _status(session: AsyncSession, user: User) -> LessonsStatus:
     window = plans.window_of(user)
     return LessonsStatus(
         enabled=user.lessons_enabled,
-        timezone=user.timezone,
+        timezone=window.timezone,
+        zone_from_language=user.timezone is None,
         window_start_hour=user.window_start_hour,
         window_end_hour=user.window_end_hour,
         window_label=rules.window_label(window),

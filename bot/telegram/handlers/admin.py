@@ -13,6 +13,7 @@ from telegram import InputFile
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
+from bot.console.i18n import N_
 from bot.domain.report_query import ReportQuery, Viewer, check_may_report, parse_report_args
 from bot.services import reports
 from bot.telegram import render_reports
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 # Bots may send documents up to 50 MB; a bigger CSV goes gzipped, and past that the
 # terminal export is the way.
 DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
-STATS_USAGE = "Usage: /stats [quiz-id] [version=N] [cohort=CODE] [days=N]"
-EXPORT_USAGE = "Usage: /export [quiz-id] [version=N] [cohort=CODE] [days=N]"
+STATS_USAGE = N_("Usage: /stats [quiz-id] [version=N] [cohort=CODE] [days=N]")
+EXPORT_USAGE = N_("Usage: /export [quiz-id] [version=N] [cohort=CODE] [days=N]")
 
 
 def register(app: QuizApplication) -> None:

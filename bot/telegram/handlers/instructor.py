@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.console.i18n import _
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
 from bot.domain.roles import Role
 from bot.services import cohorts, quizzes
@@ -43,13 +44,13 @@ def register(app: QuizApplication) -> None:
 async def upload(turn: Turn) -> None:
     """Validate a quiz file sent as a document and import it, or list every problem."""
     if turn.role < Role.INSTRUCTOR:
-        await turn.reply(ri.NOT_UPLOADER)
+        await turn.reply(_(ri.NOT_UPLOADER))
         return
     document = turn.message.document
     assert document is not None
     name = document.file_name or "quiz.yaml"
     if not name.lower().endswith(QUIZ_SUFFIXES):
-        await turn.reply(ri.WRONG_FILE_TYPE.format(name=escape_text(name)))
+        await turn.reply(_(ri.WRONG_FILE_TYPE).format(name=escape_text(name)))
         return
     # Refuse big files before downloading them: the size is in the message already.
     if document.file_size is not None and document.file_size > QUIZ_FILE_MAX_BYTES:
@@ -59,7 +60,7 @@ async def upload(turn: Turn) -> None:
         file = await turn.context.bot.get_file(document.file_id)
         data = bytes(await file.download_as_bytearray())
     except TelegramError:
-        await turn.reply(ri.DOWNLOAD_FAILED)
+        await turn.reply(_(ri.DOWNLOAD_FAILED))
         return
     # Problems (QuizImportError) are listed by line, numbered: see error_text.reply_html.
     outcomes = await turn.call(
@@ -114,7 +115,7 @@ async def share(turn: Turn) -> None:
 async def public(turn: Turn) -> None:
     """Open a quiz to everyone: /public QUIZ-ID"""
     if not turn.args:
-        await turn.reply(ri.PUBLIC_USAGE)
+        await turn.reply(_(ri.PUBLIC_USAGE))
         return
     sharing = await turn.call(
         cohorts.make_public,

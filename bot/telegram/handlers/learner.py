@@ -12,6 +12,8 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.config import DEFAULT_QUIZ_ID
+from bot.console import i18n
+from bot.console.i18n import N_, _
 from bot.domain.errors import AlreadyAnsweredError, AlreadyContinuedError, QuizbotError
 from bot.domain.roles import Role
 from bot.services import attempts, cohorts, learners
@@ -24,7 +26,7 @@ from bot.telegram.context import QuizContext
 from bot.telegram.handlers.turn import INVALID_BUTTON, Turn, command, press
 from bot.telegram.intake.shared import REDELIVERED
 
-MAIN_QUIZ_HINT = "Send /quiz for the main quiz."
+MAIN_QUIZ_HINT = N_("Send /quiz for the main quiz.")
 
 
 async def identify(update: Update, context: QuizContext) -> None:
@@ -65,7 +67,7 @@ async def start(turn: Turn) -> None:
     elif target.quiz_slug is not None:
         await _start_quiz(turn, target.quiz_slug)
     else:
-        await turn.reply(render_instructor.BAD_START_LINK)
+        await turn.reply(_(render_instructor.BAD_START_LINK))
 
 
 @command
@@ -92,7 +94,7 @@ async def _start_quiz(turn: Turn, slug: str) -> None:
         )
     except QuizbotError as error:
         # A quiz that cannot start points the learner to the one that always can.
-        await turn.reply(f"{error_text.reply_html(error)} {MAIN_QUIZ_HINT}")
+        await turn.reply(f"{error_text.reply_html(error)} {_(MAIN_QUIZ_HINT)}")
         return
     await turn.reply(render.quiz_intro_text(started, turn.settings.round_size))
     await _send_item(turn, started.item)
@@ -123,7 +125,7 @@ async def lessons(turn: Turn) -> None:
             delay_scale=turn.settings.followup_delay_scale,
         )
         await turn.reply(
-            followup_render.LESSONS_ON if arg == "on" else followup_render.LESSONS_OFF
+            _(followup_render.LESSONS_ON if arg == "on" else followup_render.LESSONS_OFF)
         )
         return
     if arg == "tz" and len(args) == 2:
@@ -131,10 +133,10 @@ async def lessons(turn: Turn) -> None:
             followup_settings.set_timezone, user_id=turn.user_id, name=args[1], now=turn.now()
         )
     elif arg == "tz":
-        await turn.reply(followup_render.TZ_HINT)
+        await turn.reply(_(followup_render.TZ_HINT))
         return
     elif arg:
-        await turn.reply(followup_render.LESSONS_USAGE)
+        await turn.reply(_(followup_render.LESSONS_USAGE))
         return
     else:
         status = await turn.call(followup_settings.next_due, user_id=turn.user_id)
@@ -156,10 +158,27 @@ async def window_press(turn: Turn, preset: str) -> None:
 
 
 @command
+async def language(turn: Turn) -> None:
+    """Offer the languages the bot speaks as buttons."""
+    await turn.reply(render.language_text(), render.language_keyboard(i18n.language()))
+
+
+@press(cd.parse_language)
+async def language_press(turn: Turn, chosen: str) -> None:
+    """Store the learner's language; from this answer on the bot speaks it."""
+    await turn.call(learners.set_language, user_id=turn.user_id, language=chosen, now=turn.now())
+    turn.context.remember_language(chosen)
+    with i18n.use(chosen):
+        await turn.popup(render.language_set_text())
+        await turn.edit(render.language_set_text())
+        await menus.set_chat_menu(turn.context.bot, turn.chat_id, turn.role)
+
+
+@command
 async def stop(turn: Turn) -> None:
     """Stop all follow-up lessons."""
     await turn.call(learners.set_lessons, user_id=turn.user_id, enabled=False)
-    await turn.reply(followup_render.STOPPED)
+    await turn.reply(_(followup_render.STOPPED))
 
 
 @command
@@ -175,11 +194,11 @@ async def forget_press(turn: Turn, confirmed: bool) -> None:
     """Delete the learner's data after confirmation."""
     await turn.popup()
     if not confirmed:
-        await turn.edit(render.NOTHING_DELETED)
+        await turn.edit(_(render.NOTHING_DELETED))
         return
     await turn.call(learners.forget_user, user_id=turn.user_id)
     turn.context.forget_cached_user()
-    await turn.edit(render.DELETED)
+    await turn.edit(_(render.DELETED))
 
 
 @press(cd.parse_answer)
@@ -206,7 +225,7 @@ async def mask_press(turn: Turn, press: cd.MaskPress) -> None:
 async def _show_ticks(turn: Turn, item: ItemView, chosen: frozenset[int]) -> None:
     """Redraw a "choose all" keyboard with the ticked options."""
     if any(i >= len(item.options) for i in chosen):
-        await turn.popup(INVALID_BUTTON)
+        await turn.popup(_(INVALID_BUTTON))
         return
     await turn.popup()
     await turn.edit_keyboard(render.item_keyboard(item, chosen))
@@ -308,23 +327,24 @@ async def continue_press(turn: Turn, press: cd.ContinuePress) -> None:
 @command
 async def unknown_command(turn: Turn) -> None:
     """Answer a command the bot does not know."""
-    await turn.reply(render.UNKNOWN_COMMAND)
+    await turn.reply(_(render.UNKNOWN_COMMAND))
 
 
 @command
 async def plain_text(turn: Turn) -> None:
     """Answer a message that is not a command."""
-    await turn.reply(render.PLAIN_TEXT)
+    await turn.reply(_(render.PLAIN_TEXT))
 
 
 @command
 async def document(turn: Turn) -> None:
     """Refuse files from users who may not upload quizzes."""
-    await turn.reply(render_instructor.NOT_UPLOADER)
+    await turn.reply(_(render_instructor.NOT_UPLOADER))
 
 
 async def unknown_button(update: Update, context: QuizContext) -> None:
     """Answer a press whose data matches no known prefix."""
     query = update.callback_query
     assert query is not None
-    await query.answer(INVALID_BUTTON)
+    with i18n.use(context.language):
+        await query.answer(_(INVALID_BUTTON))

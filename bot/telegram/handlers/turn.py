@@ -23,6 +23,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.config import Settings
+from bot.console import i18n
+from bot.console.i18n import N_, _
 from bot.domain.errors import QuizbotError
 from bot.domain.limits import CALLBACK_ANSWER_MAX
 from bot.domain.roles import Role
@@ -38,7 +40,7 @@ T = TypeVar("T")
 Callback = Callable[[Update, QuizContext], Coroutine[Any, Any, None]]
 TurnHandler = Callable[["Turn"], Awaitable[None]]
 
-INVALID_BUTTON = "This button is not valid any more."
+INVALID_BUTTON = N_("This button is not valid any more.")
 
 
 class Turn:
@@ -136,7 +138,8 @@ class Turn:
 async def refuse(
     update: Update, context: QuizContext, error: QuizbotError, *, usage: str | None = None
 ) -> None:
-    """Tell the user what stood in the way: a popup for a button, else a reply."""
+    """Tell the user what stood in the way: a popup for a button, else a reply (in the
+    language being rendered: the handler's, or the learner's when called from outside one)."""
     query = update.callback_query
     if query is not None:
         await query.answer(error_text.popup_text(error))
@@ -155,13 +158,14 @@ async def _handle(
     staff_only: str | None = None,
 ) -> None:
     turn = Turn(update, context, await context.learner_id(update))
-    if staff_only is not None and turn.role < Role.INSTRUCTOR:
-        await turn.reply(NOT_INSTRUCTOR.format(command=staff_only))
-        return
-    try:
-        await handle(turn)
-    except QuizbotError as error:
-        await refuse(update, context, error, usage=usage)
+    with i18n.use(context.language):
+        if staff_only is not None and turn.role < Role.INSTRUCTOR:
+            await turn.reply(_(NOT_INSTRUCTOR).format(command=staff_only))
+            return
+        try:
+            await handle(turn)
+        except QuizbotError as error:
+            await refuse(update, context, error, usage=usage)
 
 
 @overload
@@ -206,7 +210,8 @@ def press(
             try:
                 parsed = parse(query.data or "")
             except cd.BadCallbackData:
-                await query.answer(INVALID_BUTTON)
+                with i18n.use(context.language):
+                    await query.answer(_(INVALID_BUTTON))
                 return
             await _handle(update, context, lambda turn: handle(turn, parsed))
 
