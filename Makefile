@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck bench run clean
+.PHONY: help demo test lint typecheck bench run clean locale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,9 +28,12 @@ run: $(VENV)/.installed ## serve Telegram by long polling (needs TELEGRAM_BOT_TO
 	$(BIN)/quizbot run
 
 lint: $(VENV)/.installed-dev ## ruff lint and format check, and vulture for dead code
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench tools
+	$(BIN)/ruff format --check bot tests bench tools
 	$(BIN)/vulture bot vulture_allowlist.py --min-confidence 60 --exclude bot/migrations
+
+locale: $(VENV)/.installed-dev ## extract the sentences, update every catalog, compile them (bot/locale)
+	$(BIN)/python -m tools.catalogs
 
 typecheck: $(VENV)/.installed-dev ## mypy on bot/
 	$(BIN)/mypy

@@ -332,4 +332,5 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
 
 def language_set_text() -> str:
     """After a language is chosen, said in that language."""
+    # TRANSLATORS: said in the language just chosen; name that language (Khmer: ភាសាខ្មែរ).
     return _("From now on I speak English.")

@@ -124,9 +124,8 @@ async def lessons(turn: Turn) -> None:
             now=turn.now(),
             delay_scale=turn.settings.followup_delay_scale,
         )
-        await turn.reply(
-            _(followup_render.LESSONS_ON if arg == "on" else followup_render.LESSONS_OFF)
-        )
+        done = followup_render.LESSONS_ON if arg == "on" else followup_render.LESSONS_OFF
+        await turn.reply(_(done))
         return
     if arg == "tz" and len(args) == 2:
         status = await turn.call(
