@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 from bot.console import error_text as console
+from bot.console import i18n
 from bot.domain import errors
 from bot.domain.errors import ButtonsOf, ChoiceProblem, QuizbotError, ReportArgProblem
 from bot.domain.quizfile.messages import Problem
@@ -31,6 +32,7 @@ EXAMPLES: list[QuizbotError] = [
     *(errors.BadReportQueryError(problem, "days", 3660) for problem in ReportArgProblem),
     errors.UnknownTimezoneError("Mars/Base"),
     errors.UnknownWindowError("never"),
+    errors.UnknownLanguageError("xx"),
     errors.StaffOnlyReportError(),
     errors.OutsideOwnReportError(),
     errors.QuizImportError(["q.yaml:3: unknown field"], [Problem("q.yaml", 3, "unknown field")]),
@@ -55,6 +57,21 @@ def test_both_adapters_word_each_error(error: QuizbotError) -> None:
         assert words
         assert words not in (chat.FALLBACK, console.FALLBACK)
     assert len(chat.popup_text(error)) <= 200
+
+
+@pytest.mark.parametrize(
+    "error",
+    [e for e in EXAMPLES if not isinstance(e, errors.QuizImportError)],
+    ids=lambda e: repr(e),
+)
+def test_a_khmer_learner_reads_each_error_in_khmer(error: QuizbotError) -> None:
+    """The validator's problems stay as written; every other error has its Khmer words."""
+    english = chat.describe(error), console.describe(error)
+    with i18n.use("km"):
+        khmer = chat.describe(error), console.describe(error)
+        assert len(chat.popup_text(error)) <= 200
+    assert khmer[0] != english[0]
+    assert khmer[1] != english[1]
 
 
 def test_the_chat_says_send_and_the_terminal_says_run() -> None:

@@ -960,7 +960,11 @@ class FakeTelegramServer:
                 raise _bad("can't parse BotCommandScope JSON object")
             if scope["type"] in {"chat", "chat_administrators", "chat_member"}:
                 self._chat(scope.get("chat_id"))
-        return _scope_key(scope, str(p.get("language_code", "")))
+        language_code = str(p.get("language_code", ""))
+        # "A two-letter ISO 639-1 language code", or empty for every language.
+        if language_code and not re.fullmatch(r"[a-z]{2}", language_code):
+            raise _bad("LANGUAGE_CODE_INVALID")
+        return _scope_key(scope, language_code)
 
     def _set_chat_menu_button(self, p: dict[str, Any]) -> bool:
         chat_id = p.get("chat_id")

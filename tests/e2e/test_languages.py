@@ -1,0 +1,147 @@
+"""A learner in Khmer, end to end: the language from Telegram, /language, menus per language."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.models import User
+from tests.e2e.harness import BotHarness, answer_buttons, running_bot
+from tests.e2e.test_learner_flow import answer
+from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
+
+KHMER_ITEM = "សំណួរទី 1 នៃ"
+
+
+def _is_khmer_item(message: ChatMessage) -> bool:
+    return message.content.startswith(KHMER_ITEM) and bool(answer_buttons(message))
+
+
+async def _language_of(bot: BotHarness, telegram_id: int) -> str | None:
+    async with bot.runtime.sessions() as session:
+        return await session.scalar(select(User.language).where(User.telegram_id == telegram_id))
+
+
+async def _switch(user: FakeUser, label: str) -> ChatMessage:
+    user.send_text("/language")
+    offer = await user.wait_for_message(lambda m: bool(m.buttons))
+    user.press(offer, label)
+    return offer
+
+
+async def test_a_khmer_learner_plays_in_khmer_then_switches_to_english(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url) as bot:
+        sok = bot.user(601, "Sok", language_code="km")
+        sok.send_text("/start")
+        greeting = await sok.wait_for_message("សួស្ដី Sok!")
+        assert "/quiz" in greeting.content
+        assert "Hi" not in greeting.content
+        assert await _language_of(bot, 601) == "km"
+
+        sok.send_text("/quiz")
+        item = await sok.wait_for_message(_is_khmer_item)
+        press = await answer(bot, sok, item, right=False)
+        assert (await sok.wait_for_answer(press))["text"] == "❌ មិនទាន់ត្រូវទេ"
+        verdict = await sok.wait_for_message(lambda m: m.message_id == item.message_id)
+        assert "មិនទាន់ត្រូវទេ។" in verdict.content
+        assert "ចម្លើយគឺ៖" in verdict.content
+        assert "Not quite" not in verdict.content
+
+        sok.send_text("/score")
+        score = await sok.wait_for_message("វឌ្ឍនភាពរបស់អ្នក")
+        assert "Your progress" not in score.content
+
+        offer = await _switch(sok, "English")
+        chosen = await sok.wait_for_message(
+            lambda m: m.message_id == offer.message_id and "English" in m.content
+        )
+        assert chosen.content == "From now on I speak English."
+        assert await _language_of(bot, 601) == "en"
+
+        sok.send_text("/score")
+        score = await sok.wait_for_message("Your progress")
+        assert "វឌ្ឍនភាព" not in score.content
+        sok.send_text("/quiz")
+        resumed = await sok.wait_for_message("Welcome back")
+        assert "សូមស្វាគមន៍" not in resumed.content
+        # Sok's own chat menu now follows the choice, whatever the phone's language.
+        menu = fake_telegram.my_commands({"type": "chat", "chat_id": 601})
+        assert menu is not None
+        assert {c["description"] for c in menu} >= {"start or resume a quiz"}
+    assert fake_telegram.rejected == []
+
+
+async def test_menus_are_set_per_language(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url):
+        english = fake_telegram.my_commands()
+        khmer = fake_telegram.my_commands(language_code="km")
+    assert english is not None
+    assert khmer is not None
+    assert [c["command"] for c in khmer] == [c["command"] for c in english]
+    assert "language" in {c["command"] for c in english}
+    described = dict((c["command"], c["description"]) for c in khmer)
+    assert described["quiz"] == "ចាប់ផ្ដើម ឬបន្តកម្រងសំណួរ"
+    assert fake_telegram.rejected == []
+
+
+async def test_a_forged_language_button_gets_a_short_reply(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url) as bot:
+        ana = bot.user(602, "Ana", language_code="en")
+        ana.send_text("/language")
+        offer = await ana.wait_for_message(lambda m: bool(m.buttons))
+        assert {b["callback_data"] for row in offer.buttons for b in row} == {
+            "lang:en",
+            "lang:km",
+        }
+        for forged in ("lang:xx", "lang:km\n", "lang:kmm", "lang:", "lang:EN"):
+            popup = await ana.wait_for_answer(ana.press_data(offer, forged))
+            assert popup["text"] == "This button is not valid any more.", forged
+        assert await _language_of(bot, 602) == "en"
+    assert fake_telegram.rejected == []
+
+
+async def test_the_language_is_kept_until_forgotten(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url) as bot:
+        dara = bot.user(603, "Dara", language_code="km")
+        await _switch(dara, "English")
+        await dara.wait_for_message("From now on I speak English.")
+        # The phone still says Khmer; the choice stands.
+        dara.send_text("/help")
+        await dara.wait_for_message("Commands")
+
+        dara.send_text("/forgetme")
+        confirm = await dara.wait_for_message("Are you sure")
+        dara.press(confirm, "Yes, delete my data")
+        await dara.wait_for_message("everything stored about you is deleted")
+        assert await _language_of(bot, 603) is None
+
+        # Forgotten: the next message is a first contact, in the phone's language.
+        dara.send_text("/start")
+        await dara.wait_for_message("សួស្ដី Dara!")
+        assert await _language_of(bot, 603) == "km"
+    assert fake_telegram.rejected == []
+
+
+async def test_lessons_use_the_zone_of_the_language_until_one_is_set(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url) as bot:
+        sok = bot.user(604, "Sok", language_code="km")
+        sok.send_text("/lessons")
+        status = await sok.wait_for_message("Asia/Phnom_Penh")
+        assert "តាមភាសារបស់អ្នក" in status.content  # "from your language"
+        sok.send_text("/lessons tz Asia/Bangkok")
+        status = await sok.wait_for_message("Asia/Bangkok")
+        assert "តាមភាសារបស់អ្នក" not in status.content
+        async with bot.runtime.sessions() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == 604))
+            assert user is not None
+            assert user.timezone == "Asia/Bangkok"
+    assert fake_telegram.rejected == []
