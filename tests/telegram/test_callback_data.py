@@ -23,6 +23,7 @@ GOOD = [
     cd.practice(56, 2),
     cd.practice_mask(56, frozenset({0, 1}), submit=True),
     cd.window("evening"),
+    cd.language("km"),
 ]
 # Each good payload with something after it: a trailing newline (which `$` lets through),
 # junk, or another field.
@@ -35,6 +36,7 @@ PARSERS: list[Callable[[str], Any]] = [
     cd.parse_forget,
     cd.parse_practice,
     cd.parse_window,
+    cd.parse_language,
 ]
 
 
@@ -97,3 +99,10 @@ def test_forged_payloads_reach_only_the_catch_all(
     for parse in PARSERS:
         with pytest.raises(cd.BadCallbackData):
             parse(data)
+
+
+@pytest.mark.parametrize("data", ["lang:xx", "lang:fr", "lang:EN", "lang:", "lang:e"])
+def test_a_language_the_bot_does_not_speak_is_forged(data: str) -> None:
+    with pytest.raises(cd.BadCallbackData):
+        cd.parse_language(data)
+    assert cd.parse_language("lang:km") == "km"
