@@ -2,7 +2,9 @@
 to date, the English catalog filled in, and every .mo compiled.
 
     python -m tools.catalogs            extract, update, compile
-    python -m tools.catalogs --check    say what is out of date (tests/console/test_catalogs.py runs the same)
+    python -m tools.catalogs --check    say what is out of date
+
+tests/console/test_catalogs.py runs the same checks.
 
 The .mo files are committed beside their .po files, so a fresh clone (`make demo`, an
 editable install) and the wheel have them with no build step; the check keeps them in step.
