@@ -210,7 +210,7 @@ class ItemChecker:
             report.warning(
                 (*at, "checked"),
                 f"{label}: facts checked on {checked.isoformat()}, over a year ago: check them "
-                "again (figures such as death tolls change)",
+                "again, since facts and figures can change",
             )
         elif age < 0:
             report.warning(
