@@ -594,7 +594,8 @@ def test_source_text_file_is_read_through_the_callable() -> None:
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (FileNotFoundError(2, "No such file or directory"), "No such file or directory"),
+        (FileNotFoundError(2, "No such file or directory"), "no text file at 'article.txt'"),
+        (PermissionError(13, "Permission denied"), "'article.txt': Permission denied"),
         (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "is not UTF-8 text"),
         (ValueError("article.txt is over 1 MB"), "article.txt is over 1 MB"),
     ],
@@ -608,6 +609,23 @@ def test_source_text_file_errors_point_at_text_file(error: Exception, expected: 
     problem = only(check(text, read_source=read_source))
     assert problem.line == line_of(text, "text_file:")
     assert expected in problem.message
+
+
+def test_missing_text_file_names_the_path_tried_from_the_quiz_file() -> None:
+    text = mutate(INLINE_TEXT, "  text_file: texts/article.txt\n")
+
+    def read_source(name: str) -> str:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    result = validate_quiz(
+        text, file="quizzes/week3/demo.yaml", skills=SKILLS, read_source=read_source, today=TODAY
+    )
+    problem = only(result)
+    assert problem.line == line_of(text, "text_file:")
+    assert problem.message == (
+        "source: no text file at 'quizzes/week3/texts/article.txt' "
+        "('text_file: texts/article.txt' is read from the quiz file's folder)"
+    )
 
 
 def test_source_text_file_without_a_reader() -> None:

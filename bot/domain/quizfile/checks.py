@@ -16,6 +16,7 @@ import difflib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -308,15 +309,23 @@ def _read_text_file(
             "text inline under source.text (as 'text: |' followed by the indented text)",
         )
         return None
+    # The path as the instructor would type it: from where they named the quiz file.
+    tried = str(PurePath(report.file).parent / name)
     try:
         return read_source(name).removeprefix("\ufeff")
     except UnicodeDecodeError:
-        report.error(path, f"source: the text file '{name}' is not UTF-8 text")
+        report.error(path, f"source: the text file '{tried}' is not UTF-8 text")
+    except FileNotFoundError:
+        report.error(
+            path,
+            f"source: no text file at '{tried}' ('text_file: {name}' is read from the quiz "
+            "file's folder)",
+        )
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
-        report.error(path, f"source: cannot read the text file '{name}': {reason}")
+        report.error(path, f"source: cannot read the text file '{tried}': {reason}")
     except ValueError as error:
-        report.error(path, f"source: cannot read the text file '{name}': {error}")
+        report.error(path, f"source: cannot read the text file '{tried}': {error}")
     return None
 
 
