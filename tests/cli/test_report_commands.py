@@ -64,6 +64,7 @@ async def test_stats_and_export_in_the_terminal(
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == built.answers
+    assert list(rows[0])[-2:] == ["sitting_id", "followup"]
     assert f"exported {built.answers} answers" in err
 
     code, _out, err = await _quizbot(database_url, "stats", "--quiz", "nope")
