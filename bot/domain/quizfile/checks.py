@@ -3,7 +3,8 @@
 Instructors write quizzes by hand; one run must list everything to fix, each as
 ``FILE:LINE: message``. The models (`model.py`) check the shape of the file, `messages.py`
 words their errors; this module adds the checks that need the whole file: passages found in
-the source, ids, skills, answers, Telegram limits, and the item-writing checks of `lint.py`.
+the source, ids, skills, answers, Telegram limits, the claim list (`claim_checks.py`), and the
+item-writing checks of `lint.py`.
 
 Nothing here reads files: callers pass the text and a `read_source` callable.
 """
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.domain import limits
+from bot.domain.quizfile.claim_checks import check_claims
 from bot.domain.quizfile.item_checks import ItemChecker
 from bot.domain.quizfile.lint import Finding, lint_items
 from bot.domain.quizfile.messages import Problem, Report, as_errors
@@ -99,6 +101,7 @@ def validate_quiz(
     checker = ItemChecker(report, frozenset(skills), source_text, today)
     for index, item in items:
         checker.check(index, item)
+    check_claims(raw.get("claims"), raw.get("items"), report, checker.passages)
     _report_findings(lint_items(items), report)
     if _lacks_sound_item(raw.get("items")):
         report.warning(

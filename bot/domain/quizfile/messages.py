@@ -96,7 +96,9 @@ class Report:
                 name = _ENTRY_NAMES.get(str(previous), "entry")
                 ident = node.get("id") if isinstance(node, dict) else None
                 shown = (
-                    f" ('{ident}')" if isinstance(ident, str) and name in ("item", "skill") else ""
+                    f" ('{ident}')"
+                    if isinstance(ident, str) and name in ("item", "skill", "claim")
+                    else ""
                 )
                 parts.append(f"{name} {part + 1}{shown}")
             elif position + 1 == len(path) or not isinstance(path[position + 1], int):
@@ -206,6 +208,8 @@ def _length_message(field: str, value: object, ctx: dict[str, Any]) -> str:
         return "the quiz needs at least one item"
     if field == "skills":
         return "the catalogue needs at least one skill"
+    if field == "claims":
+        return "the claim list is empty; list at least one claim, or remove 'claims:'"
     if "min_length" in ctx:
         return f"'{field}' needs at least {ctx['min_length']} entries; it has {count}"
     return f"'{field}' may have at most {ctx.get('max_length')} entries; it has {count}"
