@@ -10,6 +10,7 @@ import yaml
 
 from bot.config import BUNDLED_QUIZ_DIR
 from bot.domain.quizfile.checks import validate_quiz
+from bot.domain.quizfile.model import ItemKind, Verdict
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "quiz-format.md"
 
@@ -19,9 +20,9 @@ def _catalogue() -> set[str]:
     return {str(skill["id"]) for skill in data["skills"]}
 
 
-def _example() -> str:
+def _example(heading: str = "## A complete example") -> str:
     text = DOC.read_text(encoding="utf-8")
-    section = text.split("## A complete example", 1)[1]
+    section = text.split(heading, 1)[1]
     match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert match is not None, "the example's yaml block is missing"
     return match[1]
@@ -38,6 +39,27 @@ def test_the_example_validates_without_a_single_problem() -> None:
     assert check.problems == (), [str(p) for p in check.problems]
     assert check.quiz is not None
     assert {item.kind.value for item in check.quiz.items} >= {"single", "multiple", "true_false"}
+
+
+def test_the_claims_example_validates_and_shows_what_a_verdict_means() -> None:
+    check = validate_quiz(
+        _example("### The claim list"),
+        file="example.yaml",
+        skills=_catalogue(),
+        read_source=None,
+        today=dt.date(2026, 3, 10),
+    )
+    assert check.problems == (), [str(p) for p in check.problems]
+    quiz = check.quiz
+    assert quiz is not None
+    assert quiz.claims is not None
+    # As the page says: two true/false items keyed on "False", one sound and one flawed.
+    true_false = [item for item in quiz.items if item.kind is ItemKind.TRUE_FALSE]
+    assert [(item.options[1].text, item.options[1].correct) for item in true_false] == [
+        ("False", True),
+        ("False", True),
+    ]
+    assert {item.verdict for item in true_false} == {Verdict.SOUND, Verdict.FLAWED}
 
 
 def test_the_skill_list_is_the_catalogue() -> None:
