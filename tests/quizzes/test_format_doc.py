@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
+import jsonschema
+import pytest
 import yaml
 
 from bot.config import BUNDLED_QUIZ_DIR
@@ -13,6 +16,7 @@ from bot.domain.quizfile.checks import validate_quiz
 from bot.domain.quizfile.model import ItemKind, Verdict
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "quiz-format.md"
+SCHEMA = DOC.with_name("quiz.schema.json")
 
 
 def _catalogue() -> set[str]:
@@ -67,3 +71,35 @@ def test_the_skill_list_is_the_catalogue() -> None:
     section = text.split("### Skills", 1)[1].split("##", 1)[0]
     listed = set(re.findall(r"`([a-z][a-z-]+)`", section)) - {"quizzes"}
     assert listed == _catalogue()
+
+
+def _as_an_editor_reads(text: str) -> object:
+    """The YAML as a YAML 1.2 editor sees it: dates stay text (PyYAML reads them as dates)."""
+
+    def plain(node: object) -> object:
+        if isinstance(node, dict):
+            return {key: plain(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [plain(value) for value in node]
+        return node.isoformat() if isinstance(node, dt.date) else node
+
+    return plain(yaml.safe_load(text))
+
+
+@pytest.mark.parametrize(
+    "name", ["nk-arms-article.yaml", "the complete example", "the claims example"]
+)
+def test_the_committed_schema_accepts_the_bundled_quiz_and_the_examples(name: str) -> None:
+    texts = {
+        "the complete example": _example,
+        "the claims example": lambda: _example("### The claim list"),
+    }
+    text = texts[name]() if name in texts else (BUNDLED_QUIZ_DIR / name).read_text("utf-8")
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    data = _as_an_editor_reads(text)
+    assert not list(validator.iter_errors(data))
+    assert isinstance(data, dict)
+    if "claims" in data:
+        # The schema checks claims as the validator does: a claim without its verdict fails.
+        del data["claims"][0]["verdict"]
+        assert list(validator.iter_errors(data))
