@@ -67,6 +67,17 @@ async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 STRICT_HELP = "treat warnings (item-writing checks included) as errors"
+OUTPUT_RULE = (
+    "Problems (FILE:LINE: message, errors and warnings) go to stderr, with the line that sums "
+    "them up ('nothing imported: ...'); results (ok lines, what was imported, reports) to "
+    "stdout. Exit codes: 0 done, 1 bad input, 2 usage or configuration error."
+)
+
+
+def _problem(line: object) -> None:
+    """Print a problem to stderr, after the results printed so far, so the two stay in order."""
+    sys.stdout.flush()
+    print(line, file=sys.stderr, flush=True)
 
 
 def _catalogue_skills(settings: Settings) -> set[str]:
@@ -91,7 +102,7 @@ async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int
         if args.strict:
             check = check.strict()
         for problem in check.problems:
-            print(problem)
+            _problem(problem)
         if not check.ok:
             failed = True
         elif check.quiz is not None:
@@ -105,7 +116,7 @@ def _validate_catalogue(file: Any, *, strict: bool) -> bool:
     if strict:
         problems = as_errors(problems)
     for problem in problems:
-        print(problem)
+        _problem(problem)
     if catalogue is None or any(p.severity == "error" for p in problems):
         return False
     print(f"{file.name}: ok, skill catalogue with {len(catalogue.skills)} skills")
@@ -137,12 +148,12 @@ async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
             )
         except QuizImportError as exc:
             for problem in exc.problems:
-                print(problem)
-            print(f"nothing imported: {len(exc.problems)} problem(s)", file=sys.stderr)
+                _problem(problem)
+            _problem(f"nothing imported: {len(exc.problems)} problem(s)")
             return EXIT_BAD_INPUT
     for outcome in outcomes:
         for warning in outcome.warnings:
-            print(warning)
+            _problem(warning)
         if outcome.unchanged:
             print(f"quiz {outcome.slug} version {outcome.version}: already up to date")
         else:
@@ -348,7 +359,9 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="quizbot", description="A Telegram bot that trains media literacy."
+        prog="quizbot",
+        description="A Telegram bot that trains media literacy.",
+        epilog=OUTPUT_RULE,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -386,11 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     quiz = sub.add_parser("quiz", help="validate, import and list quizzes")
     quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
-    validate = quiz_sub.add_parser("validate", help="check quiz files; print every problem")
+    validate = quiz_sub.add_parser(
+        "validate", help="check quiz files; print every problem", epilog=OUTPUT_RULE
+    )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--strict", action="store_true", help=STRICT_HELP)
     validate.set_defaults(handler=cmd_quiz_validate)
-    imp = quiz_sub.add_parser("import", help="validate, then import all-or-nothing")
+    imp = quiz_sub.add_parser(
+        "import", help="validate, then import all-or-nothing", epilog=OUTPUT_RULE
+    )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     imp.set_defaults(handler=cmd_quiz_import)

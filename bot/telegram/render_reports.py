@@ -5,7 +5,12 @@ from __future__ import annotations
 import textwrap
 from html import escape
 
-from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.domain.statistics import (
+    MIN_COMPLETE_ATTEMPTS,
+    DetectionCounts,
+    DetectionSummary,
+    share,
+)
 from bot.services.reports import QuizReport
 
 # The chat shows the items most worth a look; `quizbot stats` lists them all.
@@ -116,7 +121,8 @@ def stats_text(report: QuizReport) -> str:
             passage = textwrap.shorten(item.passage, PASSAGE_MAX, placeholder="…")
             missed.append(
                 f"{n}. {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
-                f"{pct(item.facility)} right of {item.answers}\n"
+                f"{item.wrong} of {item.answers} answers wrong "
+                f"({pct(share(item.wrong, item.answers))})\n"
                 f"<blockquote>{_e(passage)}</blockquote>"
             )
         blocks.append("\n".join(missed))

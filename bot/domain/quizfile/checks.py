@@ -3,7 +3,8 @@
 Instructors write quizzes by hand; one run must list everything to fix, each as
 ``FILE:LINE: message``. The models (`model.py`) check the shape of the file, `messages.py`
 words their errors; this module adds the checks that need the whole file: passages found in
-the source, ids, skills, answers, Telegram limits, and the item-writing checks of `lint.py`.
+the source, ids, skills, answers, Telegram limits, the claim list (`claim_checks.py`), and the
+item-writing checks of `lint.py`.
 
 Nothing here reads files: callers pass the text and a `read_source` callable.
 """
@@ -16,12 +17,14 @@ import difflib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.domain import limits
+from bot.domain.quizfile.claim_checks import check_claims
 from bot.domain.quizfile.item_checks import ItemChecker
 from bot.domain.quizfile.lint import Finding, lint_items
 from bot.domain.quizfile.messages import Problem, Report, as_errors
@@ -98,6 +101,7 @@ def validate_quiz(
     checker = ItemChecker(report, frozenset(skills), source_text, today)
     for index, item in items:
         checker.check(index, item)
+    check_claims(raw.get("claims"), raw.get("items"), report, checker.passages)
     _report_findings(lint_items(items), report)
     if _lacks_sound_item(raw.get("items")):
         report.warning(
@@ -308,15 +312,23 @@ def _read_text_file(
             "text inline under source.text (as 'text: |' followed by the indented text)",
         )
         return None
+    # The path as the instructor would type it: from where they named the quiz file.
+    tried = str(PurePath(report.file).parent / name)
     try:
         return read_source(name).removeprefix("\ufeff")
     except UnicodeDecodeError:
-        report.error(path, f"source: the text file '{name}' is not UTF-8 text")
+        report.error(path, f"source: the text file '{tried}' is not UTF-8 text")
+    except FileNotFoundError:
+        report.error(
+            path,
+            f"source: no text file at '{tried}' ('text_file: {name}' is read from the quiz "
+            "file's folder)",
+        )
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
-        report.error(path, f"source: cannot read the text file '{name}': {reason}")
+        report.error(path, f"source: cannot read the text file '{tried}': {reason}")
     except ValueError as error:
-        report.error(path, f"source: cannot read the text file '{name}': {error}")
+        report.error(path, f"source: cannot read the text file '{tried}': {error}")
     return None
 
 
