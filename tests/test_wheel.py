@@ -104,3 +104,13 @@ def test_quizbot_plays_the_demo_from_any_folder(installed: Path, tmp_path: Path)
     assert "up to date" in _run([str(installed / "quizbot"), "db", "upgrade"], folder, env)
     listed = _run([str(installed / "quizbot"), "quiz", "list"], folder, env)
     assert "nk-arms-article" in listed
+
+
+def test_the_wheel_speaks_khmer(installed: Path, tmp_path: Path) -> None:
+    """The compiled catalogs ship in the wheel: the demo speaks Khmer from it."""
+    env = _env(tmp_path)
+    played = _run(
+        [str(installed / "quizbot"), "demo", "--lang", "km"], cwd=tmp_path, env=env, stdin="q\n"
+    )
+    assert "សំណួរទី 1 នៃ" in played
+    assert "Question 1 of" not in played

@@ -74,6 +74,7 @@ class ConsoleDemo:
             start = await attempts.start_quiz(
                 session,
                 user_id=user_id,
+                language=i18n.language(),
                 slug=self._slug,
                 round_size=self._round_size,
                 now=self._clock(),
@@ -115,6 +116,7 @@ class ConsoleDemo:
                     item = await attempts.continue_attempt(
                         session,
                         user_id=self._user_id,
+                        language=i18n.language(),
                         attempt_id=self._attempt_id,
                         answered=result.summary.answered,
                         now=self._clock(),
@@ -146,6 +148,7 @@ class ConsoleDemo:
                     return await attempts.answer_item(
                         session,
                         user_id=self._user_id,
+                        language=i18n.language(),
                         attempt_id=self._attempt_id,
                         item_id=item.item_id,
                         chosen=chosen,

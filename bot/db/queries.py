@@ -18,6 +18,7 @@ from bot.db.models import (
     Skill,
     User,
 )
+from bot.domain import languages
 
 
 async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
@@ -70,9 +71,10 @@ async def answer_of(session: AsyncSession, attempt_id: int, item_id: int) -> Ans
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def skill_names(session: AsyncSession) -> dict[str, str]:
-    """Skill id -> display name."""
-    return dict((await session.execute(select(Skill.id, Skill.name))).all())
+async def skill_names(session: AsyncSession, language: str | None = None) -> dict[str, str]:
+    """Skill id -> display name, in `language` where the catalogue translates it."""
+    rows = (await session.execute(select(Skill.id, Skill.name, Skill.translations))).all()
+    return {id_: languages.translated(name, words, language, "name") for id_, name, words in rows}
 
 
 async def attempt_skill_counts(

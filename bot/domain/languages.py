@@ -5,6 +5,9 @@ The words themselves live in the adapters' catalogs (bot/locale); this is only t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 ENGLISH = "en"
 KHMER = "km"
 # Offered by /language and `quizbot demo --lang`, in this order; the first is the fallback.
@@ -36,3 +39,13 @@ def preferring(language: str, languages: list[str]) -> list[int]:
     """Positions of `languages` (quizzes' languages), those in `language` first, order kept."""
     order = range(len(languages))
     return sorted(order, key=lambda i: (languages[i].split("-")[0].lower() != language, i))
+
+
+def translated(
+    own: str, translations: Mapping[str, Any] | None, language: str | None, field: str
+) -> str:
+    """A catalogue entry's `field` in `language` from its translations ({"km": {"name": …}}),
+    else `own`, as written."""
+    words = (translations or {}).get(language) if language else None
+    value = words.get(field) if isinstance(words, Mapping) else None
+    return value if isinstance(value, str) and value else own

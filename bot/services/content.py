@@ -75,7 +75,8 @@ class VersionContent:
 class _Cache:
     versions: OrderedDict[int, VersionContent] = field(default_factory=OrderedDict)
     items: dict[int, ItemContent] = field(default_factory=dict)
-    skill_names: dict[str, str] | None = None
+    # Per language (None: as written), all read again together.
+    skill_names: dict[str | None, dict[str, str]] | None = None
     skill_names_until: float = 0.0
 
 
@@ -161,14 +162,17 @@ async def item_at(session: AsyncSession, version_id: int, position: int) -> Item
     return await item(session, loaded.item_ids[position])
 
 
-async def skill_names(session: AsyncSession) -> dict[str, str]:
-    """Skill id -> display name, read again once a minute."""
+async def skill_names(session: AsyncSession, language: str | None = None) -> dict[str, str]:
+    """Skill id -> display name in `language` (as written where it has no translation), read
+    again once a minute."""
     cache = _cache(session)
     now = time.monotonic()
     if cache.skill_names is None or now >= cache.skill_names_until:
-        cache.skill_names = await queries.skill_names(session)
+        cache.skill_names = {}
         cache.skill_names_until = now + SKILL_NAMES_SECONDS
-    return cache.skill_names
+    if language not in cache.skill_names:
+        cache.skill_names[language] = await queries.skill_names(session, language)
+    return cache.skill_names[language]
 
 
 def forget_skill_names(session: AsyncSession) -> None:

@@ -20,13 +20,16 @@ async def item_view(
     seed: int,
     attempt_id: int | None = None,
     followup_id: int | None = None,
+    language: str | None = None,
 ) -> ItemView:
     """The item as shown, its options in the order `seed` gives them.
 
     A quiz item is asked in an attempt (`attempt_id`, seeded by the attempt), a practice
     item for a follow-up (`followup_id`, seeded by the follow-up); its buttons carry that id.
+    The skill is named in `language` where the catalogue translates it; the item itself stays
+    as its author wrote it.
     """
-    names = await content.skill_names(session)
+    names = await content.skill_names(session, language)
     count = len(item.options)
     order = (
         list(range(count))

@@ -88,7 +88,9 @@ async def console_user(
     return user
 
 
-async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
+async def score_report(
+    session: AsyncSession, *, user_id: int, language: str | None = None
+) -> ScoreReport:
     """The learner's progress per quiz (latest attempt) and per skill (all answers), and
     which way they lean when judging claims (all answers on sound and flawed items)."""
     latest = (
@@ -119,7 +121,7 @@ async def score_report(session: AsyncSession, *, user_id: int) -> ScoreReport:
         )
         for slug, title, total, attempt, count in rows
     )
-    names = await queries.skill_names(session)
+    names = await queries.skill_names(session, language)
     states = (
         await session.scalars(
             select(SkillState).where(SkillState.user_id == user_id).order_by(SkillState.skill_id)

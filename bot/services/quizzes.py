@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Integer, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -115,6 +116,9 @@ async def import_skill_catalogue(
         raise QuizImportError(errors or [f"{file}:1: the skill catalogue could not be read"])
     for skill in catalogue.skills:
         row = await session.get(Skill, skill.id)
+        translations: dict[str, Any] | None = {
+            str(language): words.model_dump() for language, words in skill.translations.items()
+        } or None
         if row is None:
             session.add(
                 Skill(
@@ -122,13 +126,14 @@ async def import_skill_catalogue(
                     name=skill.name,
                     definition=skill.definition,
                     lesson=skill.lesson,
+                    translations=translations,
                     updated_at=now,
                 )
             )
         else:
-            fresh = (skill.name, skill.definition, skill.lesson)
-            if (row.name, row.definition, row.lesson) != fresh:
-                row.name, row.definition, row.lesson = fresh
+            fresh = (skill.name, skill.definition, skill.lesson, translations)
+            if (row.name, row.definition, row.lesson, row.translations) != fresh:
+                row.name, row.definition, row.lesson, row.translations = fresh
                 row.updated_at = now
     await session.flush()
     content.forget_skill_names(session)

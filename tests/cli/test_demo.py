@@ -25,9 +25,9 @@ def _env(db: Path) -> dict[str, str]:
     return env
 
 
-def _run(db: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+def _run(db: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "bot", "demo", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -172,3 +172,21 @@ def test_quit_resume_and_finish_with_the_score(tmp_path: Path) -> None:
     assert f"Finished: {total - 1} of {total} right" in transcript
     assert "Score per skill:" in transcript
     assert "Traceback" not in transcript
+
+
+def test_lang_plays_the_demo_in_khmer_and_the_player_keeps_it(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    khmer = _run(db, "banana\n1\nq\n", "--lang", "km")
+    assert khmer.returncode == 0, khmer.stderr
+    assert "សំណួរទី 1 នៃ" in khmer.stdout
+    assert "ឬ q ដើម្បីចេញ។" in khmer.stdout  # the hint after "banana"
+    assert "Question 1 of" not in khmer.stdout
+    # The next run of the same player stays in Khmer until --lang says otherwise.
+    again = _run(db, "q\n")
+    assert "សូមស្វាគមន៍ការត្រឡប់មកវិញ" in again.stdout
+    english = _run(db, "q\n", "--lang", "en")
+    assert "Welcome back" in english.stdout
+    refused = _run(db, "", "--lang", "xx")
+    assert refused.returncode == 2
+    assert "invalid choice" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -148,6 +148,12 @@ def validate_skill_catalogue(
             lesson = skill.get("lesson")
             if isinstance(lesson, str):
                 _check_lesson(lesson.strip(), ("skills", index, "lesson"), label, report)
+            translations = skill.get("translations")
+            for language, words in (translations or {}).items():
+                lesson = words.get("lesson") if isinstance(words, dict) else None
+                if isinstance(lesson, str):
+                    where = ("skills", index, "translations", language, "lesson")
+                    _check_lesson(lesson.strip(), where, f"{label} ({language})", report)
 
     problems = report.sorted()
     if catalogue is None or any(p.severity == "error" for p in problems):

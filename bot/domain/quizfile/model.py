@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -207,13 +207,28 @@ class Quiz(_Strict):
         return data
 
 
+class SkillText(_Strict):
+    """A skill's name, definition and lesson in one language."""
+
+    name: Text
+    definition: Text
+    lesson: Text
+
+
+# The languages a skill's words may be translated into: those of domain/languages.py but
+# English, which the skill is written in.
+TranslationLanguage = Literal["km"]
+
+
 class Skill(_Strict):
-    """One skill of the catalogue, with the lesson sent as a follow-up."""
+    """One skill of the catalogue, with the lesson sent as a follow-up; `translations` holds
+    its words in the other languages the bot speaks (English is the skill's own)."""
 
     id: Slug
     name: Text
     definition: Text
     lesson: Text
+    translations: dict[TranslationLanguage, SkillText] = Field(default_factory=dict)
 
 
 class SkillCatalogue(_Strict):

@@ -175,6 +175,7 @@ async def answer_item(
     chosen: list[int],
     now: dt.datetime,
     delay_scale: float = 1.0,
+    language: str | None = None,
 ) -> AnswerResult:
     """Grade and record an answer exactly once, update the skill state, and move on.
 
@@ -228,7 +229,7 @@ async def answer_item(
     )
 
     version = await content.version(session, attempt.quiz_version_id)
-    view = await sitting.quiz_item_view(session, attempt, version, item)
+    view = await sitting.quiz_item_view(session, attempt, version, item, language)
     attempt.answered_count += 1
     attempt.correct_count += int(correct)
     attempt.current_item_id = None
@@ -247,14 +248,14 @@ async def answer_item(
             session, attempt_id=attempt_id, total=attempt.correct_count
         )
     if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
-        summary = await _round_summary(session, attempt, version)
+        summary = await _round_summary(session, attempt, version, language)
     else:
         following = await content.item_at(session, version.id, attempt.answered_count)
         if following is None:
             raise QuizFinishedError
         attempt.current_item_id = following.id
         attempt.presented_at = now
-        next_item = await sitting.quiz_item_view(session, attempt, version, following)
+        next_item = await sitting.quiz_item_view(session, attempt, version, following, language)
     changes["current_item_id"] = attempt.current_item_id
     changes["presented_at"] = attempt.presented_at
     await session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(changes))
@@ -313,7 +314,12 @@ async def record_answer(
 
 
 async def replay_answer(
-    session: AsyncSession, *, user_id: int, attempt_id: int, item_id: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    attempt_id: int,
+    item_id: int,
+    language: str | None = None,
 ) -> AnswerResult | None:
     """The outcome of the attempt's latest answer, to show it again after a crash.
 
@@ -333,14 +339,14 @@ async def replay_answer(
         return None
     version = await content.version(session, attempt.quiz_version_id)
     item = await content.item(session, item_id)
-    view = await sitting.quiz_item_view(session, attempt, version, item)
+    view = await sitting.quiz_item_view(session, attempt, version, item, language)
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
     if attempt.current_item_id is not None:
         current = await content.item(session, attempt.current_item_id)
-        next_item = await sitting.quiz_item_view(session, attempt, version, current)
+        next_item = await sitting.quiz_item_view(session, attempt, version, current, language)
     else:
-        summary = await _round_summary(session, attempt, version)
+        summary = await _round_summary(session, attempt, version, language)
     # Commit, not rollback: a rollback would expire `latest`, which the result reads.
     await session.commit()
     return item_views.answer_result(
@@ -400,9 +406,12 @@ async def record_skill_review(
 
 
 async def _round_summary(
-    session: AsyncSession, attempt: sitting.AttemptLike, version: content.VersionContent
+    session: AsyncSession,
+    attempt: sitting.AttemptLike,
+    version: content.VersionContent,
+    language: str | None,
 ) -> RoundSummary:
-    names = await content.skill_names(session)
+    names = await content.skill_names(session, language)
     counts = await queries.attempt_skill_counts(session, attempt.id)
     in_round = attempt.answered_count % attempt.round_size or min(
         attempt.round_size, attempt.answered_count

@@ -50,6 +50,7 @@ async def start_quiz(
     round_size: int,
     now: dt.datetime,
     see_all: bool = False,
+    language: str | None = None,
 ) -> QuizStart:
     """Resume the learner's open attempt on a quiz, or start one on its newest version.
 
@@ -77,7 +78,7 @@ async def start_quiz(
         session.add(attempt)
         await session.flush()
     version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
+    item = await _present(session, attempt, version, now, language)
     await session.commit()
     return QuizStart(
         attempt_id=attempt.id,
@@ -90,7 +91,13 @@ async def start_quiz(
 
 
 async def continue_attempt(
-    session: AsyncSession, *, user_id: int, attempt_id: int, answered: int, now: dt.datetime
+    session: AsyncSession,
+    *,
+    user_id: int,
+    attempt_id: int,
+    answered: int,
+    now: dt.datetime,
+    language: str | None = None,
 ) -> ItemView:
     """Show the next item after a round summary.
 
@@ -103,13 +110,18 @@ async def continue_attempt(
     if attempt.answered_count != answered or attempt.current_item_id is not None:
         raise AlreadyContinuedError
     version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
+    item = await _present(session, attempt, version, now, language)
     await session.commit()
     return item
 
 
 async def open_item(
-    session: AsyncSession, *, user_id: int, attempt_id: int, item_id: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    attempt_id: int,
+    item_id: int,
+    language: str | None = None,
 ) -> ItemView:
     """The item on screen, checked to be this learner's and still open (for toggles)."""
     attempt = await own_attempt(session, user_id, attempt_id)
@@ -119,19 +131,21 @@ async def open_item(
         raise ItemClosedError(ButtonsOf.QUIZ)
     version = await content.version(session, attempt.quiz_version_id)
     item = await content.item(session, item_id)
-    view = await quiz_item_view(session, attempt, version, item)
+    view = await quiz_item_view(session, attempt, version, item, language)
     await session.commit()  # read only; ends the transaction (and the row lock on PostgreSQL)
     return view
 
 
-async def current_item(session: AsyncSession, *, user_id: int, attempt_id: int) -> ItemView | None:
+async def current_item(
+    session: AsyncSession, *, user_id: int, attempt_id: int, language: str | None = None
+) -> ItemView | None:
     """The item on screen in an attempt, if any (to show it again after a crash)."""
     attempt = await own_attempt(session, user_id, attempt_id)
     view = None
     if attempt.current_item_id is not None:
         version = await content.version(session, attempt.quiz_version_id)
         item = await content.item(session, attempt.current_item_id)
-        view = await quiz_item_view(session, attempt, version, item)
+        view = await quiz_item_view(session, attempt, version, item, language)
     await session.commit()
     return view
 
@@ -147,7 +161,11 @@ async def own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> A
 
 
 async def _present(
-    session: AsyncSession, attempt: Attempt, version: content.VersionContent, now: dt.datetime
+    session: AsyncSession,
+    attempt: Attempt,
+    version: content.VersionContent,
+    now: dt.datetime,
+    language: str | None,
 ) -> ItemView:
     """Put the next unanswered item on screen (or the current one again) and time it from now."""
     if attempt.current_item_id is not None:
@@ -159,7 +177,7 @@ async def _present(
         item = found
         attempt.current_item_id = item.id
     attempt.presented_at = now
-    return await quiz_item_view(session, attempt, version, item)
+    return await quiz_item_view(session, attempt, version, item, language)
 
 
 async def quiz_item_view(
@@ -167,8 +185,10 @@ async def quiz_item_view(
     attempt: AttemptLike,
     version: content.VersionContent,
     item: content.ItemContent,
+    language: str | None = None,
 ) -> ItemView:
-    """An item as shown in an attempt, its options in the attempt's order."""
+    """An item as shown in an attempt, its options in the attempt's order (the skill named
+    in `language`)."""
     return await item_views.item_view(
-        session, item, version, seed=attempt.seed, attempt_id=attempt.id
+        session, item, version, seed=attempt.seed, attempt_id=attempt.id, language=language
     )

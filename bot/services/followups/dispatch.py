@@ -46,8 +46,8 @@ from bot.services.followups.claims import (
     mark_sent,
     release,
 )
-from bot.services.followups.practice import practice_view
-from bot.services.views import FollowUpDelivery, ItemView, SkillLesson
+from bot.services.followups.practice import lesson_of, practice_view
+from bot.services.views import FollowUpDelivery, ItemView
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ async def prepare_deliveries(
         first = next((r.id for r in rows if r.id in chosen), None)
         practice: ItemView | None = None
         if first is not None:
-            practice = await practice_view(session, first, chosen[first])
+            practice = await practice_view(session, first, chosen[first], user.language)
         deliveries.append(
             FollowUpDelivery(
                 user_id=user.id,
@@ -239,7 +239,7 @@ async def prepare_deliveries(
                 language=user.language,
                 followup_ids=tuple(r.id for r in rows),
                 lessons=tuple(
-                    SkillLesson(skill.id, skill.name, skill.lesson)
+                    lesson_of(skill, user.language)
                     for r in rows
                     if (skill := skills.get(r.skill_id)) is not None
                 ),

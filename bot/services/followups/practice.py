@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FollowUp, Skill
-from bot.domain import grading
+from bot.domain import grading, languages
 from bot.domain.errors import (
     AlreadyAnsweredError,
     ButtonsOf,
@@ -29,12 +29,14 @@ from bot.services.views import (
 )
 
 
-async def practice_view(session: AsyncSession, followup_id: int, item_id: int) -> ItemView:
+async def practice_view(
+    session: AsyncSession, followup_id: int, item_id: int, language: str | None = None
+) -> ItemView:
     """A follow-up's practice item as shown; the follow-up's id orders its options."""
     item = await content.item(session, item_id)
     version = await content.version(session, item.quiz_version_id)
     return await item_views.item_view(
-        session, item, version, seed=followup_id, followup_id=followup_id
+        session, item, version, seed=followup_id, followup_id=followup_id, language=language
     )
 
 
@@ -56,11 +58,13 @@ async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -
     return row
 
 
-async def open_practice(session: AsyncSession, *, user_id: int, followup_id: int) -> ItemView:
+async def open_practice(
+    session: AsyncSession, *, user_id: int, followup_id: int, language: str | None = None
+) -> ItemView:
     """The practice item of a follow-up, checked to be this learner's and still open."""
     row = await _own_followup(session, user_id, followup_id)
     assert row.item_id is not None
-    view = await practice_view(session, row.id, row.item_id)
+    view = await practice_view(session, row.id, row.item_id, language)
     await session.rollback()  # read only; releases the row lock on PostgreSQL
     return view
 
@@ -73,6 +77,7 @@ async def answer_practice(
     chosen: list[int],
     now: dt.datetime,
     delay_scale: float = 1.0,
+    language: str | None = None,
 ) -> PracticeResult:
     """Grade a follow-up's practice item once, feed the memory model, plan the next one.
 
@@ -106,10 +111,10 @@ async def answer_practice(
         now=now,
         delay_scale=delay_scale,
     )
-    view = await practice_view(session, row.id, item.id)
+    view = await practice_view(session, row.id, item.id, language)
     siblings = await _message_rows(session, row)
-    next_view = await _next_practice(session, row, siblings)
-    lessons = await _lessons_of(session, row, siblings)
+    next_view = await _next_practice(session, row, siblings, language)
+    lessons = await _lessons_of(session, row, siblings, language)
     await session.commit()
     result = item_views.answer_result(view, item, chosen, correct, next_view)
     return PracticeResult(answer=result, lessons=lessons)
@@ -128,7 +133,7 @@ async def _message_rows(session: AsyncSession, row: FollowUp) -> list[FollowUp]:
 
 
 async def _next_practice(
-    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp]
+    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp], language: str | None
 ) -> ItemView | None:
     """The next unanswered practice item of the message `row` came in."""
     following = next(
@@ -137,11 +142,11 @@ async def _next_practice(
     )
     if following is None or following.item_id is None:
         return None
-    return await practice_view(session, following.id, following.item_id)
+    return await practice_view(session, following.id, following.item_id, language)
 
 
 async def _lessons_of(
-    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp]
+    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp], language: str | None
 ) -> tuple[SkillLesson, ...]:
     """The message's lessons if `row`'s item is the one shown in the message itself."""
     first = next((s for s in siblings if s.item_id is not None), None)
@@ -156,7 +161,14 @@ async def _lessons_of(
         ).all()
     }
     return tuple(
-        SkillLesson(s.id, s.name, s.lesson)
-        for r in siblings
-        if (s := skills.get(r.skill_id)) is not None
+        lesson_of(s, language) for r in siblings if (s := skills.get(r.skill_id)) is not None
+    )
+
+
+def lesson_of(skill: Skill, language: str | None) -> SkillLesson:
+    """A skill's follow-up lesson in `language`, as written where it has no translation."""
+    return SkillLesson(
+        skill.id,
+        languages.translated(skill.name, skill.translations, language, "name"),
+        languages.translated(skill.lesson, skill.translations, language, "lesson"),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FollowUp, Skill, User
 from bot.domain import followups as rules
+from bot.domain import languages
 from bot.domain.errors import UnknownWindowError
 from bot.services.followups import plans
 from bot.services.views import LessonsStatus
@@ -19,7 +20,7 @@ from bot.services.views import LessonsStatus
 async def _status(session: AsyncSession, user: User) -> LessonsStatus:
     nxt = (
         await session.execute(
-            select(FollowUp.due_at, Skill.name)
+            select(FollowUp.due_at, Skill.name, Skill.translations)
             .join(Skill, Skill.id == FollowUp.skill_id)
             .where(FollowUp.user_id == user.id, FollowUp.status.in_(plans.OPEN))
             .order_by(FollowUp.due_at)
@@ -40,7 +41,7 @@ async def _status(session: AsyncSession, user: User) -> LessonsStatus:
         window_end_hour=user.window_end_hour,
         window_label=rules.window_label(window),
         next_due_at=nxt[0] if nxt else None,
-        next_skill=nxt[1] if nxt else None,
+        next_skill=languages.translated(nxt[1], nxt[2], user.language, "name") if nxt else None,
         pending=int(pending or 0),
     )
 

@@ -87,6 +87,7 @@ async def _start_quiz(turn: Turn, slug: str) -> None:
         started = await turn.call(
             attempts.start_quiz,
             user_id=turn.user_id,
+            language=i18n.language(),
             slug=slug,
             round_size=turn.settings.round_size,
             now=turn.now(),
@@ -107,7 +108,7 @@ async def _send_item(turn: Turn, item: ItemView) -> None:
 @command
 async def score(turn: Turn) -> None:
     """Show the learner's progress per quiz and per skill."""
-    report = await turn.call(learners.score_report, user_id=turn.user_id)
+    report = await turn.call(learners.score_report, user_id=turn.user_id, language=i18n.language())
     await turn.reply(render.score_text(report))
 
 
@@ -215,6 +216,7 @@ async def mask_press(turn: Turn, press: cd.MaskPress) -> None:
     item = await turn.call(
         attempts.open_item,
         user_id=turn.user_id,
+        language=i18n.language(),
         attempt_id=press.attempt_id,
         item_id=press.item_id,
     )
@@ -235,6 +237,7 @@ async def _grade(turn: Turn, attempt_id: int, item_id: int, chosen: list[int]) -
         result = await turn.call(
             attempts.answer_item,
             user_id=turn.user_id,
+            language=i18n.language(),
             attempt_id=attempt_id,
             item_id=item_id,
             chosen=chosen,
@@ -253,7 +256,11 @@ async def _grade(turn: Turn, attempt_id: int, item_id: int, chosen: list[int]) -
 async def _replay(turn: Turn, attempt_id: int, item_id: int) -> None:
     """Show again the verdict and the next step of an answer recorded before a crash."""
     result = await turn.call(
-        attempts.replay_answer, user_id=turn.user_id, attempt_id=attempt_id, item_id=item_id
+        attempts.replay_answer,
+        user_id=turn.user_id,
+        language=i18n.language(),
+        attempt_id=attempt_id,
+        item_id=item_id,
     )
     with contextlib.suppress(BadRequest):  # the query may have been answered before the crash
         await turn.popup(render.verdict_popup(result) if result else None)
@@ -279,13 +286,17 @@ async def practice_press(turn: Turn, press: cd.PracticePress) -> None:
     """Grade a follow-up's practice item, or toggle an option of a "choose all" one."""
     if not press.submit:
         item = await turn.call(
-            followup_practice.open_practice, user_id=turn.user_id, followup_id=press.followup_id
+            followup_practice.open_practice,
+            user_id=turn.user_id,
+            language=i18n.language(),
+            followup_id=press.followup_id,
         )
         await _show_ticks(turn, item, press.chosen)
         return
     practice = await turn.call(
         followup_practice.answer_practice,
         user_id=turn.user_id,
+        language=i18n.language(),
         followup_id=press.followup_id,
         chosen=sorted(press.chosen),
         now=turn.now(),
@@ -302,6 +313,7 @@ async def continue_press(turn: Turn, press: cd.ContinuePress) -> None:
         item = await turn.call(
             attempts.continue_attempt,
             user_id=turn.user_id,
+            language=i18n.language(),
             attempt_id=press.attempt_id,
             answered=press.answered,
             now=turn.now(),
@@ -312,7 +324,10 @@ async def continue_press(turn: Turn, press: cd.ContinuePress) -> None:
         if not REDELIVERED.get():
             raise
         shown = await turn.call(
-            attempts.current_item, user_id=turn.user_id, attempt_id=press.attempt_id
+            attempts.current_item,
+            user_id=turn.user_id,
+            language=i18n.language(),
+            attempt_id=press.attempt_id,
         )
         if shown is None:
             raise
