@@ -17,6 +17,7 @@ def quiz_yaml(
     title: str = "Bike lane news",
     question: str = "Does the passage say where the information comes from?",
     extra_item: bool = False,
+    language: str = "en",
 ) -> str:
     """A valid quiz with its source text inline (as an upload in the chat needs)."""
     text = textwrap.dedent(
@@ -24,7 +25,7 @@ def quiz_yaml(
         # yaml-language-server: $schema=../docs/quiz.schema.json
         id: {slug}
         title: {title}
-        language: en
+        language: {language}
         source:
           title: Council approves bike lane
           publisher: Local Gazette

@@ -21,6 +21,7 @@ import gettext
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
@@ -79,6 +80,15 @@ def NP_(context: str, message: str) -> str:
     """Mark `message` with its `context` for the catalog; `pgettext` translates it later."""
     del context
     return message
+
+
+def language_name(code: str) -> str:
+    """A language (a quiz's, "en-GB") named in the current language, or its code if unknown."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(language())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name or code
 
 
 def number(value: float, digits: int = 0) -> str:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Cohort, CohortMember, Quiz, QuizCohort, QuizVersion
+from bot.db.models import Cohort, CohortMember, Quiz, QuizCohort, QuizVersion, User
+from bot.domain import languages
 from bot.domain.errors import (
     CohortCodesMissingError,
     CohortNameMissingError,
@@ -91,19 +92,23 @@ async def _join(
         except IntegrityError:  # the same link opened twice at once: one row is enough
             await session.rollback()
             already = True
-    quizzes = await _quizzes_of(session, cohort_id)
+    learner = await session.get(User, user_id)
+    quizzes = await _quizzes_of(session, cohort_id, learner.language if learner else None)
     await session.commit()
     return CohortJoined(name=name, already_member=already, quizzes=quizzes)
 
 
-async def _quizzes_of(session: AsyncSession, cohort_id: int) -> tuple[tuple[str, str], ...]:
+async def _quizzes_of(
+    session: AsyncSession, cohort_id: int, language: str | None
+) -> tuple[tuple[str, str, str], ...]:
+    """The cohort's own quizzes, those in the learner's language first."""
     newest = (
         select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
         .group_by(QuizVersion.quiz_id)
         .subquery()
     )
     rows = await session.execute(
-        select(Quiz.slug, QuizVersion.title)
+        select(Quiz.slug, QuizVersion.title, QuizVersion.language)
         .join(QuizCohort, QuizCohort.quiz_id == Quiz.id)
         .join(newest, newest.c.quiz_id == Quiz.id)
         .join(
@@ -113,7 +118,9 @@ async def _quizzes_of(session: AsyncSession, cohort_id: int) -> tuple[tuple[str,
         .where(QuizCohort.cohort_id == cohort_id, Quiz.is_public.is_(False))
         .order_by(Quiz.slug)
     )
-    return tuple((slug, title) for slug, title in rows)
+    found = [(slug, title, quiz_language) for slug, title, quiz_language in rows]
+    order = languages.preferring(language or languages.ENGLISH, [q[2] for q in found])
+    return tuple(found[i] for i in order)
 
 
 async def share_quiz(

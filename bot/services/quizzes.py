@@ -391,6 +391,7 @@ async def list_quizzes(session: AsyncSession, *, owner_id: int | None = None) ->
             versions=versions,
             is_public=quiz.is_public,
             cohorts=shared.get(quiz.id, ()),
+            language=version.language,
         )
         for quiz, version, versions in rows
     ]

@@ -150,6 +150,7 @@ class QuizListing:
     versions: int
     is_public: bool
     cohorts: tuple[str, ...] = ()  # names of the cohorts a limited quiz is open to
+    language: str = "en"  # the quiz's, as its author wrote it
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,8 @@ class CohortJoined:
 
     name: str
     already_member: bool
-    quizzes: tuple[tuple[str, str], ...]  # (quiz id, title)
+    # (quiz id, title, language), those in the learner's language first
+    quizzes: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Final
 
-from bot.console.i18n import N_, _, ngettext, number, percent
+from bot.console.i18n import N_, _, language_name, ngettext, number, percent
 from bot.domain.limits import MESSAGE_TEXT_MAX, QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile.messages import Problem
 from bot.services.views import (
@@ -179,7 +179,10 @@ def joined_text(joined: CohortJoined) -> str:
     ).format(name=name)
     if not joined.quizzes:
         return head + " " + _("Its quizzes will appear here once your instructor shares them.")
-    lines = [f"/quiz {_e(slug)} – {_e(title)}" for slug, title in joined.quizzes]
+    lines = [
+        f"/quiz {_e(slug)} – {_e(title)} ({language_name(language)})"
+        for slug, title, language in joined.quizzes
+    ]
     return head + " " + _("Its quizzes:") + "\n" + "\n".join(lines)
 
 
@@ -212,11 +215,12 @@ def overview_text(overview: InstructorOverview, bot_username: str) -> str:
     if overview.quizzes:
         quiz_lines = [
             f"<b>{_e(q.slug)}</b> – {_e(q.title)}\n   "
-            + _("version {version} (of {versions}) · {items} · {who}").format(
+            + _("version {version} (of {versions}) · {items} · {who} · {language}").format(
                 version=q.version,
                 versions=q.versions,
                 items=_items(q.item_count),
                 who=_who(q.is_public, q.cohorts),
+                language=language_name(q.language),
             )
             for q in overview.quizzes
         ]

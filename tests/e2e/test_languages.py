@@ -8,6 +8,7 @@ from bot.db.models import User
 from tests.e2e.harness import BotHarness, answer_buttons, running_bot
 from tests.e2e.test_learner_flow import answer
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
+from tests.quiz_samples import quiz_yaml
 
 KHMER_ITEM = "សំណួរទី 1 នៃ"
 
@@ -41,6 +42,9 @@ async def test_a_khmer_learner_plays_in_khmer_then_switches_to_english(
 
         sok.send_text("/quiz")
         item = await sok.wait_for_message(_is_khmer_item)
+        # The frame and the skill's name are Khmer; the item stays as its author wrote it.
+        assert "· ចំណងជើង ធៀបនឹងខ្លឹមសារ" in item.content
+        assert "Headline versus body" not in item.content
         press = await answer(bot, sok, item, right=False)
         assert (await sok.wait_for_answer(press))["text"] == "❌ មិនទាន់ត្រូវទេ"
         verdict = await sok.wait_for_message(lambda m: m.message_id == item.message_id)
@@ -65,6 +69,8 @@ async def test_a_khmer_learner_plays_in_khmer_then_switches_to_english(
         sok.send_text("/quiz")
         resumed = await sok.wait_for_message("Welcome back")
         assert "សូមស្វាគមន៍" not in resumed.content
+        shown = await sok.wait_for_message(lambda m: m.content.startswith("Question 2 of"))
+        assert "· Fact or opinion?" in shown.content
         # Sok's own chat menu now follows the choice, whatever the phone's language.
         menu = fake_telegram.my_commands({"type": "chat", "chat_id": 601})
         assert menu is not None
@@ -145,3 +151,41 @@ async def test_lessons_use_the_zone_of_the_language_until_one_is_set(
             assert user is not None
             assert user.timezone == "Asia/Bangkok"
     assert fake_telegram.rejected == []
+
+
+async def test_a_cohorts_quizzes_show_their_language_learners_first(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """The quizzes stay as written; the list names each one's language, the learner's first."""
+    async with running_bot(fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS="800") as bot:
+        teacher = bot.user(800, "Teacher")
+        for slug, language in (("a-english", "en"), ("b-khmer", "km")):
+            teacher.send_document(f"{slug}.yaml", _quiz(slug, language), "application/x-yaml")
+            await teacher.wait_for_message("Imported quiz")
+        teacher.send_text("/cohort Class 9B")
+        created = await teacher.wait_for_message("created")
+        code = created.content.split("Code: ")[1].split()[0]
+        teacher.send_text(f"/share a-english {code}")
+        await teacher.wait_for_message("is open to")
+        teacher.send_text(f"/share b-khmer {code}")
+        await teacher.wait_for_message("is open to")
+        teacher.send_text("/quizzes")
+        overview = await teacher.wait_for_message("Your quizzes")
+        assert "· English" in overview.content
+        assert "· Khmer" in overview.content
+
+        sok = bot.user(605, "Sok", language_code="km")
+        sok.send_text(f"/start {code}")
+        joined = await sok.wait_for_message("កម្រងសំណួររបស់ក្រុមនេះ")  # "Its quizzes"
+        lines = [line for line in joined.content.splitlines() if line.startswith("/quiz")]
+        assert lines == ["/quiz b-khmer – Title (ខ្មែរ)", "/quiz a-english – Title (អង់គ្លេស)"]
+        ana = bot.user(606, "Ana", language_code="en")
+        ana.send_text(f"/start {code}")
+        joined = await ana.wait_for_message("Its quizzes")
+        lines = [line for line in joined.content.splitlines() if line.startswith("/quiz")]
+        assert lines == ["/quiz a-english – Title (English)", "/quiz b-khmer – Title (Khmer)"]
+    assert fake_telegram.rejected == []
+
+
+def _quiz(slug: str, language: str) -> bytes:
+    return quiz_yaml(slug, title="Title", language=language).encode()

@@ -101,7 +101,7 @@ async def test_limited_quiz_is_for_owner_and_cohort_members_only(runtime: Runtim
     joined = (await _start(runtime, ana, code)).cohort
     assert joined is not None
     assert (joined.name, joined.already_member) == ("Class 9B", False)
-    assert joined.quizzes == (("class-quiz", "Bike lane news"),)
+    assert joined.quizzes == (("class-quiz", "Bike lane news", "en"),)
     again = (await _start(runtime, ana, code)).cohort
     assert again is not None
     assert again.already_member

@@ -519,3 +519,35 @@ async def test_two_dispatchers_send_each_follow_up_exactly_once(
     assert await _statuses(runtime) == Counter({"sent": count})
     async with runtime.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(FollowUp)) == count
+
+
+async def test_a_khmer_learner_gets_the_lesson_and_the_skill_in_khmer(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    async with runtime.sessions() as s:
+        user = await learners.touch_telegram_user(
+            s, telegram_id=2901, first_name="Sok", language_code="km", now=clock()
+        )
+        user.window_start_hour, user.window_end_hour = 0, 24
+        await s.commit()
+    item, _row = await _miss_first_item(runtime, user.id)
+    assert item.skill_name == "Headline versus body"  # asked with no language: as written
+
+    async with runtime.sessions() as s:
+        status = await next_due(s, user_id=user.id)
+    assert status.next_skill == "ចំណងជើង ធៀបនឹងខ្លឹមសារ"
+    assert (status.timezone, status.zone_from_language) == ("Asia/Phnom_Penh", True)
+
+    clock.advance(hours=5)
+    (delivery,) = await _claim_and_prepare(runtime)
+    assert delivery.language == "km"
+    (lesson,) = delivery.lessons
+    assert lesson.name == "ចំណងជើង ធៀបនឹងខ្លឹមសារ"
+    assert lesson.lesson.startswith("មនុស្សជាច្រើនអានតែចំណងជើង")
+    assert delivery.practice is not None
+    assert delivery.practice.skill_name == "ចំណងជើង ធៀបនឹងខ្លឹមសារ"
+    async with runtime.sessions() as s:
+        english = await learners.score_report(s, user_id=user.id)
+        khmer = await learners.score_report(s, user_id=user.id, language="km")
+    assert [k.name for k in english.skills] == ["Headline versus body"]
+    assert [k.name for k in khmer.skills] == ["ចំណងជើង ធៀបនឹងខ្លឹមសារ"]
