@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
+from bot.console import i18n
 from bot.console.error_text import describe
 from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
@@ -314,7 +315,8 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     except QuizbotError as exc:
         message = describe(exc, usage=REPORT_USAGE)
         raise UserFacingError(f"quizbot stats: {message}", EXIT_BAD_INPUT) from None
-    print(report_text(report))
+    with i18n.use(args.lang):
+        print(report_text(report))
     if args.chart:
         from bot.telegram.chart import render_chart
 
@@ -423,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
     _report_options(stats)
     stats.add_argument("--chart", metavar="FILE.png", help="also write the chart as a PNG")
+    stats.add_argument(
+        "--lang", choices=LANGUAGES, help="the language of the report's words (default: en)"
+    )
     stats.set_defaults(handler=cmd_stats)
     export = sub.add_parser("export", help="one CSV row per recorded answer")
     _report_options(export)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.console.i18n import _, ngettext, number, percent
 from bot.domain.statistics import (
     MIN_COMPLETE_ATTEMPTS,
     DetectionCounts,
@@ -14,12 +15,12 @@ from bot.services.reports import QuizReport
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}%"
+    return "-" if value is None else percent(value)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
     # Adding 0.0 turns a rounded -0.0 into 0.0, so no "-0.00" is shown.
-    return "-" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
+    return "-" if value is None else number(round(value, digits) + 0.0, digits)
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
@@ -56,26 +57,43 @@ def _counts(c: DetectionCounts | None) -> str:
 def report_text(report: QuizReport) -> str:
     """The whole report, items included, as plain text for a terminal."""
     q = report.query
-    title = q.quiz or "all quizzes"
+    title = q.quiz or _("all quizzes")
     scope = [report.scope]
     if q.version is not None:
-        scope.append(f"version {q.version}")
+        scope.append(_("version {version}").format(version=q.version))
     if q.days is not None:
-        scope.append(f"attempts started in the last {q.days} days")
-    out = [f"Stats: {title} ({'; '.join(scope)})", ""]
-    out += [
-        f"learners          {report.learners}",
-        f"attempts started  {report.attempts_started}",
-        f"attempts finished {report.attempts_finished}  "
-        f"(completion {_pct(report.completion_rate)})",
-        f"score (finished)  mean {_pct(report.mean_score)}, median {_pct(report.median_score)}",
-        "score bands       "
-        + " ".join(f"{10 * i}%:{n}" for i, n in enumerate(report.score_deciles)),
+        scope.append(
+            ngettext(
+                "attempts started in the last {n} day",
+                "attempts started in the last {n} days",
+                q.days,
+            ).format(n=q.days)
+        )
+    out = [_("Stats: {title} ({scope})").format(title=title, scope="; ".join(scope)), ""]
+    bands = " ".join(f"{10 * i}%:{n}" for i, n in enumerate(report.score_deciles))
+    summary = [
+        (_("learners"), str(report.learners)),
+        (_("attempts started"), str(report.attempts_started)),
+        (
+            _("attempts finished"),
+            _("{n}  (completion {share})").format(
+                n=report.attempts_finished, share=_pct(report.completion_rate)
+            ),
+        ),
+        (
+            _("score (finished)"),
+            _("mean {mean}, median {median}").format(
+                mean=_pct(report.mean_score), median=_pct(report.median_score)
+            ),
+        ),
+        (_("score bands"), bands),
     ]
+    label_width = max(len(label) for label, _value in summary)
+    out += [f"{label.ljust(label_width)} {value}" for label, value in summary]
     if report.versions:
-        out += ["", "Reliability (Cronbach's alpha over finished attempts)"]
+        out += ["", _("Reliability (Cronbach's alpha over finished attempts)")]
         out += _table(
-            ["quiz", "version", "items", "finished", "alpha"],
+            [_("quiz"), _("version"), _("items"), _("finished"), _("alpha")],
             [
                 [
                     v.quiz,
@@ -84,16 +102,16 @@ def report_text(report: QuizReport) -> str:
                     str(v.complete_attempts),
                     _num(v.alpha)
                     if v.complete_attempts >= MIN_COMPLETE_ATTEMPTS
-                    else f"needs {MIN_COMPLETE_ATTEMPTS}",
+                    else _("needs {n}").format(n=MIN_COMPLETE_ATTEMPTS),
                 ]
                 for v in report.versions
             ],
             right={1, 2, 3, 4},
         )
     if report.skills:
-        out += ["", "Skills (learners' memory model: mean share right, mastered)"]
+        out += ["", _("Skills (learners' memory model: mean share right, mastered)")]
         out += _table(
-            ["skill", "learners", "right", "mastered"],
+            [_("skill"), _("learners"), _("right"), _("mastered")],
             [
                 [s.name, str(s.learners), _pct(s.mean_share_right), str(s.mastered)]
                 for s in report.skills
@@ -103,22 +121,24 @@ def report_text(report: QuizReport) -> str:
     if report.items:
         out += [
             "",
-            "Items (facility = share right; discrimination = item-rest correlation over "
-            "finished attempts; options = times chosen, * marks a key)",
+            _(
+                "Items (facility = share right; discrimination = item-rest correlation over "
+                "finished attempts; options = times chosen, * marks a key)"
+            ),
         ]
         out += _table(
             [
-                "quiz",
+                _("quiz"),
                 "v",
-                "item",
-                "skill",
-                "verdict",
+                _("item"),
+                _("skill"),
+                _("verdict"),
                 "n",
-                "right",
-                "discr",
-                "med s",
-                "options",
-                "check",
+                _("right"),
+                _("discr"),
+                _("med s"),
+                _("options"),
+                _("check"),
             ],
             [
                 [
@@ -141,36 +161,54 @@ def report_text(report: QuizReport) -> str:
             right={1, 5, 6, 7, 8},
         )
     if report.most_missed:
-        out += ["", "Most missed"]
+        out += ["", _("Most missed")]
         for n, i in enumerate(report.most_missed, start=1):
             passage = textwrap.shorten(i.passage, 90, placeholder="...")
             out.append(
-                f"{n}. {i.quiz} v{i.version} {i.key}: {i.wrong} of {i.answers} answers wrong "
-                f'({_pct(share(i.wrong, i.answers))}): "{passage}"'
+                f"{n}. {i.quiz} v{i.version} {i.key}: "
+                + _("{wrong} of {answers} answers wrong ({share})").format(
+                    wrong=i.wrong, answers=i.answers, share=_pct(share(i.wrong, i.answers))
+                )
+                + f': "{passage}"'
             )
     out += [
         "",
-        "Discernment (over-belief = flawed claims trusted, of flawed judged; over-doubt = sound",
-        "claims doubted, of sound judged; misread = answers judging neither way, left out of",
-        "both and of d' and c; c above 0 leans to trusting, below 0 to doubting)",
+        *textwrap.wrap(
+            _(
+                "Discernment (over-belief = flawed claims trusted, of flawed judged; "
+                "over-doubt = sound claims doubted, of sound judged; misread = answers judging "
+                "neither way, left out of both and of d' and c; c above 0 leans to trusting, "
+                "below 0 to doubting)"
+            ),
+            90,
+        ),
     ]
     groups = [report.discernment, *report.cohorts]
     rows = []
     for g in groups:
-        rows.append([g.label, "first attempt", *_detection(g.first)])
-        rows.append(["", "latest follow-ups", *_detection(g.latest)])
+        rows.append([g.label, _("first attempt"), *_detection(g.first)])
+        rows.append(["", _("latest follow-ups"), *_detection(g.latest)])
     out += _table(
-        ["group", "phase", "learners", "d'", "c", "over-belief", "over-doubt", "misread"],
+        [
+            _("group"),
+            _("phase"),
+            _("learners"),
+            "d'",
+            "c",
+            _("over-belief"),
+            _("over-doubt"),
+            _("misread"),
+        ],
         rows,
         right={2, 3, 4, 5, 6, 7},
     )
     if report.learner_rows:
         out += [
             "",
-            "Learners (flawed trusted/judged, sound doubted/judged, misread; d' and c)",
+            _("Learners (flawed trusted/judged, sound doubted/judged, misread; d' and c)"),
         ]
         out += _table(
-            ["learner", "first", "d'", "c", "latest", "d'", "c"],
+            [_("learner"), _("first"), "d'", "c", _("latest"), "d'", "c"],
             [
                 [
                     r.learner,
@@ -188,9 +226,17 @@ def report_text(report: QuizReport) -> str:
     f = report.followups
     out += [
         "",
-        "Follow-ups",
-        f"pending {f.pending}, sent {f.sent}, answered {f.answered}, failed {f.failed}, "
-        f"cancelled {f.cancelled}; learners answering one within a day: "
-        f"{_pct(f.answered_within_day_share)}",
+        _("Follow-ups"),
+        _(
+            "pending {pending}, sent {sent}, answered {answered}, failed {failed}, "
+            "cancelled {cancelled}; learners answering one within a day: {share}"
+        ).format(
+            pending=f.pending,
+            sent=f.sent,
+            answered=f.answered,
+            failed=f.failed,
+            cancelled=f.cancelled,
+            share=_pct(f.answered_within_day_share),
+        ),
     ]
     return "\n".join(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from html import escape
 
+from bot.console.i18n import N_, _, ngettext, number, percent
 from bot.domain.statistics import (
     MIN_COMPLETE_ATTEMPTS,
     DetectionCounts,
@@ -16,20 +17,24 @@ from bot.services.reports import QuizReport
 # The chat shows the items most worth a look; `quizbot stats` lists them all.
 CHECK_ROWS_MAX = 10
 PASSAGE_MAX = 160
-CAPTION = "Scores, skills and discernment"
+CAPTION = N_("Scores, skills and discernment")
 
 
 def export_caption(rows: int) -> str:
     """The caption of the CSV document."""
-    return f"{rows} answers, one row each; learners by pseudonym only."
+    return ngettext(
+        "{n} answer, one row each; learners by pseudonym only.",
+        "{n} answers, one row each; learners by pseudonym only.",
+        rows,
+    ).format(n=rows)
 
 
 def export_too_big_text(rows: int) -> str:
     """Why an export that would not fit Telegram's 50 MB is not sent."""
-    return (
-        f"The export has {rows} rows, too big for Telegram. Narrow it with days=N or "
+    return _(
+        "The export has {rows} rows, too big for Telegram. Narrow it with days=N or "
         "cohort=CODE, or run quizbot export in the terminal."
-    )
+    ).format(rows=rows)
 
 
 def _e(text: str) -> str:
@@ -38,116 +43,168 @@ def _e(text: str) -> str:
 
 def pct(value: float | None) -> str:
     """A share as a whole percentage, or a dash when undefined."""
-    return "–" if value is None else f"{100 * value:.0f}%"
+    return "–" if value is None else percent(value)
 
 
 def num(value: float | None, digits: int = 2) -> str:
     """A number with fixed decimals, or a dash when undefined."""
     # Adding 0.0 turns a rounded -0.0 into 0.0, so no "-0.00" is shown.
-    return "–" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
+    return "–" if value is None else number(round(value, digits) + 0.0, digits)
 
 
 def _filters(report: QuizReport) -> str:
     q = report.query
     parts = [report.scope]
     if q.version is not None:
-        parts.append(f"version {q.version}")
+        parts.append(_("version {version}").format(version=q.version))
     if q.days is not None:
-        parts.append(f"attempts started in the last {q.days} days")
+        parts.append(
+            ngettext(
+                "attempts started in the last {n} day",
+                "attempts started in the last {n} days",
+                q.days,
+            ).format(n=q.days)
+        )
     return " · ".join(parts)
 
 
 def stats_caption(report: QuizReport) -> str:
     """The chart's caption (well under Telegram's 1024 characters)."""
-    return f"{CAPTION}: {(report.query.quiz or 'all quizzes')[:64]}"
+    return f"{_(CAPTION)}: {(report.query.quiz or _('all quizzes'))[:64]}"
 
 
 def _detection_line(label: str, s: DetectionSummary) -> str:
     if s.learners == 0 and s.hit_rate is None and s.false_alarm_rate is None:
         if s.misreadings:
-            return f"{label}: only misreadings ({s.misreadings})"
-        return f"{label}: no answers yet"
-    return (
-        f"{label}: d′ {num(s.mean_d_prime)}, c {num(s.mean_criterion)} "
-        f"({s.learners} learners)\n"
-        f"    over-belief {pct(s.over_belief_rate)} · over-doubt {pct(s.over_doubt_rate)} · "
-        f"misread {s.misreadings} ({pct(s.misreading_rate)})"
+            return _("{label}: only misreadings ({n})").format(label=label, n=s.misreadings)
+        return _("{label}: no answers yet").format(label=label)
+    learners = ngettext("{n} learner", "{n} learners", s.learners).format(n=s.learners)
+    return _(
+        "{label}: d′ {d}, c {c} ({learners})\n"
+        "    over-belief {belief} · over-doubt {doubt} · misread {misread} ({share})"
+    ).format(
+        label=label,
+        d=num(s.mean_d_prime),
+        c=num(s.mean_criterion),
+        learners=learners,
+        belief=pct(s.over_belief_rate),
+        doubt=pct(s.over_doubt_rate),
+        misread=s.misreadings,
+        share=pct(s.misreading_rate),
     )
 
 
 def _counts(c: DetectionCounts | None) -> str:
     if c is None:
         return "–"
-    text = f"trusted {c.misses}/{c.flawed} flawed, doubted {c.false_alarms}/{c.sound} sound"
-    return f"{text}, misread {c.misreadings}" if c.misreadings else text
+    text = _("trusted {misses}/{flawed} flawed, doubted {alarms}/{sound} sound").format(
+        misses=c.misses, flawed=c.flawed, alarms=c.false_alarms, sound=c.sound
+    )
+    if not c.misreadings:
+        return text
+    return _("{counts}, misread {n}").format(counts=text, n=c.misreadings)
 
 
 def stats_text(report: QuizReport) -> str:
     """The summary of a report as Telegram HTML."""
-    title = _e(report.query.quiz or "all quizzes")
-    lines = [f"<b>Stats: {title}</b>", _e(_filters(report))]
+    title = _e(report.query.quiz or _("all quizzes"))
+    lines = [_("<b>Stats: {title}</b>").format(title=title), _e(_filters(report))]
     if report.attempts_started == 0:
-        lines.append("\nNo attempts yet in this scope.")
+        lines.append("\n" + _("No attempts yet in this scope."))
         return "\n".join(lines)
     lines += [
-        f"Learners: {report.learners}",
-        f"Attempts: {report.attempts_started} started, {report.attempts_finished} finished "
-        f"(completion {pct(report.completion_rate)})",
-        f"Score of finished attempts: mean {pct(report.mean_score)}, "
-        f"median {pct(report.median_score)}",
+        _("Learners: {n}").format(n=report.learners),
+        _("Attempts: {started} started, {finished} finished (completion {share})").format(
+            started=report.attempts_started,
+            finished=report.attempts_finished,
+            share=pct(report.completion_rate),
+        ),
+        _("Score of finished attempts: mean {mean}, median {median}").format(
+            mean=pct(report.mean_score), median=pct(report.median_score)
+        ),
     ]
     for v in report.versions:
         alpha = (
-            f"alpha {num(v.alpha)}"
+            _("alpha {alpha}").format(alpha=num(v.alpha))
             if v.complete_attempts >= MIN_COMPLETE_ATTEMPTS
-            else f"alpha needs {MIN_COMPLETE_ATTEMPTS} finished attempts"
+            else _("alpha needs {n} finished attempts").format(n=MIN_COMPLETE_ATTEMPTS)
         )
         lines.append(
-            f"{_e(v.quiz)} v{v.version}: {v.items} items, {v.complete_attempts} finished, {alpha}"
+            _("{quiz} v{version}: {items}, {finished} finished, {alpha}").format(
+                quiz=_e(v.quiz),
+                version=v.version,
+                items=ngettext("{n} item", "{n} items", v.items).format(n=v.items),
+                finished=v.complete_attempts,
+                alpha=alpha,
+            )
         )
 
     blocks = ["\n".join(lines)]
     if report.skills:
-        skill_lines = ["<b>Skills</b> (mean % right · learners who mastered it)"]
+        skill_lines = [_("<b>Skills</b> (mean % right · learners who mastered it)")]
         skill_lines += [
-            f"• {_e(s.name)}: {pct(s.mean_share_right)} · {s.mastered} of {s.learners}"
+            _("• {skill}: {share} · {mastered} of {learners}").format(
+                skill=_e(s.name),
+                share=pct(s.mean_share_right),
+                mastered=s.mastered,
+                learners=s.learners,
+            )
             for s in report.skills
         ]
         blocks.append("\n".join(skill_lines))
 
     if report.most_missed:
-        missed = ["<b>Most missed</b>"]
+        missed = [_("<b>Most missed</b>")]
         for n, item in enumerate(report.most_missed, start=1):
             passage = textwrap.shorten(item.passage, PASSAGE_MAX, placeholder="…")
             missed.append(
                 f"{n}. {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
-                f"{item.wrong} of {item.answers} answers wrong "
-                f"({pct(share(item.wrong, item.answers))})\n"
-                f"<blockquote>{_e(passage)}</blockquote>"
+                + _("{wrong} of {answers} answers wrong ({share})").format(
+                    wrong=item.wrong,
+                    answers=item.answers,
+                    share=pct(share(item.wrong, item.answers)),
+                )
+                + f"\n<blockquote>{_e(passage)}</blockquote>"
             )
         blocks.append("\n".join(missed))
 
     flagged = report.needs_checking
     if flagged:
-        check = [f"<b>Needs checking</b> ({len(flagged)} items)"]
+        check = [
+            ngettext(
+                "<b>Needs checking</b> ({n} item)",
+                "<b>Needs checking</b> ({n} items)",
+                len(flagged),
+            ).format(n=len(flagged))
+        ]
         for item in flagged[:CHECK_ROWS_MAX]:
             check.append(
                 f"• {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
-                f"{_e(', '.join(item.flags))} (right {pct(item.facility)}, "
-                f"discrimination {num(item.discrimination)})"
+                + _("{flags} (right {share}, discrimination {discrimination})").format(
+                    flags=_e(", ".join(item.flags)),
+                    share=pct(item.facility),
+                    discrimination=num(item.discrimination),
+                )
             )
         if len(flagged) > CHECK_ROWS_MAX:
-            check.append(f"… and {len(flagged) - CHECK_ROWS_MAX} more: see quizbot stats.")
+            check.append(
+                _("… and {n} more: see quizbot stats.").format(n=len(flagged) - CHECK_ROWS_MAX)
+            )
         blocks.append("\n".join(check))
 
     d = report.discernment
     disc = [
-        "<b>Discernment</b> (flawed vs sound claims)",
-        _detection_line("First attempt", d.first),
-        _detection_line("Latest follow-ups", d.latest),
-        "Over-belief: flawed claims trusted. Over-doubt: sound claims doubted. Misread: "
-        "answers that judge neither way, left out of d′ and c.",
-        "d′ up: better at telling them apart. c above 0 leans to trusting, below 0 to doubting.",
+        _("<b>Discernment</b> (flawed vs sound claims)"),
+        _detection_line(_("First attempt"), d.first),
+        _detection_line(_("Latest follow-ups"), d.latest),
+        _(
+            "Over-belief: flawed claims trusted. Over-doubt: sound claims doubted. Misread: "
+            "answers that judge neither way, left out of d′ and c."
+        ),
+        _(
+            "d′ up: better at telling them apart. "
+            "c above 0 leans to trusting, below 0 to doubting."
+        ),
     ]
     for group in report.cohorts:
         disc.append(
@@ -157,7 +214,7 @@ def stats_text(report: QuizReport) -> str:
         )
     blocks.append("\n".join(disc))
     if report.learner_rows:
-        rows = ["<b>Learners</b> (first attempt → latest follow-ups)"]
+        rows = [_("<b>Learners</b> (first attempt → latest follow-ups)")]
         rows += [
             f"<code>{_e(r.learner)}</code> {_counts(r.first)} → {_counts(r.latest)}"
             for r in report.learner_rows
@@ -166,9 +223,18 @@ def stats_text(report: QuizReport) -> str:
 
     f = report.followups
     blocks.append(
-        "<b>Follow-ups</b>\n"
-        f"pending {f.pending} · sent {f.sent} · answered {f.answered} · failed {f.failed} · "
-        f"cancelled {f.cancelled}\n"
-        f"Learners answering one within a day: {pct(f.answered_within_day_share)}"
+        _(
+            "<b>Follow-ups</b>\n"
+            "pending {pending} · sent {sent} · answered {answered} · failed {failed} · "
+            "cancelled {cancelled}\n"
+            "Learners answering one within a day: {share}"
+        ).format(
+            pending=f.pending,
+            sent=f.sent,
+            answered=f.answered,
+            failed=f.failed,
+            cancelled=f.cancelled,
+            share=pct(f.answered_within_day_share),
+        )
     )
     return "\n\n".join(blocks)
