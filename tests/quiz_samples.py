@@ -80,6 +80,47 @@ def quiz_yaml(
     return text
 
 
+BRIDGE = (
+    "The bridge opened in 1990, the city says. Traffic on it has doubled since then. It carries "
+    "40,000 cars a day. The bridge opened in 1992, according to a plaque on it. Repairs cost "
+    "3 million euros last year."
+)
+
+
+def contradiction_quiz_yaml(slug: str = "bridge") -> str:
+    """A quiz whose first item is a "find the contradiction" with its key third of four."""
+    return textwrap.dedent(
+        f"""\
+        id: {slug}
+        title: The bridge
+        source:
+          title: The old bridge
+          text: |
+            {BRIDGE}
+        items:
+          - id: opened
+            kind: contradiction
+            skill: internal-consistency
+            verdict: flawed
+            passage: The bridge opened in 1990
+            question: Which other passage conflicts with this one?
+            options:
+              - text: Traffic on it has doubled since then
+                feedback: More traffic fits a bridge of any age.
+                judgement: neither
+              - text: It carries 40,000 cars a day
+                feedback: This counts cars, not years.
+                judgement: neither
+              - text: The bridge opened in 1992
+                correct: true
+              - text: Repairs cost 3 million euros last year
+                feedback: A repair says nothing about the opening.
+                judgement: neither
+            explanation: The first passage and the third give two years for one opening.
+        """
+    )
+
+
 def broken_quiz_yaml(slug: str = "bike-lane") -> str:
     """A quiz with three errors: an unknown skill, a misquoted passage, a missing question."""
     text = quiz_yaml(slug)
