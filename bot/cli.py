@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -51,10 +53,43 @@ def _database_error(exc: BaseException) -> UserFacingError:
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.demo import ConsoleDemo
+    from bot.console.error_text import unknown_quiz
+    from bot.domain.errors import UnknownQuizError
+    from bot.services.quizzes import list_quizzes
 
+    slug = (args.quiz or DEFAULT_QUIZ_ID).strip().lower()
     async with open_runtime(settings) as runtime:
-        demo = ConsoleDemo(runtime, slug=args.quiz or DEFAULT_QUIZ_ID, player=args.player)
-        return await demo.play()
+        demo = ConsoleDemo(
+            runtime, slug=slug, player=args.player or "demo", resume=_resume_command(args)
+        )
+        try:
+            return await demo.play()
+        except UnknownQuizError:
+            async with runtime.sessions() as session:
+                ids = [q.slug for q in await list_quizzes(session)]
+            message = f"quizbot demo: {unknown_quiz(slug, ids)}"
+            raise UserFacingError(message, EXIT_CONFIG) from None
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The command that resumes this demo: the same program with the options given."""
+    words = [*_program(), "demo"]
+    if args.quiz is not None:
+        words += ["--quiz", args.quiz]
+    if args.player is not None:
+        words += ["--player", args.player]
+    return shlex.join(words)
+
+
+def _program() -> list[str]:
+    """How this program was started, as words to type again."""
+    started = sys.argv[0]
+    if Path(started).name == "__main__.py":  # python -m bot
+        return [sys.orig_argv[0], "-m", "bot"]
+    on_path = shutil.which("quizbot")
+    if on_path and Path(on_path).resolve() == Path(started).resolve():
+        return ["quizbot"]
+    return [started]  # e.g. .venv/bin/quizbot, with the venv not activated
 
 
 async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -364,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="play the bundled quiz in the terminal (no token needed)")
     demo.add_argument("--quiz", help=f"quiz id (default: {DEFAULT_QUIZ_ID})")
-    demo.add_argument("--player", default="demo", help="local player name (default: demo)")
+    demo.add_argument("--player", help="local player name (default: demo)")
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser("run", help="serve Telegram by long polling")
@@ -443,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with an unknown quiz
+    except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with a quiz that has no version
         print(f"quizbot: {describe(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SQLAlchemyError as exc:

@@ -70,6 +70,19 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
     return FALLBACK
 
 
+MAX_LISTED = 20
+
+
+def unknown_quiz(slug: str, ids: list[str]) -> str:
+    """One line for a quiz id not in the database, with the ids that are."""
+    if not ids:
+        return f"There is no quiz '{slug[:63]}', and no quiz is imported yet."
+    listed = ", ".join(ids[:MAX_LISTED])
+    hidden = len(ids) - MAX_LISTED
+    more = f" and {hidden} more (quizbot quiz list)" if hidden > 0 else ""
+    return f"There is no quiz '{slug[:63]}'. The quiz ids are: {listed}{more}."
+
+
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:
     option = f"--{error.value}"
     match error.problem:
