@@ -132,6 +132,50 @@ def broken_quiz_yaml(slug: str = "bike-lane") -> str:
     return text.replace("    question: Who are the critics?\n", "")
 
 
+# The values of `colon_quiz_yaml` that hold an unquoted ': ' (or end with ':'), by a marker
+# that finds their lines.
+COLON_SLIPS = (
+    "Bike lane news: a test",
+    "Where does it come from:",
+    "anyone can check: it is",
+    "Critics: who are they?",
+    "Not said: no one is named",
+)
+
+
+def colon_quiz_yaml(slug: str = "bike-lane") -> str:
+    """The valid quiz with five unquoted ': ' slips, and ': ' also where it is harmless.
+
+    Harmless: in comments, in quoted values (one over two lines), in a literal (|) and a
+    folded (>) block.
+    """
+    text = quiz_yaml(slug, title="Bike lane news: a test", question="Where does it come from:")
+    replacements = {
+        "language: en\n": (
+            "language: en  # note: English\n"
+            "description: |\n  A block: with a colon.\n"
+            "# Sources: one article\n"
+        ),
+        "  publisher: Local Gazette\n": (
+            "  publisher: Local Gazette\n  author: >\n    A. Reporter: staff\n"
+        ),
+        "    explanation: The minutes are a public record anyone can check.\n": (
+            "    explanation: The minutes are a public record\n"
+            "      anyone can check: it is online.\n"
+        ),
+        "    question: Who are the critics?\n": "    question: Critics: who are they?\n",
+        "      - text: The passage does not say\n": "      - text: Not said: no one is named\n",
+        "    explanation: '\"Critics say\" names nobody, so the claim cannot be checked.'\n": (
+            '    explanation: \'"Critics say" names nobody,\n'
+            "      so the claim: it cannot be checked.'\n"
+        ),
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
 def line_of(text: str, marker: str) -> int:
     """The 1-based line of the first line of `text` that contains `marker`."""
     return next(n for n, line in enumerate(text.splitlines(), start=1) if marker in line)
