@@ -163,7 +163,10 @@ def _from_html(data: bytes) -> Article:
     document = trafilatura.bare_extraction(
         tree, with_metadata=True, include_comments=False, include_tables=False, favor_recall=True
     )
-    body = _tidy(document.text or "") if isinstance(document, Document) else ""
+    # One paragraph a line, as trafilatura gives them: a blank line between keeps the
+    # sentence splitter from running a heading into the paragraph under it.
+    lines = (document.text or "").splitlines() if isinstance(document, Document) else []
+    body = _tidy("\n\n".join(line.strip() for line in lines if line.strip()))
     if not isinstance(document, Document) or word_count(body) < MIN_WORDS:
         raise ArticleRejectedError(ArticleProblem.NO_ARTICLE_IN_PAGE)
     title = _tidy(document.title or "")

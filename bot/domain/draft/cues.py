@@ -97,7 +97,7 @@ WEIGHTS: Final = {
     CueKind.HEDGE: 2.0,
     CueKind.FLAT: 1.5,
     CueKind.FIGURE: 1.5,
-    CueKind.MONEY: 2.5,
+    CueKind.MONEY: 3.0,
     CueKind.DATE: 0.5,
     CueKind.LOADED: 0.75,
     CueKind.LINK: 1.5,
@@ -348,27 +348,28 @@ class Figure:
 def figures_of(sentence: Sentence) -> list[Figure]:
     """Each figure of the sentence (in digits or words) with what it counts.
 
-    Years, dates and ordinals ("the 7th") are not figures, nor is "one" unless it counts
-    the dead; a casualty figure counts "deaths" whichever word the sentence uses ("dead",
-    "killed", "death toll").
+    Years, dates, sums of money (a cue of their own) and ordinals ("the 7th") are not
+    figures, nor is "one" unless it counts the dead; a casualty figure counts "deaths"
+    whichever word the sentence uses ("dead", "killed", "death toll").
     """
     words, text = sentence.words, sentence.text
-    date_spans = [m.span() for m in _DATE_RE.finditer(text)]
+    skipped = [m.span() for m in _DATE_RE.finditer(text)]
+    skipped += [m.span() for m in _MONEY_RE.finditer(text)]
     found: list[Figure] = []
     for position, token in enumerate(words):
         number = token.is_number or token.lower in NUMBER_WORDS
         if not number or _YEAR_RE.match(token.text):
             continue
         after = token.start + len(token.text)
-        if any(start <= token.start < end for start, end in date_spans) or _ORDINAL.match(
+        if any(start <= token.start < end for start, end in skipped) or _ORDINAL.match(
             text, after
         ):
             continue
-        if token.lower in NUMBER_WORDS and position + 1 < len(words):
+        if position + 1 < len(words):
             following = words[position + 1]
             if following.is_number or following.lower in NUMBER_WORDS:
-                continue  # "one million": the figure is the last word of it
-        figure = _counted(token.text, words, position)
+                continue  # "one million", "12 million": the figure is the last word of it
+        figure = _counted(text, token.text, words, position)
         if token.lower == "one" and figure.key != "deaths":
             continue  # "one speculation", "one of them"
         found.append(figure)
@@ -377,15 +378,33 @@ def figures_of(sentence: Sentence) -> list[Figure]:
 
 # An ordinal ("the 7th") or a time of day ("6am", "10:30") is no count of anything.
 _ORDINAL: Final = re.compile(r"(?:st|nd|rd|th|am|pm|a\.m\.|p\.m\.)\b|:\d")
+# A clause ends here: "240 homes and killed 3 people" are two counts.
+_CLAUSE_END: Final = re.compile(r"[,;:()]|\b(?:and|but|or|while|whereas)\b")
+_REACH: Final = 4  # words before or after a figure that may say what it counts
 
 
-def _counted(number: str, words: Sequence[Token], position: int) -> Figure:
+def _clause(text: str, words: Sequence[Token], position: int) -> list[Token]:
+    """The words within reach of the figure at `position`, in its own clause."""
+    token = words[position]
+    near: list[Token] = []
+    for other in reversed(words[max(0, position - _REACH) : position]):
+        if _CLAUSE_END.search(text, other.start + len(other.text), token.start):
+            break
+        near.append(other)
+    for other in words[position + 1 : position + 1 + _REACH]:
+        if _CLAUSE_END.search(text, token.start + len(token.text), other.start):
+            break
+        near.append(other)
+    return near
+
+
+def _counted(text: str, number: str, words: Sequence[Token], position: int) -> Figure:
     """The figure at `position` with the word for what it counts."""
-    ahead = words[position + 1 : position + 6]
-    # "killed around 1,200", "the death toll from fourteen to 31": the dead come first.
-    near = [*words[max(0, position - 4) : position], *ahead]
-    casualty = next((t.text for t in near if _CASUALTY.match(t.lower)), None)
-    for token in ahead:
+    # "killed around 1,200", "the death toll from fourteen to 31", "20 Thais were dead".
+    casualty = next(
+        (t.text for t in _clause(text, words, position) if _CASUALTY.match(t.lower)), None
+    )
+    for token in words[position + 1 : position + 6]:
         if token.is_number or token.lower in NUMBER_WORDS or token.lower in _SKIP:
             continue
         key = token.lower.removesuffix("'s")
