@@ -253,7 +253,8 @@ def sentence_cues(
     dates = _DATE_RE.search(text)
     if dates and not counted and not money:
         cues.append(_cue(CueKind.DATE, index, dates.group().strip()))
-    if (counted or money) and not (vague or passive or named):
+    # Any verb of saying gives the figure someone ("police said"), named or not.
+    if (counted or money) and not (vague or passive or named or _SAYING_RE.search(text)):
         focus = money.group().strip() if money else counted[0].number
         cues.append(_cue(CueKind.UNSOURCED_FIGURE, index, focus))
 
@@ -292,7 +293,7 @@ def _named_source(sentence: Sentence) -> str | None:
     """The name near a verb of saying (a person, a body, an outlet), or None."""
     according = _ACCORDING_RE.search(sentence.text)
     if according:
-        return according.group(1)
+        return according.group(1).rstrip(".")
     saying = _SAYING_RE.search(sentence.text)
     if saying is None:
         return None

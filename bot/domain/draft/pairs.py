@@ -36,7 +36,10 @@ _NEGATIONS: Final = frozenset({"not", "never", "no", "nor"})
 # A name hedged in one sentence and met in more than this share of them is the article's
 # subject, not a claim: stating it flatly is not news.
 _SUBJECT_SHARE: Final = 0.4
-_HEDGE_REACH: Final = 30  # characters from a hedge to the start of the name it hedges
+# Characters from a hedge to the start of the name it hedges: after it ("allegedly Acme"),
+# or just before it ("Acme probably").
+_HEDGE_AFTER: Final = 30
+_HEDGE_BEFORE: Final = 20
 _VALUES: Final = {
     word: value
     for value, word in enumerate(
@@ -166,7 +169,7 @@ def flat_statements(sentences: Sequence[Sentence], cues: dict[int, list[Cue]]) -
     for sentence in sentences:
         for hedge in hedges(sentence.text):
             for name, start in names_in(sentence.words):
-                if 0 < start - hedge.start() <= _HEDGE_REACH:
+                if -_HEDGE_BEFORE <= start - hedge.start() <= _HEDGE_AFTER:
                     hedged.setdefault(_key(name), (sentence.index, hedge.group()))
     mentions: dict[str, set[int]] = {}
     for sentence in sentences:
