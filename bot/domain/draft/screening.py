@@ -6,7 +6,8 @@ The rules are simple on purpose, so that an instructor can predict them (docs/dr
   feature) for one quiz file under its 1 MB limit;
 - prose: at least one sentence end (. ! ?) per 60 words, so a list of words or a table
   is refused;
-- not data: fewer than half of its lines read as YAML, JSON, markup or code;
+- not data: it is not a YAML or JSON document of several entries (a quiz file, a
+  skill catalogue), and fewer than half of its lines read as data, markup or code;
 - English: at least 20 % of its words are English stop words (the, of, and, that, ...),
   from the published list the caller passes (English prose has 40-50 %; other languages,
   even those written in the same letters, under 10 %).
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from typing import Final
+
+import yaml
 
 from bot.domain.draft.article import tokens
 from bot.domain.errors import ArticleProblem
@@ -51,7 +54,7 @@ def screen_article(text: str, stop_words: Collection[str]) -> ArticleProblem | N
         return ArticleProblem.TOO_LONG
     lines = [line for line in text.splitlines() if line.strip()]
     data_lines = sum(1 for line in lines if _DATA_LINE.match(line))
-    if data_lines > MAX_DATA_LINE_SHARE * len(lines):
+    if data_lines > MAX_DATA_LINE_SHARE * len(lines) or _is_structured(text):
         return ArticleProblem.DATA
     words = len(tokens(text))
     ends = len(_SENTENCE_END.findall(text))
@@ -65,3 +68,19 @@ def screen_article(text: str, stop_words: Collection[str]) -> ArticleProblem | N
     if words < MIN_WORDS:
         return ArticleProblem.TOO_SHORT
     return None
+
+
+def _is_structured(text: str) -> bool:
+    """Whether the text is a YAML (or JSON) mapping or list of two or more entries, or of
+    one that holds more ("skills:" and its list).
+
+    Prose is at most one YAML string, or "Note: ..." once: its paragraphs never make more.
+    """
+    try:
+        value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False
+    if not isinstance(value, dict | list):
+        return False
+    entries = list(value.values()) if isinstance(value, dict) else value
+    return len(entries) >= 2 or any(isinstance(e, dict | list) for e in entries)
