@@ -34,7 +34,7 @@ BAD_START_LINK: Final = (
     "Send /quiz for the main quiz."
 )
 NOT_INSTRUCTOR: Final = "Only instructors can use /{command}."
-NOT_UPLOADER: Final = "Only instructors can upload quiz files."
+NOT_UPLOADER: Final = "Only instructors can upload quiz files and articles."
 PUBLIC_USAGE: Final = "Name the quiz: /public QUIZ-ID"
 WRONG_FILE_TYPE: Final = (
     "Send a quiz as a .yaml or .yml file (YAML text), or an article as a .txt or .html file "

@@ -73,7 +73,7 @@ def test_a_placeholder_in_a_hand_written_quiz_is_reported_too() -> None:
     "text",
     [
         "Plain words.\nA second line: with a colon.\n\n  Indented line.\n# not a comment\n---\n",
-        '  Leading spaces, "quotes", \'apostrophes\', and a tab\there.\n\nÜnïcödé — “curly” ✓',
+        "  Leading spaces, \"quotes\", 'apostrophes', and a tab\there.\n\nÜnïcödé — “curly” ✓",
         "key: value\n- item\n{braces} [brackets] & *star !bang %percent @at `tick`",
     ],
 )
@@ -125,7 +125,10 @@ def test_another_language_is_refused(language: str) -> None:
         ("apple banana cherry " * 40, ArticleProblem.NOT_PROSE),
         ("\n".join(f"word{n}" for n in range(200)), ArticleProblem.NOT_PROSE),
         (Path("bot/quizzes/skills.yaml").read_text(encoding="utf-8"), ArticleProblem.DATA),
-        ('{"title": "x",\n "items": [1, 2, 3],\n "text": "The council met."\n}', ArticleProblem.DATA),
+        (
+            '{"title": "x",\n "items": [1, 2, 3],\n "text": "The council met."\n}',
+            ArticleProblem.DATA,
+        ),
         ("The council met. It voted. Then it went home.", ArticleProblem.TOO_SHORT),
         ("The council met on Monday and voted. " * 3000, ArticleProblem.TOO_LONG),
     ],

@@ -153,7 +153,7 @@ async def test_learners_and_bad_files_get_one_line_refusals(
     ) as bot:
         lea = bot.user(903, "Lea")
         lea.send_document("quiz.yaml", quiz_yaml().encode(), YAML)
-        await lea.wait_for_message("Only instructors can upload quiz files.")
+        await lea.wait_for_message("Only instructors can upload quiz files and articles.")
         for command in ("/cohort Sneaky", "/quizzes", "/share x y", "/public x"):
             lea.send_text(command)
             name = command.split()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,9 +60,13 @@ def test_html_is_told_by_name_or_by_its_start() -> None:
         ("picture.txt", PNG, ArticleProblem.BINARY),
         ("latin1.txt", "Café crème".encode("latin-1") * 30, ArticleProblem.BINARY),
         ("page.html", NAV_ONLY.encode(), ArticleProblem.NO_ARTICLE_IN_PAGE),
-        ("link.html", b"https://echo.example.org/news/flood-wall", ArticleProblem.NO_ARTICLE_IN_PAGE),
+        (
+            "link.html",
+            b"https://echo.example.org/news/flood-wall",
+            ArticleProblem.NO_ARTICLE_IN_PAGE,
+        ),
         ("words.txt", b"apple\nbanana\ncherry\n" * 40, ArticleProblem.NOT_PROSE),
-        ("quiz.txt", open("bot/quizzes/nk-arms-article.yaml", "rb").read(), ArticleProblem.DATA),
+        ("quiz.txt", Path("bot/quizzes/nk-arms-article.yaml").read_bytes(), ArticleProblem.DATA),
         ("german.txt", (FOREIGN["German"] * 3).encode(), ArticleProblem.NOT_ENGLISH),
         ("short.txt", b"The council met. It voted. It went home.", ArticleProblem.TOO_SHORT),
     ],
