@@ -229,6 +229,49 @@ async def _quiz_versions(settings: Settings, slug: str) -> int:
     return EXIT_OK
 
 
+async def cmd_quiz_draft(settings: Settings, args: argparse.Namespace) -> int:
+    # Reading a long article takes a second or two; nothing else waits on the event loop.
+    return await asyncio.to_thread(_write_draft, args.article, args.out)
+
+
+def _write_draft(article: str, out_name: str | None) -> int:
+    from bot.domain.errors import ArticleRejectedError
+    from bot.services.drafts import ARTICLE_MAX_BYTES, draft_file_name, draft_quiz
+
+    path = Path(article)
+    out = Path(out_name) if out_name else path.with_name(draft_file_name(path.name))
+    if out_name != "-" and out.exists():
+        # A draft may already be half written: never overwrite it.
+        raise UserFacingError(
+            f"{out} exists; delete it or give another name with --out", EXIT_CONFIG
+        )
+    try:
+        size = path.stat().st_size
+        data = b"" if size > ARTICLE_MAX_BYTES else path.read_bytes()
+    except FileNotFoundError:
+        raise UserFacingError(f"{article}: no such file", EXIT_CONFIG) from None
+    except IsADirectoryError:
+        raise UserFacingError(f"{article}: is a folder, not a file", EXIT_CONFIG) from None
+    except OSError as exc:
+        raise UserFacingError(f"{article}: cannot read: {exc.strerror}", EXIT_CONFIG) from None
+    try:
+        draft = draft_quiz(path.name, data, size=size)
+    except ArticleRejectedError as exc:
+        raise UserFacingError(f"{article}: {describe(exc)}", EXIT_CONFIG) from None
+    summary = (
+        f"{draft.items} items to complete, from an article of {draft.words} words. Write "
+        'every "TODO", then check the file with `quizbot quiz validate` and load it with '
+        "`quizbot quiz import` (docs/drafting.md)."
+    )
+    if out_name == "-":
+        sys.stdout.write(draft.text)
+        print(f"draft quiz: {summary}", file=sys.stderr)
+        return EXIT_OK
+    out.write_text(draft.text, encoding="utf-8")
+    print(f"wrote {out}: {summary}")
+    return EXIT_OK
+
+
 async def cmd_quiz_schema(settings: Settings, args: argparse.Namespace) -> int:
     print(json.dumps(quiz_json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
@@ -423,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the migrations").set_defaults(handler=cmd_db_upgrade)
 
-    quiz = sub.add_parser("quiz", help="validate, import and list quizzes")
+    quiz = sub.add_parser("quiz", help="draft, validate, import and list quizzes")
     quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
     validate = quiz_sub.add_parser(
         "validate", help="check quiz files; print every problem", epilog=OUTPUT_RULE
@@ -445,6 +488,23 @@ def build_parser() -> argparse.ArgumentParser:
     quiz_sub.add_parser("schema", help="print the JSON Schema of the quiz format").set_defaults(
         handler=cmd_quiz_schema
     )
+    draft = quiz_sub.add_parser(
+        "draft",
+        help="make a draft quiz from an article (.txt or .html) for you to complete",
+        description="Read an article (plain text, or a saved web page: nothing is fetched) "
+        "and write a draft quiz: one item per passage worth asking about, with its skill, "
+        'a question and the cue found; the options, explanation and verdict say "TODO" '
+        "until you write them, and `quiz validate` lists each with its line. Exit 2 when "
+        "the file is not an English article.",
+    )
+    draft.add_argument("article", metavar="ARTICLE", help="the article: a .txt or .html file")
+    draft.add_argument(
+        "--out",
+        metavar="FILE",
+        help="where to write the draft (default: ARTICLE's name with .draft.yaml; - for "
+        "stdout); an existing file is never overwritten",
+    )
+    draft.set_defaults(handler=cmd_quiz_draft)
 
     stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
     _report_options(stats)

@@ -8,7 +8,13 @@ import pytest
 
 from bot.console import error_text as console
 from bot.domain import errors
-from bot.domain.errors import ButtonsOf, ChoiceProblem, QuizbotError, ReportArgProblem
+from bot.domain.errors import (
+    ArticleProblem,
+    ButtonsOf,
+    ChoiceProblem,
+    QuizbotError,
+    ReportArgProblem,
+)
 from bot.domain.quizfile.messages import Problem
 from bot.telegram import error_text as chat
 
@@ -34,6 +40,7 @@ EXAMPLES: list[QuizbotError] = [
     errors.StaffOnlyReportError(),
     errors.OutsideOwnReportError(),
     errors.QuizImportError(["q.yaml:3: unknown field"], [Problem("q.yaml", 3, "unknown field")]),
+    *(errors.ArticleRejectedError(problem, 1_500_000, 1_000_000) for problem in ArticleProblem),
 ]
 
 

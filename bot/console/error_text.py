@@ -67,6 +67,52 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return "You can see reports only on your own quizzes and cohorts."
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.ArticleRejectedError():
+            return article_text(error) + " No draft was written."
+    return FALLBACK
+
+
+def article_text(error: errors.ArticleRejectedError) -> str:
+    """Why no draft quiz can be made from the file, in one sentence or two."""
+    match error.problem:
+        case errors.ArticleProblem.EMPTY:
+            return "The file is empty."
+        case errors.ArticleProblem.BINARY:
+            return (
+                "The file is not text: save the article as plain text (.txt) or a web page "
+                "(.html)."
+            )
+        case errors.ArticleProblem.TOO_BIG:
+            return f"The file is {error.size / 1_000_000:.1f} MB; an article may be at most 1 MB."
+        case errors.ArticleProblem.WRONG_TYPE:
+            return "Send an article as a .txt or .html file."
+        case errors.ArticleProblem.NO_ARTICLE_IN_PAGE:
+            return (
+                "I found no article in this web page. Save the article's own page, or paste "
+                "its text into a .txt file."
+            )
+        case errors.ArticleProblem.TOO_SHORT:
+            return f"The text has {error.size} words; an article needs at least {error.limit}."
+        case errors.ArticleProblem.TOO_LONG:
+            return (
+                f"The text has {error.size:,} characters; one quiz can hold at most "
+                f"{error.limit:,}. Use one article, or part of it."
+            )
+        case errors.ArticleProblem.NOT_PROSE:
+            return (
+                "This is not an article: it has hardly any sentences (a list of words or a "
+                "table?)."
+            )
+        case errors.ArticleProblem.DATA:
+            return (
+                "This is not an article: it looks like data or code (YAML, JSON, markup). To "
+                "check a quiz file, use `quizbot quiz validate`."
+            )
+        case errors.ArticleProblem.NOT_ENGLISH:
+            return (
+                "The article does not seem to be in English; drafts are made from English "
+                "articles only."
+            )
     return FALLBACK
 
 

@@ -160,7 +160,7 @@ async def test_learners_and_bad_files_get_one_line_refusals(
     ) as bot:
         lea = bot.user(903, "Lea")
         lea.send_document("quiz.yaml", quiz_yaml().encode(), YAML)
-        await lea.wait_for_message("Only instructors can upload quiz files.")
+        await lea.wait_for_message("Only instructors can upload quiz files and articles.")
         for command in ("/cohort Sneaky", "/quizzes", "/share x y", "/public x"):
             lea.send_text(command)
             name = command.split()[0]
@@ -171,9 +171,12 @@ async def test_learners_and_bad_files_get_one_line_refusals(
         tess.send_document("huge.yaml", b"#" * 5_000_000, YAML)
         reply = await tess.wait_for_message("5.0 MB")
         assert "at most 1 MB" in reply.content
-        tess.send_document("notes.txt", b"id: x\n", "text/plain")
-        await tess.wait_for_message("Send the quiz as a .yaml or .yml file")
+        tess.send_document("notes.pdf", b"%PDF-1.4", "application/pdf")
+        await tess.wait_for_message("Send a quiz as a .yaml or .yml file")
         assert fake_telegram.calls_of("getFile") == []
+        # A .txt file is an article to draft from; a quiz in one is told how to upload it.
+        tess.send_document("notes.txt", b"id: x\n", "text/plain")
+        await tess.wait_for_message("To upload a quiz, send it as a .yaml file.")
 
         cases = [
             (bytes(range(256)) * 8, "the file is binary data, not text"),
