@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shutil
+import sys
 import textwrap
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.console import i18n
 from bot.console.error_text import describe
@@ -13,7 +17,7 @@ from bot.console.i18n import _, ngettext
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import attempts, learners
-from bot.services.views import AnswerResult, ItemView, RoundSummary
+from bot.services.views import AnswerResult, ItemView, OptionView, QuizStart, RoundSummary
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Write = Callable[[str], None]
@@ -22,17 +26,52 @@ QUIT = {"q", "quit", "exit"}
 
 
 async def read_stdin(prompt: str) -> str | None:
-    """Read one line from the terminal; None at end of input."""
-    try:
-        return await asyncio.to_thread(input, prompt)
-    except EOFError:
-        return None
+    """Read one line from the terminal; None at end of input.
+
+    A daemon thread waits for the line, reading the file descriptor itself: on Ctrl-C, a
+    thread of the event loop's pool would be waited for until Enter, and one inside
+    `input()` holds the lock of `sys.stdin`, which Python then fails to take at exit.
+    """
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(text: str | None) -> None:
+        if not line.done():
+            line.set_result(text)
+
+    def read() -> None:
+        text = _read_line(sys.stdin.fileno(), sys.stdin.encoding or "utf-8")
+        # A closed loop: the demo ended (Ctrl-C) without this line.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, text)
+
+    threading.Thread(target=read, name="demo-stdin", daemon=True).start()
+    return await line
 
 
-def _wrap(text: str, indent: str = "") -> str:
+def _read_line(fd: int, encoding: str) -> str | None:
+    """One line from `fd`, without its line break; None at end of input."""
+    data = bytearray()
+    while True:
+        try:
+            byte = os.read(fd, 1)  # one at a time: nothing of the next line is taken
+        except OSError:
+            byte = b""
+        if not byte:
+            return data.decode(encoding, "replace") if data else None
+        if byte == b"\n":
+            return data.decode(encoding, "replace").removesuffix("\r")
+        data += byte
+
+
+def _wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """Fill each paragraph to the terminal; `hang` indents the lines after the first."""
     width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns)) - len(indent)
+    after = indent if hang is None else hang
     return "\n".join(
-        textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent) if p else ""
+        textwrap.fill(p, width, initial_indent=indent, subsequent_indent=after) if p else ""
         for p in text.split("\n")
     )
 
@@ -49,6 +88,7 @@ class ConsoleDemo:
         write: Write = print,
         player: str = "demo",
         language: str | None = None,
+        resume: str = "quizbot demo",
     ) -> None:
         self._sessions = runtime.sessions
         self._clock = runtime.clock
@@ -58,10 +98,14 @@ class ConsoleDemo:
         self._write = write
         self._player = player
         self._language = language
+        self._resume = resume  # the command that resumes this sitting, as the player types it
 
     async def play(self) -> int:
         """Run the quiz in the player's language (`--lang`, else the one they chose before);
-        return the process exit code."""
+        return the process exit code.
+
+        Ctrl-C (a cancellation) says what is saved and how to resume, then ends the demo.
+        """
         async with self._sessions() as session:
             user = await learners.console_user(
                 session, name=self._player, now=self._clock(), language=self._language
@@ -71,6 +115,7 @@ class ConsoleDemo:
 
     async def _play(self, user_id: int) -> int:
         async with self._sessions() as session:
+            # Whoever runs the terminal holds the database: every quiz in it is theirs to try.
             start = await attempts.start_quiz(
                 session,
                 user_id=user_id,
@@ -78,9 +123,23 @@ class ConsoleDemo:
                 slug=self._slug,
                 round_size=self._round_size,
                 now=self._clock(),
+                see_all=True,
             )
         self._user_id = user_id
         self._attempt_id = start.attempt_id
+        self._answered, self._total = start.answered, start.total
+        try:
+            return await self._sit(start)
+        except asyncio.CancelledError:
+            self._write("\n" + _("Stopped.") + " " + self._saved())
+            raise
+
+    def _saved(self) -> str:
+        return _(
+            "Saved: {answered} of {total} questions answered. To continue, run: {command}"
+        ).format(answered=self._answered, total=self._total, command=self._resume)
+
+    async def _sit(self, start: QuizStart) -> int:
         self._write(f"\n{start.quiz_title}")
         if start.resumed:
             self._write(
@@ -110,7 +169,7 @@ class ConsoleDemo:
                     return 0
                 line = await self._read("\n" + _("Press Enter for the next round (q to quit): "))
                 if line is None or line.strip().lower() in QUIT:
-                    self._write(_("Saved. Run `quizbot demo` again to continue."))
+                    self._write(self._saved())
                     return 0
                 async with self._sessions() as session:
                     item = await attempts.continue_attempt(
@@ -135,9 +194,7 @@ class ConsoleDemo:
         while True:
             line = await self._read("> ")
             if line is None or line.strip().lower() in QUIT:
-                self._write(
-                    "\n" + _("Saved. Run `quizbot demo` again to continue where you stopped.")
-                )
+                self._write(f"\n{self._saved()}")
                 return None
             chosen = _parse_choice(line, item)
             if chosen is None:
@@ -145,7 +202,7 @@ class ConsoleDemo:
                 continue
             try:
                 async with self._sessions() as session:
-                    return await attempts.answer_item(
+                    result = await attempts.answer_item(
                         session,
                         user_id=self._user_id,
                         language=i18n.language(),
@@ -156,6 +213,9 @@ class ConsoleDemo:
                     )
             except QuizbotError as exc:
                 self._write(describe(exc))
+                continue
+            self._answered += 1
+            return result
 
     def _show_item(self, item: ItemView) -> None:
         question = _("Question {number} of {total}").format(number=item.number, total=item.total)
@@ -169,20 +229,31 @@ class ConsoleDemo:
             self._write(_wrap(f"{number}) {option.text}", "  "))
 
     def _show_result(self, result: AnswerResult) -> None:
-        numbers = {o.file_index: n for n, o in enumerate(result.item.options, start=1)}
-        right = ", ".join(str(numbers[o.file_index]) for o in result.right)
         self._write("")
-        self._write(
-            _("✔ Right!")
-            if result.correct
-            else _("✘ Not quite. The answer: {right}").format(right=right)
-        )
+        if result.correct:
+            self._write(_("✔ Right!"))
+        else:
+            self._write(_("✘ Not quite."))
+            self._write_options(_("You chose"), result.item, result.chosen)
+            self._write_options(_("The answer"), result.item, result.right)
         for feedback in result.feedback:
+            self._write("")
             self._write(_wrap(feedback))
         self._write("")
         self._write(_wrap(result.explanation))
         self._write("")
         self._write(_wrap(f"“{result.item.passage}”", "    "))
+
+    def _write_options(self, label: str, item: ItemView, options: Sequence[OptionView]) -> None:
+        """The options by the numbers and texts they were shown with, as the chat names them."""
+        numbers = {o.file_index: n for n, o in enumerate(item.options, start=1)}
+        lines = [f"{numbers[o.file_index]}) {o.text}" for o in options]
+        if len(lines) == 1:
+            self._write(_wrap(f"{label}: {lines[0]}", hang="  "))
+        else:
+            self._write(f"{label}:")
+            for line in lines:
+                self._write(_wrap(line, "  "))
 
     def _show_summary(self, summary: RoundSummary) -> None:
         if summary.finished:

@@ -6,7 +6,7 @@ run, and report options are named as the command line spells them (`--days`).
 
 from __future__ import annotations
 
-from bot.console.i18n import N_, _
+from bot.console.i18n import N_, _, number
 from bot.domain import errors
 from bot.domain.languages import LANGUAGES
 
@@ -79,7 +79,76 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.ArticleRejectedError():
+            return article_text(error) + " " + _("No draft was written.")
     return _(FALLBACK)
+
+
+def article_text(error: errors.ArticleRejectedError) -> str:
+    """Why no draft quiz can be made from the file, in one sentence or two."""
+    match error.problem:
+        case errors.ArticleProblem.EMPTY:
+            return _("The file is empty.")
+        case errors.ArticleProblem.BINARY:
+            return _(
+                "The file is not text: save the article as plain text (.txt) or a web page "
+                "(.html)."
+            )
+        case errors.ArticleProblem.TOO_BIG:
+            return _("The file is {size} MB; an article may be at most 1 MB.").format(
+                size=number(error.size / 1_000_000, 1)
+            )
+        case errors.ArticleProblem.WRONG_TYPE:
+            return _("Send an article as a .txt or .html file.")
+        case errors.ArticleProblem.NO_ARTICLE_IN_PAGE:
+            return _(
+                "I found no article in this web page. Save the article's own page, or paste "
+                "its text into a .txt file."
+            )
+        case errors.ArticleProblem.TOO_SHORT:
+            return _("The text has {size} words; an article needs at least {limit}.").format(
+                size=error.size, limit=error.limit
+            )
+        case errors.ArticleProblem.TOO_LONG:
+            return _(
+                "The text has {size} characters; one quiz can hold at most {limit}. "
+                "Use one article, or part of it."
+            ).format(size=number(error.size), limit=number(error.limit))
+        case errors.ArticleProblem.NOT_PROSE:
+            return _(
+                "This is not an article: it has hardly any sentences (a list of words or a "
+                "table?)."
+            )
+        case errors.ArticleProblem.DATA:
+            return _(
+                "This is not an article: it looks like data or code (YAML, JSON, markup). To "
+                "check a quiz file, use `quizbot quiz validate`."
+            )
+        case errors.ArticleProblem.NOT_ENGLISH:
+            return _(
+                "The article does not seem to be in English; drafts are made from English "
+                "articles only."
+            )
+    return _(FALLBACK)
+
+
+MAX_LISTED = 20
+
+
+def unknown_quiz(slug: str, ids: list[str]) -> str:
+    """One line for a quiz id not in the database, with the ids that are."""
+    if not ids:
+        return _("There is no quiz '{slug}', and no quiz is imported yet.").format(slug=slug[:63])
+    listed = ", ".join(ids[:MAX_LISTED])
+    hidden = len(ids) - MAX_LISTED
+    if hidden > 0:
+        return _(
+            "There is no quiz '{slug}'. The quiz ids are: {listed} and {n} more "
+            "(quizbot quiz list)."
+        ).format(slug=slug[:63], listed=listed, n=hidden)
+    return _("There is no quiz '{slug}'. The quiz ids are: {listed}.").format(
+        slug=slug[:63], listed=listed
+    )
 
 
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:

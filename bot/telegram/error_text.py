@@ -6,7 +6,7 @@ command to send (/quiz, /share …).
 
 from __future__ import annotations
 
-from bot.console.i18n import N_, _
+from bot.console.i18n import N_, _, number
 from bot.domain import errors
 from bot.domain.limits import CALLBACK_ANSWER_MAX
 from bot.telegram.render import escape_text
@@ -91,6 +91,50 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.ArticleRejectedError():
+            return article_text(error)
+    return _(FALLBACK)
+
+
+def article_text(error: errors.ArticleRejectedError) -> str:
+    """Why no draft quiz can be made from the article sent, in one sentence or two."""
+    match error.problem:
+        case errors.ArticleProblem.EMPTY:
+            return _("The file is empty.")
+        case errors.ArticleProblem.BINARY:
+            return _("The file is not text. Send the article as a .txt or .html file.")
+        case errors.ArticleProblem.TOO_BIG:
+            return _("The file is {size} MB; an article may be at most 1 MB.").format(
+                size=number(error.size / 1_000_000, 1)
+            )
+        case errors.ArticleProblem.WRONG_TYPE:
+            return _("Send an article as a .txt or .html file.")
+        case errors.ArticleProblem.NO_ARTICLE_IN_PAGE:
+            return _(
+                "I found no article in this web page. Send the article's own page, or its text "
+                "as a .txt file."
+            )
+        case errors.ArticleProblem.TOO_SHORT:
+            return _("The text has {size} words; an article needs at least {limit}.").format(
+                size=error.size, limit=error.limit
+            )
+        case errors.ArticleProblem.TOO_LONG:
+            return _(
+                "The text has {size} characters; one quiz can hold at most {limit}. "
+                "Send one article, or part of it."
+            ).format(size=number(error.size), limit=number(error.limit))
+        case errors.ArticleProblem.NOT_PROSE:
+            return _("This is not an article: it has hardly any sentences.")
+        case errors.ArticleProblem.DATA:
+            return _(
+                "This is not an article: it looks like data or code. To upload a quiz, send it "
+                "as a .yaml file."
+            )
+        case errors.ArticleProblem.NOT_ENGLISH:
+            return _(
+                "The article does not seem to be in English. I can draft quizzes from English "
+                "articles only."
+            )
     return _(FALLBACK)
 
 

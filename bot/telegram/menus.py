@@ -45,7 +45,8 @@ def help_text(role: Role) -> str:
         lines.append(
             _(
                 "Send a .yaml quiz file as a document to upload it (with the source text "
-                "inline under source.text)."
+                "inline under source.text). Send an article as a .txt or .html file to get a "
+                "draft quiz to complete."
             )
         )
     if role >= Role.ADMIN:

@@ -35,10 +35,11 @@ BAD_START_LINK: Final = N_(
     "Send /quiz for the main quiz."
 )
 NOT_INSTRUCTOR: Final = N_("Only instructors can use /{command}.")
-NOT_UPLOADER: Final = N_("Only instructors can upload quiz files.")
+NOT_UPLOADER: Final = N_("Only instructors can upload quiz files and articles.")
 PUBLIC_USAGE: Final = N_("Name the quiz: /public QUIZ-ID")
 WRONG_FILE_TYPE: Final = N_(
-    "Send the quiz as a .yaml or .yml file (YAML text); '{name}' is not one."
+    "Send a quiz as a .yaml or .yml file (YAML text), or an article as a .txt or .html file "
+    "to get a draft quiz; '{name}' is neither."
 )
 DOWNLOAD_FAILED: Final = N_("I could not download the file from Telegram. Please send it again.")
 
@@ -50,6 +51,16 @@ def _e(text: str) -> str:
 def invite_link(bot_username: str, payload: str) -> str:
     """The deep link that opens the bot with /start PAYLOAD."""
     return f"https://t.me/{bot_username}?start={payload}"
+
+
+def draft_caption(items: int, words: int) -> str:
+    """The caption of a draft quiz sent back for an article."""
+    return _(
+        "A draft quiz: {items} from an article of {words} words. Open the file, write every "
+        "TODO (the options, explanations and verdicts), delete the items you do not want, and "
+        "send the file back to me to import it. Until every TODO is written, I will list what "
+        "is left, by line, and import nothing."
+    ).format(items=_items(items), words=words)
 
 
 def too_big_text(size: int) -> str:

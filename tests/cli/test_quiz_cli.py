@@ -21,7 +21,13 @@ import pytest
 from bot.cli import build_parser, main
 from bot.db import sqlite_inline
 from bot.domain.quizfile.schema import quiz_json_schema
-from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
+from tests.quiz_samples import (
+    COLON_SLIPS,
+    broken_quiz_yaml,
+    colon_quiz_yaml,
+    line_of,
+    quiz_yaml,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,6 +166,21 @@ def test_help_states_where_problems_and_results_go() -> None:
     text = " ".join(build_parser().format_help().split())
     assert "Problems (FILE:LINE: message, errors and warnings) go to stderr" in text
     assert "results (ok lines, what was imported, reports) to stdout" in text
+
+
+def test_validate_and_import_report_every_unquoted_colon_at_once(
+    tmp_path: Path, quizbot: Cli
+) -> None:
+    text = colon_quiz_yaml()
+    path = _write(tmp_path, "colons.yaml", text)
+    expected = sorted(line_of(text, marker) for marker in COLON_SLIPS)
+    for command in ("validate", "import"):
+        result = quizbot(tmp_path / "q.db", "quiz", command, str(path))
+        assert result.returncode == 1, command
+        problems = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
+        assert [int(line.split(":")[1]) for line in problems] == expected, (command, problems)
+        assert all("quote" in line for line in problems)
+    assert result.stderr.splitlines()[-1] == "nothing imported: 5 problem(s)"
 
 
 def test_strict_fails_on_an_item_writing_warning(tmp_path: Path, quizbot: Cli) -> None:

@@ -34,6 +34,7 @@ from bot.domain.quizfile.model import (
     SkillCatalogue,
     Verdict,
 )
+from bot.domain.quizfile.placeholders import find_placeholders, placeholder_message
 from bot.domain.quizfile.reader import Key, Path, parse_yaml
 
 QUIZ_TOP_LEVEL: Final = "the file must be a YAML mapping with id, title, source, items"
@@ -90,7 +91,12 @@ def validate_quiz(
     report = Report(file, parsed)
     if parsed.value is None:
         return QuizCheck(None, None, report.sorted())
-    raw = parsed.value
+    # A draft's "TODO" parts are errors at their lines; everything else is checked as usual.
+    todo = find_placeholders(parsed.value)
+    report.hidden = frozenset(todo.found)
+    for path, value in todo.found.items():
+        report.placeholder(path, placeholder_message(path, value, report.describe(path)))
+    raw = todo.checked
 
     quiz = report.model(Quiz, raw)
     # A valid quiz has its items checked already; otherwise check them one by one.
@@ -102,8 +108,9 @@ def validate_quiz(
     for index, item in items:
         checker.check(index, item)
     check_claims(raw.get("claims"), raw.get("items"), report, checker.passages)
-    _report_findings(lint_items(items), report)
-    if _lacks_sound_item(raw.get("items")):
+    # Item-writing checks judge options and feedback, which an unfinished item lacks.
+    _report_findings(lint_items([(i, it) for i, it in items if i not in todo.items]), report)
+    if not todo.found and _lacks_sound_item(raw.get("items")):
         report.warning(
             ("items",),
             "no item has 'sound' as its right answer; a quiz where everything is flawed "

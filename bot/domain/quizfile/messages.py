@@ -74,12 +74,20 @@ class Report:
         self.parsed = parsed
         self.raw: object = parsed.value
         self.problems: list[Problem] = [Problem(file, p.line, p.message) for p in parsed.problems]
+        # Paths whose only problem is that they are still to be written (placeholders.py).
+        self.hidden: frozenset[Path] = frozenset()
 
     def error(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
+        if path not in self.hidden:
+            self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
     def warning(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
+        if path not in self.hidden:
+            self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
+
+    def placeholder(self, path: Path, message: str) -> None:
+        """Report a part still to be written, the one problem shown at its path."""
+        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
     def sorted(self) -> tuple[Problem, ...]:
         unique = dict.fromkeys(self.problems)
