@@ -21,14 +21,17 @@ from typing import Any
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.console import i18n
+from bot.console.i18n import N_, NP_, _, pgettext
+from bot.domain import languages
 from bot.domain.flood import FloodGate, Verdict
 from bot.domain.updates import sender_of
 from bot.telegram import metrics
 
 log = logging.getLogger(__name__)
 
-SLOW_DOWN_POPUP = "Slow down a little: I skipped that tap."
-SLOW_DOWN_TEXT = (
+SLOW_DOWN_POPUP = NP_("popup", "Slow down a little: I skipped that tap.")
+SLOW_DOWN_TEXT = N_(
     "You are sending faster than I can answer, so I skipped some of your messages. "
     "Wait a few seconds, then send the last one again."
 )
@@ -58,17 +61,20 @@ class FloodControl:
         verdict = self._gate.check(sender, self._clock())
         if verdict is Verdict.ADMIT:
             return True
-        query = payload.get("callback_query")
-        if isinstance(query, dict):
-            metrics.THROTTLED.labels(kind="press").inc()
-            query_id = query.get("id")
-            if isinstance(query_id, str):
-                self._tell(self._bot.answer_callback_query(query_id, text=SLOW_DOWN_POPUP))
-        else:
-            metrics.THROTTLED.labels(kind="message").inc()
-            chat = _chat_of_message(payload)
-            if verdict is Verdict.DROP_AND_TELL and chat is not None:
-                self._tell(self._bot.send_message(chat, SLOW_DOWN_TEXT))
+        # Said in the phone's language: a dropped update is not worth a database read.
+        with i18n.use(languages.from_telegram(_language_code(payload))):
+            query = payload.get("callback_query")
+            if isinstance(query, dict):
+                metrics.THROTTLED.labels(kind="press").inc()
+                query_id = query.get("id")
+                if isinstance(query_id, str):
+                    text = pgettext("popup", SLOW_DOWN_POPUP)
+                    self._tell(self._bot.answer_callback_query(query_id, text=text))
+            else:
+                metrics.THROTTLED.labels(kind="message").inc()
+                chat = _chat_of_message(payload)
+                if verdict is Verdict.DROP_AND_TELL and chat is not None:
+                    self._tell(self._bot.send_message(chat, _(SLOW_DOWN_TEXT)))
         return False
 
     def _tell(self, call: Any) -> None:
@@ -95,4 +101,14 @@ def _chat_of_message(payload: dict[str, Any]) -> int | None:
             chat = part.get("chat")
             if isinstance(chat, dict) and isinstance(chat.get("id"), int):
                 return int(chat["id"])
+    return None
+
+
+def _language_code(payload: dict[str, Any]) -> str | None:
+    """The sender's `language_code` (their phone's language), if Telegram gave one."""
+    for key in ("callback_query", "message", "edited_message"):
+        part = payload.get(key)
+        sender = part.get("from") if isinstance(part, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("language_code"), str):
+            return str(sender["language_code"])
     return None
