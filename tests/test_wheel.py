@@ -99,7 +99,7 @@ def test_quizbot_plays_the_demo_from_any_folder(installed: Path, tmp_path: Path)
     # Default DATABASE_URL: quizbot.db in the working folder, migrated on first use.
     played = _run([str(installed / "quizbot"), "demo"], cwd=folder, env=env, stdin="1\n1\nq\n")
     assert "Question 1 of" in played
-    assert "Saved." in played
+    assert "Saved: 2 of" in played
     assert (folder / "quizbot.db").exists()
     assert "up to date" in _run([str(installed / "quizbot"), "db", "upgrade"], folder, env)
     listed = _run([str(installed / "quizbot"), "quiz", "list"], folder, env)
