@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,9 +44,10 @@ class User(Base):
     # The language the bot speaks to them (domain/languages.py): from Telegram's
     # language_code on first contact, then their choice in /language.
     language: Mapped[str | None] = mapped_column(String(8))
-    # The learner's daily window for follow-ups, in their time zone (IANA name); none until
-    # they set one with /lessons tz, and meanwhile their language's (languages.zone_for).
-    timezone: Mapped[str | None] = mapped_column(String(64))
+    # The learner's daily window for follow-ups, in their time zone (IANA name). Until they
+    # set one with /lessons tz (timezone_set), the zone of their language (languages.zone_for).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    timezone_set: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     window_start_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
     window_end_hour: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
 

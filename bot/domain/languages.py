@@ -30,9 +30,9 @@ def from_telegram(language_code: str | None) -> str:
     return supported(base) or ENGLISH
 
 
-def zone_for(timezone: str | None, language: str | None) -> str:
-    """The learner's time zone: the one they set, else their language's."""
-    return timezone or _ZONES.get(language or ENGLISH, DEFAULT_ZONE)
+def zone_for(timezone: str, language: str | None, *, chosen: bool) -> str:
+    """The learner's time zone: the one they set (`chosen`), else their language's."""
+    return timezone if chosen else _ZONES.get(language or ENGLISH, DEFAULT_ZONE)
 
 
 def preferring(language: str, languages: list[str]) -> list[int]:

@@ -190,7 +190,7 @@ async def set_language(
         raise UnknownLanguageError(language)
     user = await session.get_one(User, user_id)
     user.language = language
-    if user.timezone is None:
+    if not user.timezone_set:
         await followup_plans.rewindow_for_user(session, user=user, now=now)
     await session.commit()
     return language

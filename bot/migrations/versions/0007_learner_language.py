@@ -17,26 +17,30 @@ down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Columns are added and dropped in place (recreate="never", SQLite 3.35+): recreating users
+# or skills, as batch mode would, drops the old table with foreign keys on, and that deletes
+# every answer (ON DELETE CASCADE).
+
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    with op.batch_alter_table('users', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
-        batch_op.alter_column(
-            'timezone', existing_type=sa.String(length=64), nullable=True, server_default=None
+        batch_op.add_column(
+            sa.Column('timezone_set', sa.Boolean(), server_default=sa.false(), nullable=False)
         )
-    # "UTC" was the default, never told apart from a choice: a zone nobody set now follows
-    # the learner's language (an English speaker's is still UTC).
-    op.execute("UPDATE users SET timezone = NULL WHERE timezone = 'UTC'")
-    with op.batch_alter_table('skills', schema=None) as batch_op:
+    # "UTC" was the default and is not told apart from a choice; any other zone was chosen.
+    op.execute("UPDATE users SET timezone_set = (timezone <> 'UTC')")
+    with op.batch_alter_table('skills', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('translations', bot.db.base.JSONType, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('skills', schema=None) as batch_op:
+    with op.batch_alter_table('skills', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('translations')
-    op.execute("UPDATE users SET timezone = 'UTC' WHERE timezone IS NULL")
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column(
-            'timezone', existing_type=sa.String(length=64), nullable=False, server_default='UTC'
-        )
+    # A zone that followed the language is written down, so the learner keeps it.
+    op.execute(
+        "UPDATE users SET timezone = 'Asia/Phnom_Penh' WHERE NOT timezone_set AND language = 'km'"
+    )
+    with op.batch_alter_table('users', schema=None, recreate='never') as batch_op:
+        batch_op.drop_column('timezone_set')
         batch_op.drop_column('language')

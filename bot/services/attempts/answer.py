@@ -62,6 +62,7 @@ _ANSWER_READ = (
         USERS.c.is_active,
         USERS.c.lessons_enabled,
         USERS.c.timezone,
+        USERS.c.timezone_set,
         USERS.c.language,
         USERS.c.window_start_hour,
         USERS.c.window_end_hour,
@@ -123,7 +124,8 @@ class _Learner:
     telegram_id: int | None
     is_active: bool
     lessons_enabled: bool
-    timezone: str | None
+    timezone: str
+    timezone_set: bool
     window_start_hour: int
     window_end_hour: int
     language: str | None
@@ -135,6 +137,7 @@ class _Learner:
             row.is_active,
             row.lessons_enabled,
             row.timezone,
+            row.timezone_set,
             row.window_start_hour,
             row.window_end_hour,
             row.language,

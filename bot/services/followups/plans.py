@@ -39,7 +39,9 @@ class LearnerPrefs(Protocol):
     @property
     def lessons_enabled(self) -> bool: ...
     @property
-    def timezone(self) -> str | None: ...
+    def timezone(self) -> str: ...
+    @property
+    def timezone_set(self) -> bool: ...
     @property
     def language(self) -> str | None: ...
     @property
@@ -50,7 +52,7 @@ class LearnerPrefs(Protocol):
 
 def window_of(user: LearnerPrefs) -> rules.Window:
     """The learner's daily window for follow-ups."""
-    zone = languages.zone_for(user.timezone, user.language)
+    zone = languages.zone_for(user.timezone, user.language, chosen=user.timezone_set)
     return rules.Window(zone, user.window_start_hour, user.window_end_hour)
 
 

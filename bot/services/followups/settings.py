@@ -36,7 +36,7 @@ async def _status(session: AsyncSession, user: User) -> LessonsStatus:
     return LessonsStatus(
         enabled=user.lessons_enabled,
         timezone=window.timezone,
-        zone_from_language=user.timezone is None,
+        zone_from_language=not user.timezone_set,
         window_start_hour=user.window_start_hour,
         window_end_hour=user.window_end_hour,
         window_label=rules.window_label(window),
@@ -75,7 +75,7 @@ async def set_timezone(
     """Set the learner's time zone (an IANA name such as Europe/Berlin)."""
     tz = rules.zone(name)  # or UnknownTimezoneError
     user = await session.get_one(User, user_id)
-    user.timezone = tz.key
+    user.timezone, user.timezone_set = tz.key, True
     await plans.rewindow_for_user(session, user=user, now=now)
     status = await _status(session, user)
     await session.commit()
