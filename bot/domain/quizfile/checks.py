@@ -107,15 +107,10 @@ def validate_quiz(
     checker = ItemChecker(report, frozenset(skills), source_text, today)
     for index, item in items:
         checker.check(index, item)
-<<<<<<< HEAD
     check_claims(raw.get("claims"), raw.get("items"), report, checker.passages)
-    _report_findings(lint_items(items), report)
-    if _lacks_sound_item(raw.get("items")):
-=======
     # Item-writing checks judge options and feedback, which an unfinished item lacks.
     _report_findings(lint_items([(i, it) for i, it in items if i not in todo.items]), report)
     if not todo.found and _lacks_sound_item(raw.get("items")):
->>>>>>> draft
         report.warning(
             ("items",),
             "no item has 'sound' as its right answer; a quiz where everything is flawed "
