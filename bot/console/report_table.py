@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 
 from bot.console.i18n import _, ngettext, number, percent
 from bot.domain.statistics import (
@@ -23,14 +24,25 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else number(round(value, digits) + 0.0, digits)
 
 
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: marks over or under a letter (most Khmer vowel signs,
+    the coeng and the consonant under it) take none of their own."""
+    width = 0
+    after_coeng = False
+    for char in text:
+        width += not (unicodedata.category(char) in {"Mn", "Me"} or after_coeng)
+        after_coeng = char == "\u17d2"
+    return width
+
+
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
     """Columns padded to their widest cell; columns in `right` are right-aligned."""
     right = right or set()
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
+            " " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
