@@ -96,3 +96,24 @@ async def test_a_flood_does_not_fill_the_queue_for_everyone(
 
 async def _all_helped(user: FakeUser, count: int) -> bool:
     return _helps(user) >= count
+
+
+async def test_a_khmer_phone_is_told_to_slow_down_in_khmer(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """A dropped update is never stored, so its notice speaks the phone's language."""
+    async with running_bot(fake_telegram, database_url, **LIMIT) as bot:
+        sok = bot.user(944, "Sok", language_code="km")
+        sok.send_text("/help")  # one of the five
+        reply = await sok.wait_for_message("ពាក្យបញ្ជា")  # "Commands"
+        presses = [sok.press_data(reply, "zzz") for _ in range(8)]
+        answers = [(await sok.wait_for_answer(p)).get("text") for p in presses]
+        dara = bot.user(945, "Dara", language_code="km")
+        for _ in range(7):
+            dara.send_text("/help")
+        notice = await dara.wait_for_message("ខ្ញុំបានរំលងសាររបស់អ្នកខ្លះ")  # "I skipped some"
+    assert "ប៊ូតុងនេះលែងប្រើបានហើយ។" in answers  # "This button is not valid any more."
+    assert "សូមយឺតបន្តិច៖ ខ្ញុំបានរំលងការចុចនោះ។" in answers  # "Slow down a little"
+    assert SLOW_DOWN_POPUP not in answers
+    assert notice.content != SLOW_DOWN_TEXT
+    assert not fake_telegram.rejected
