@@ -163,6 +163,25 @@ class Source(_Strict):
     license: Text | None = None
 
 
+class FormName(StrEnum):
+    """One of the two parallel forms of an assessment set."""
+
+    A = "A"
+    B = "B"
+
+
+class Assessment(_Strict):
+    """Marks a quiz as one form of a pre-, post- and delayed test (docs/reports.md).
+
+    A form is taken through a cohort's tests only: its answers get no feedback until the
+    form is finished, change no skill's memory model, plan no follow-up, and /quiz does not
+    offer it.
+    """
+
+    set: Slug = Field(description="Id of the assessment set; its two forms share it.")
+    form: FormName = Field(description="'A' or 'B': the two parallel forms of the set.")
+
+
 class Quiz(_Strict):
     """One quiz file."""
 
@@ -170,8 +189,24 @@ class Quiz(_Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
     description: Text | None = None
+    assessment: Assessment | None = Field(
+        default=None,
+        description="Makes the quiz one form of a cohort's pre-, post- and delayed test "
+        "(set and form A or B) instead of a training quiz.",
+    )
     source: Source
     items: list[Item] = Field(min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_assessment(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        # Training quizzes keep their content hash from before forms existed, so importing
+        # an unchanged one does not make a new version.
+        data: dict[str, object] = handler(self)
+        if data.get("assessment") is None:
+            data.pop("assessment", None)
+        return data
 
 
 class Skill(_Strict):

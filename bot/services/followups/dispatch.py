@@ -121,7 +121,8 @@ async def _candidates(
                 ),
             )
             .join(Quiz, Quiz.id == QuizVersion.quiz_id)
-            .where(Item.skill_id.in_(skills))
+            # A test form's items would be seen before the test: never practice items.
+            .where(Item.skill_id.in_(skills), Quiz.assessment_set.is_(None))
             .order_by(Item.id)
         )
     ).all()
