@@ -8,18 +8,22 @@ each learner's hits and false alarms follow from k alone.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from statistics import NormalDist
 
 import pytest
 
 from bot.db.models import Cohort
 from bot.domain.assessment import Stage
+from bot.domain.limits import MESSAGE_TEXT_MAX
 from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
 from bot.runtime import Runtime
 from bot.services.assessment.report import AssessmentReport, cohort_assessment
 from bot.services.assessment.views import StageInvitation
 from bot.services.reports import quiz_report
+from bot.telegram.render_reports import stats_text, tests_block
+from bot.telegram.text import visible_length
 from tests.assessment_support import (
     cohort_with_tests,
     import_forms,
@@ -30,6 +34,7 @@ from tests.assessment_support import (
     train,
     user,
 )
+from tests.cli.test_report_commands import _quizbot
 from tests.fakes.clock import FakeClock
 from tests.services.test_assessment import Inbox, _cohort_id, _dispatch
 
@@ -93,7 +98,7 @@ def _check(report: AssessmentReport) -> None:
         assert figures.detection.mean_criterion == pytest.approx(
             sum(CRITERION[k] for k in ks) / len(ks)
         )
-    # By hand: pre -0.3 Z, c 0.65 Z; post 9/11 Z; delayed Z/3.
+    # By hand: d′ before -0.3 Z, after 9/11 Z, later Z/3; c 0.65 Z, Z/2 and 5/6 Z.
     assert pre.detection.mean_d_prime == pytest.approx(-0.2902266, abs=1e-6)
     assert pre.detection.mean_criterion == pytest.approx(0.6288243, abs=1e-6)
 
@@ -151,3 +156,59 @@ async def test_stats_of_the_cohort_carry_the_same_figures(
             s, viewer=Viewer(None, Role.ADMIN), query=ReportQuery(), now=clock()
         )
     assert whole.assessment is None, "the tests are a cohort's: shown when one is named"
+
+
+async def test_the_chat_and_the_terminal_show_the_figures(
+    runtime: Runtime, clock: FakeClock, database_url: str, tmp_path: Path
+) -> None:
+    cohort_id = await _build(runtime, clock)
+    async with runtime.sessions() as s:
+        code = (await s.get_one(Cohort, cohort_id)).code
+    async with runtime.sessions() as s:
+        report = await quiz_report(
+            s, viewer=Viewer(None, Role.ADMIN), query=ReportQuery(cohort=code), now=clock()
+        )
+    text = stats_text(report)
+    assert visible_length(text) <= MESSAGE_TEXT_MAX, "one Telegram message"
+    block = tests_block(report.assessment)  # type: ignore[arg-type]
+    assert block.splitlines()[1:] == [
+        "set placeholder · on · later test 14 days after · 12 learners",
+        "before: 10 taken, 1 skipped, 1 open · 42% right · d′ -0.29, c 0.63",
+        "after: 11 taken, 0 skipped, 0 open · 70% right · d′ 0.79, c 0.48",
+        "later: 6 taken, 1 skipped, 4 open · 58% right · d′ 0.32, c 0.81",
+        "before → after: 10 of 10 took both (lost 0%): 42% → 68%, +25 points, "
+        "d_z 1.50 (95% CI 0.55 to 2.45)",
+        "before → later: 6 of 10 took both (lost 40%): 46% → 58%, +13 points; effect size "
+        "needs 10 learners with both tests (has 6)",
+    ]
+    assert block in text
+
+    # The terminal, as a subprocess on the same database.
+    chart = tmp_path / "chart.png"
+    status, out, err = await _quizbot(
+        database_url, "stats", "--cohort", code, "--chart", str(chart)
+    )
+    assert status == 0, err
+    section = out.split("Tests before and after training", 1)[1]
+    rows = {line.split()[0]: line.split()[1:] for line in section.splitlines()[3:6]}
+    assert rows["pre"] == ["10", "1", "1", "42%", "-0.29", "0.63"]
+    assert rows["delayed"] == ["6", "1", "4", "58%", "0.32", "0.81"]
+    changes = [line.split() for line in out.splitlines() if " -> " in line]
+    assert changes[0] == [
+        "pre",
+        "->",
+        "post",
+        "10",
+        "10",
+        "0%",
+        "42%",
+        "68%",
+        "+25.0",
+        "1.50",
+        "0.55",
+        "to",
+        "2.45",
+    ]
+    assert changes[1][:9] == ["pre", "->", "delayed", "6", "10", "40%", "46%", "58%", "+12.5"]
+    assert changes[1][9:] == ["-", "needs", "10", "pairs"]
+    assert chart.read_bytes()[:4] == b"\x89PNG"
