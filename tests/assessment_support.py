@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.db.models import Item
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Cohort, Item
 from bot.domain.assessment import Stage
 from bot.runtime import Runtime
 from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.assessment import flow, setup
-from bot.services.assessment.views import StageOffer, StageStep
+from bot.services.assessment.invitations import dispatch_due_tests
+from bot.services.assessment.views import StageInvitation, StageOffer, StageStep
 from bot.services.quizzes import QuizFile, read_quiz_file
 from bot.services.views import AnswerResult, CohortJoined, ItemView
 from tests.quiz_samples import quiz_yaml
@@ -141,3 +145,25 @@ def stage_of(offer: StageOffer | None, stage: Stage) -> StageOffer:
     assert offer is not None
     assert offer.stage is stage, offer
     return offer
+
+
+class Inbox:
+    """A dispatcher's sender that records the invitations."""
+
+    def __init__(self) -> None:
+        self.sent: list[StageInvitation] = []
+
+    async def __call__(self, invitation: StageInvitation) -> None:
+        self.sent.append(invitation)
+
+
+async def dispatch(runtime: Runtime, inbox: Inbox, scale: float = 1.0) -> int:
+    report = await dispatch_due_tests(
+        runtime.sessions, worker="w1", clock=runtime.clock, send=inbox, scale=scale
+    )
+    return report.sent
+
+
+async def id_of_cohort(session: AsyncSession, code: str) -> int:
+    """The database id of the cohort with this invite code."""
+    return (await session.scalars(select(Cohort.id).where(Cohort.code == code))).one()

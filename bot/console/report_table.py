@@ -182,7 +182,7 @@ def report_text(report: QuizReport) -> str:
             right={2, 3, 5, 6},
         )
     if report.assessment is not None:
-        out += ["", *tests_table(report.assessment)]
+        out += ["", *assessment_table(report.assessment)]
     f = report.followups
     out += [
         "",
@@ -194,7 +194,7 @@ def report_text(report: QuizReport) -> str:
     return "\n".join(out)
 
 
-def tests_table(tests: AssessmentReport) -> list[str]:
+def assessment_table(tests: AssessmentReport) -> list[str]:
     """The cohort's tests: each stage, then the paired changes of accuracy."""
     state = "on" if tests.enabled else "off"
     out = [

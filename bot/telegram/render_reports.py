@@ -108,7 +108,7 @@ def _change_line(change: StageChange, min_pairs: int) -> str:
     return f"{head}, d_z {num(paired.d_z)} (95% CI {num(paired.ci_low)} to {num(paired.ci_high)})"
 
 
-def tests_block(tests: AssessmentReport) -> str:
+def assessment_block(tests: AssessmentReport) -> str:
     """The cohort's tests before and after training: each stage, and the two changes."""
     state = "on" if tests.enabled else "off"
     lines = [
@@ -134,7 +134,7 @@ def stats_text(report: QuizReport) -> str:
     if report.attempts_started == 0:
         lines.append("\nNo attempts yet in this scope.")
         if report.assessment is not None:
-            return "\n".join(lines) + "\n\n" + tests_block(report.assessment)
+            return "\n".join(lines) + "\n\n" + assessment_block(report.assessment)
         return "\n".join(lines)
     lines += [
         f"Learners: {report.learners}",
@@ -211,7 +211,7 @@ def stats_text(report: QuizReport) -> str:
         blocks.append("\n".join(rows))
 
     if report.assessment is not None:
-        blocks.append(tests_block(report.assessment))
+        blocks.append(assessment_block(report.assessment))
     f = report.followups
     blocks.append(
         "<b>Follow-ups</b>\n"

@@ -7,13 +7,11 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     Answer,
     AssessmentEnrolment,
     AssessmentStage,
-    Cohort,
     FollowUp,
     Item,
     Quiz,
@@ -40,15 +38,17 @@ from bot.domain.errors import (
 from bot.runtime import Runtime
 from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.assessment import flow, setup
-from bot.services.assessment.invitations import dispatch_due_tests
 from bot.services.assessment.report import cohort_assessment
-from bot.services.assessment.views import AssessmentState, NextStep, StageInvitation
+from bot.services.assessment.views import AssessmentState, NextStep
 from bot.services.followups import dispatch as followup_dispatch
 from bot.services.quizzes import QuizFile
 from tests.assessment_support import (
     FORM_FILES,
+    Inbox,
     answer,
     cohort_with_tests,
+    dispatch,
+    id_of_cohort,
     import_forms,
     join,
     skip,
@@ -60,23 +60,6 @@ from tests.assessment_support import (
 from tests.fakes.clock import FakeClock
 
 DAY = dt.timedelta(days=1)
-
-
-class Inbox:
-    """A dispatcher's sender that records the invitations."""
-
-    def __init__(self) -> None:
-        self.sent: list[StageInvitation] = []
-
-    async def __call__(self, invitation: StageInvitation) -> None:
-        self.sent.append(invitation)
-
-
-async def _dispatch(runtime: Runtime, inbox: Inbox, scale: float = 1.0) -> int:
-    report = await dispatch_due_tests(
-        runtime.sessions, worker="w1", clock=runtime.clock, send=inbox, scale=scale
-    )
-    return report.sent
 
 
 async def _stages(runtime: Runtime, user_id: int) -> dict[str, AssessmentStage]:
@@ -95,7 +78,7 @@ async def test_the_whole_flow_pre_training_post_delayed(
     pre = stage_of(joined.tests, Stage.PRE)
     assert (pre.items, pre.answered) == (4, 0)
     async with runtime.sessions() as s:
-        assert await flow.test_before_training(s, user_id=ana) == pre
+        assert await flow.pending_pre_test(s, user_id=ana) == pre
 
     # The pre-test: answers recorded, nothing shown, no memory model, no follow-up.
     async with runtime.sessions() as s:
@@ -116,7 +99,7 @@ async def test_the_whole_flow_pre_training_post_delayed(
     async with runtime.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(SkillState)) == 0
         assert await s.scalar(select(func.count()).select_from(FollowUp)) == 0
-        assert await flow.test_before_training(s, user_id=ana) is None
+        assert await flow.pending_pre_test(s, user_id=ana) is None
 
     # Training, then the post-test on the other form.
     trained = await train(runtime, ana)
@@ -136,10 +119,10 @@ async def test_the_whole_flow_pre_training_post_delayed(
     # The dispatcher invites Ana when it is due, once.
     inbox = Inbox()
     clock.advance(days=13)
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 0
     clock.advance(days=1)
-    assert await _dispatch(runtime, inbox) == 1
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 1
+    assert await dispatch(runtime, inbox) == 0
     (invitation,) = inbox.sent
     assert invitation.chat_id == 101
     assert invitation.offer.stage is Stage.DELAYED
@@ -215,7 +198,7 @@ async def test_a_learner_who_leaves_mid_form_resumes_where_they_stopped(runtime:
     assert second.number == 2
     # Days later, from the offer /quiz shows again: "continue", at question 2.
     async with runtime.sessions() as s:
-        again = await flow.test_before_training(s, user_id=cai)
+        again = await flow.pending_pre_test(s, user_id=cai)
     assert again is not None
     assert again.answered == 1
     async with runtime.sessions() as s:
@@ -274,8 +257,8 @@ async def test_a_learner_who_changes_cohort_keeps_their_first_tests(runtime: Run
     assert moved.tests_elsewhere
     await take(runtime, eva, pre, right=4)
     async with runtime.sessions() as s:
-        second_id = await _cohort_id(s, second)
-        first_id = await _cohort_id(s, first)
+        second_id = await id_of_cohort(s, second)
+        first_id = await id_of_cohort(s, first)
         other = await cohort_assessment(s, cohort_id=second_id)
         report = await cohort_assessment(s, cohort_id=first_id)
     assert other is not None
@@ -285,10 +268,6 @@ async def test_a_learner_who_changes_cohort_keeps_their_first_tests(runtime: Run
     assert report.stages[0].taken == 1
 
 
-async def _cohort_id(session: AsyncSession, code: str) -> int:
-    return (await session.scalars(select(Cohort.id).where(Cohort.code == code))).one()
-
-
 async def test_forgetme_takes_the_learners_tests_with_them(runtime: Runtime) -> None:
     await import_forms(runtime)
     _, code = await cohort_with_tests(runtime)
@@ -296,7 +275,7 @@ async def test_forgetme_takes_the_learners_tests_with_them(runtime: Runtime) -> 
     pre = stage_of((await join(runtime, fay, code)).tests, Stage.PRE)
     await take(runtime, fay, pre, right=2)
     async with runtime.sessions() as s:
-        cohort_id = await _cohort_id(s, code)
+        cohort_id = await id_of_cohort(s, code)
         before = await cohort_assessment(s, cohort_id=cohort_id)
     assert before is not None
     assert before.stages[0].taken == 1
@@ -343,16 +322,16 @@ async def test_tests_turned_off_midway(runtime: Runtime, clock: FakeClock) -> No
             await flow.start_stage(s, user_id=hal, stage_id=pre_hal.stage_id, now=clock())
     assert closed.value.reason is StageClosedReason.TESTS_OFF
     async with runtime.sessions() as s:
-        assert await flow.test_before_training(s, user_id=hal) is None
+        assert await flow.pending_pre_test(s, user_id=hal) is None
     assert (await train(runtime, gus)).stage_offer is None
     assert (await join(runtime, jo, code)).tests is None
     clock.advance(days=30)
     inbox = Inbox()
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 0
     # On again: the waiting delayed test goes out.
     async with runtime.sessions() as s:
         await setup.configure(s, user_id=owner, admin=False, code=code, enabled=True, now=clock())
-    assert await _dispatch(runtime, inbox) == 1
+    assert await dispatch(runtime, inbox) == 1
 
 
 async def test_turning_tests_on_names_what_is_missing(runtime: Runtime) -> None:
@@ -482,13 +461,13 @@ async def test_the_delayed_invitation_waits_for_window_lessons_and_sitting(
     # Lessons off: not invited.
     async with runtime.sessions() as s:
         await learners.set_lessons(s, user_id=kim, enabled=False)
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 0
     async with runtime.sessions() as s:
         await learners.set_lessons(s, user_id=kim, enabled=True, now=clock())
     # In a sitting (a quiz item on screen just now): after the sitting.
     async with runtime.sessions() as s:
         await attempts.start_quiz(s, user_id=kim, slug="bike-lane", round_size=5, now=clock())
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 0
     row = (await _stages(runtime, kim))["delayed"]
     assert row.status == "pending"
     assert row.due_at == clock() + dt.timedelta(minutes=30)
@@ -499,11 +478,11 @@ async def test_the_delayed_invitation_waits_for_window_lessons_and_sitting(
         found = await s.get_one(User, kim)
         found.window_start_hour, found.window_end_hour = 8, 12
         await s.commit()
-    assert await _dispatch(runtime, inbox) == 0
+    assert await dispatch(runtime, inbox) == 0
     row = (await _stages(runtime, kim))["delayed"]
     assert row.due_at == dt.datetime(2026, 3, 5, 8, tzinfo=dt.UTC)
     clock.now = row.due_at
-    assert await _dispatch(runtime, inbox) == 1
+    assert await dispatch(runtime, inbox) == 1
 
 
 async def test_an_offered_test_is_not_yours_to_press(runtime: Runtime) -> None:

@@ -22,10 +22,13 @@ from bot.runtime import Runtime
 from bot.services.assessment.report import AssessmentReport, cohort_assessment
 from bot.services.assessment.views import StageInvitation
 from bot.services.reports import quiz_report
-from bot.telegram.render_reports import stats_text, tests_block
+from bot.telegram.render_reports import assessment_block, stats_text
 from bot.telegram.text import visible_length
 from tests.assessment_support import (
+    Inbox,
     cohort_with_tests,
+    dispatch,
+    id_of_cohort,
     import_forms,
     join,
     skip,
@@ -36,7 +39,6 @@ from tests.assessment_support import (
 )
 from tests.cli.test_report_commands import _quizbot
 from tests.fakes.clock import FakeClock
-from tests.services.test_assessment import Inbox, _cohort_id, _dispatch
 
 # Right answers (of 4) of learners 1-10 at the pre- and post-test, and of learners 1-6 at
 # the delayed test. Learner 11 skips the pre-test and gets 4 at the post-test; learner 7
@@ -69,13 +71,13 @@ async def _build(runtime: Runtime, clock: FakeClock) -> int:
         await take(runtime, uid, post, right=POST[n] if n < 10 else 4)
     clock.advance(days=14)
     inbox = Inbox()
-    assert await _dispatch(runtime, inbox) == 11
+    assert await dispatch(runtime, inbox) == 11
     by_user: dict[int, StageInvitation] = {i.user_id: i for i in inbox.sent}
     for n, uid in enumerate(learners[:6]):
         await take(runtime, uid, by_user[uid].offer, right=DELAYED[n])
     await skip(runtime, learners[6], by_user[learners[6]].offer)
     async with runtime.sessions() as s:
-        return await _cohort_id(s, code)
+        return await id_of_cohort(s, code)
 
 
 def _check(report: AssessmentReport) -> None:
@@ -170,7 +172,7 @@ async def test_the_chat_and_the_terminal_show_the_figures(
         )
     text = stats_text(report)
     assert visible_length(text) <= MESSAGE_TEXT_MAX, "one Telegram message"
-    block = tests_block(report.assessment)  # type: ignore[arg-type]
+    block = assessment_block(report.assessment)  # type: ignore[arg-type]
     assert block.splitlines()[1:] == [
         "set placeholder · on · later test 14 days after · 12 learners",
         "before: 10 taken, 1 skipped, 1 open · 42% right · d′ -0.29, c 0.63",

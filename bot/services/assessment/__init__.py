@@ -8,7 +8,7 @@ simulation drive them alike. In the order a cohort meets them:
   /assess CODE on|off; `setup.state(...)`: /assess CODE.
 - `enrolment.enrol(session, cohort_id=, user_id=, now=)`: called when a learner joins (by
   `cohorts.resolve_start_payload`); returns the pre-test's `StageOffer`.
-- `flow.test_before_training(session, user_id=)`: the pre-test still to take or skip,
+- `flow.pending_pre_test(session, user_id=)`: the pre-test still to take or skip,
   which /quiz offers first.
 - `flow.start_stage(session, user_id=, stage_id=, now=)`: start or resume a test; its items
   are then answered with `attempts.answer_item` like any quiz item (the result says

@@ -34,7 +34,7 @@ _CLOSED = {
 }
 
 
-async def test_before_training(session: AsyncSession, *, user_id: int) -> StageOffer | None:
+async def pending_pre_test(session: AsyncSession, *, user_id: int) -> StageOffer | None:
     """The pre-test still to be taken or skipped while the cohort's tests are on: /quiz
     offers it first, so that no pre-test is taken after training began."""
     pre = await stages.stage_of(session, user_id, Stage.PRE)

@@ -97,7 +97,7 @@ async def quiz(turn: Turn) -> None:
 
 async def _start_quiz(turn: Turn, slug: str) -> None:
     # A cohort's pre-test comes before any training, or it would not measure the start.
-    offer = await turn.call(tests.test_before_training, user_id=turn.user_id)
+    offer = await turn.call(tests.pending_pre_test, user_id=turn.user_id)
     if offer is not None:
         await turn.reply(
             render_assessment.offer_text(offer), render_assessment.offer_keyboard(offer)
