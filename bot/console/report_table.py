@@ -219,8 +219,9 @@ def assessment_table(tests: AssessmentReport) -> list[str]:
     )
     out += [
         "",
-        "Paired change of accuracy (learners with both tests; d_z = mean change / sd of the "
-        f"changes, 95% CI by Bonett 2008; shown from {tests.min_pairs} pairs)",
+        "Paired change of accuracy (learners with both tests; points and sd of the changes in "
+        "percentage points; d_z = mean change / sd, 95% CI by Bonett 2008; shown from "
+        f"{tests.min_pairs} pairs)",
     ]
     rows = []
     for change in tests.changes:
@@ -237,6 +238,7 @@ def assessment_table(tests: AssessmentReport) -> list[str]:
                 "-"
                 if change.mean_first is None or change.mean_second is None
                 else f"{100 * (change.mean_second - change.mean_first):+.1f}",
+                "-" if paired is None else f"{100 * paired.sd_change:.1f}",
                 _num(paired.d_z) if shown and paired is not None else "-",
                 f"{_num(paired.ci_low)} to {_num(paired.ci_high)}"
                 if shown and paired is not None
@@ -244,8 +246,8 @@ def assessment_table(tests: AssessmentReport) -> list[str]:
             ]
         )
     out += _table(
-        ["tests", "pairs", "of", "lost", "first", "second", "points", "d_z", "95% CI"],
+        ["tests", "pairs", "of", "lost", "first", "second", "points", "sd", "d_z", "95% CI"],
         rows,
-        right={1, 2, 3, 4, 5, 6, 7},
+        right={1, 2, 3, 4, 5, 6, 7, 8},
     )
     return out

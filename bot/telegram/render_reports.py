@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from html import escape
 
@@ -84,7 +85,11 @@ STAGE_WORDS = {Stage.PRE: "before", Stage.POST: "after", Stage.DELAYED: "later"}
 
 
 def _points(value: float) -> str:
-    return f"{'+' if value >= 0 else '−'}{abs(100 * value):.0f} points"
+    """A change of a share in whole percentage points, halves away from zero: the last bits of
+    a float sum differ between databases, and 12.5 must not become 12 on one and 13 on the
+    other."""
+    whole = math.floor(abs(round(100 * value, 6)) + 0.5)
+    return f"{'+' if value >= 0 else '−'}{whole} points"
 
 
 def _change_line(change: StageChange, min_pairs: int) -> str:
@@ -96,9 +101,11 @@ def _change_line(change: StageChange, min_pairs: int) -> str:
     if not change.pairs:
         return head
     head += f": {pct(change.mean_first)} → {pct(change.mean_second)}"
-    if change.mean_first is not None and change.mean_second is not None:
-        head += f", {_points(change.mean_second - change.mean_first)}"
     paired = change.change
+    if paired is not None:
+        head += f", {_points(paired.mean_change)}"
+    elif change.mean_first is not None and change.mean_second is not None:
+        head += f", {_points(change.mean_second - change.mean_first)}"  # one pair
     if not change.enough:
         return (
             f"{head}; effect size needs {min_pairs} learners with both tests (has {change.pairs})"

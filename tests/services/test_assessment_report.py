@@ -206,11 +206,12 @@ async def test_the_chat_and_the_terminal_show_the_figures(
         "42%",
         "68%",
         "+25.0",
+        "16.7",
         "1.50",
         "0.55",
         "to",
         "2.45",
     ]
     assert changes[1][:9] == ["pre", "->", "delayed", "6", "10", "40%", "46%", "58%", "+12.5"]
-    assert changes[1][9:] == ["-", "needs", "10", "pairs"]
+    assert changes[1][9:] == ["13.7", "-", "needs", "10", "pairs"]
     assert chart.read_bytes()[:4] == b"\x89PNG"
