@@ -44,7 +44,8 @@ async def _usable_sets(
         stmt = stmt.where(or_(Quiz.is_public.is_(True), Quiz.owner_id == user_id))
     found: dict[str, set[str]] = {}
     for set_id, form in (await session.execute(stmt)).all():
-        found.setdefault(set_id, set()).add(form)
+        if set_id is not None and form is not None:
+            found.setdefault(set_id, set()).add(form)
     return found
 
 
