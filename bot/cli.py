@@ -159,7 +159,8 @@ async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
         listings = await list_quizzes(session)
     print(f"{'id':<28} {'version':>7} {'items':>5}  title")
     for q in listings:
-        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}")
+        form = f" (test form {q.form[1]} of the set {q.form[0]})" if q.form else ""
+        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}{form}")
     return EXIT_OK
 
 

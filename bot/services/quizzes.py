@@ -472,6 +472,7 @@ async def list_quizzes(session: AsyncSession, *, owner_id: int | None = None) ->
             versions=versions,
             is_public=quiz.is_public,
             cohorts=shared.get(quiz.id, ()),
+            form=_marker(quiz),
         )
         for quiz, version, versions in rows
     ]

@@ -157,6 +157,8 @@ class QuizListing:
     versions: int
     is_public: bool
     cohorts: tuple[str, ...] = ()  # names of the cohorts a limited quiz is open to
+    # A test form: (set, form); such a quiz is taken through a cohort's tests, not /quiz.
+    form: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
