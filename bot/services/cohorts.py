@@ -94,7 +94,9 @@ async def _join(
             await session.rollback()
             already = True
     quizzes = await quizzes_of(session, cohort_id)
-    tests = await enrolment.enrol(session, cohort_id=cohort_id, user_id=user_id, now=now)
+    tests = await enrolment.enrol(
+        session, cohort_id=cohort_id, user_id=user_id, now=now, new_member=not already
+    )
     await session.commit()
     return CohortJoined(
         name=name,

@@ -36,6 +36,11 @@ async def _take(bot: BotHarness, learner: FakeUser, offer: ChatMessage, right: i
         press = await answer(bot, learner, item, right=number <= right)
         popup = await learner.wait_for_answer(press)
         assert popup.get("text") == "📝 Answer saved", "no verdict during a test"
+        if number == 1:
+            # The same press again (a double tap, a client sending it twice): counted once.
+            again = learner.press_data(item, press.data)
+            popup = await learner.wait_for_answer(again)
+            assert popup.get("text") == "You already answered this one; your first answer counts."
         edited = await learner.wait_for_message(lambda m, i=item.message_id: m.message_id == i)
         assert "Answer saved" in edited.content
         assert "Right" not in edited.content

@@ -154,6 +154,28 @@ async def test_forms_alternate_in_join_order(runtime: Runtime) -> None:
     assert firsts == [(1, "A"), (2, "B"), (3, "A"), (4, "B")]
 
 
+async def test_members_from_before_the_tests_take_none(runtime: Runtime) -> None:
+    await import_forms(runtime)
+    owner = await user(runtime, 900, "Tess")
+    async with runtime.sessions() as s:
+        code = (await cohorts.create_cohort(s, owner_id=owner, name="C", now=runtime.clock())).code
+    early = await user(runtime, 160)
+    assert (await join(runtime, early, code)).tests is None
+    async with runtime.sessions() as s:
+        await setup.configure(
+            s, user_id=owner, admin=False, code=code, enabled=True, now=runtime.clock()
+        )
+    again = await join(runtime, early, code)  # the invite opened again
+    assert again.already_member
+    assert again.tests is None
+    late = await user(runtime, 161)
+    offer = stage_of((await join(runtime, late, code)).tests, Stage.PRE)
+    assert stage_of((await join(runtime, late, code)).tests, Stage.PRE) == offer, "offered again"
+    async with runtime.sessions() as s:
+        state = await setup.state(s, user_id=owner, admin=False, code=code)
+    assert (state.enrolled, state.not_enrolled) == (1, 1)
+
+
 async def test_skipping_is_recorded_and_the_flow_goes_on(runtime: Runtime) -> None:
     await import_forms(runtime)
     _, code = await cohort_with_tests(runtime)

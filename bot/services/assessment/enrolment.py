@@ -25,13 +25,21 @@ class Enrolment:
 
 
 async def enrol(
-    session: AsyncSession, *, cohort_id: int, user_id: int, now: dt.datetime
+    session: AsyncSession,
+    *,
+    cohort_id: int,
+    user_id: int,
+    now: dt.datetime,
+    new_member: bool = True,
 ) -> Enrolment:
-    """Enrol a learner in the cohort's tests, if they are on, and offer the pre-test.
+    """Enrol a learner who just joined the cohort in its tests, if they are on, and offer
+    the pre-test.
 
     Joins the caller's transaction (the join) and does not commit. A learner enrolled
     already gets their pre-test offered again while it is open; one enrolled in another
-    cohort stays there. Which form comes first alternates in join order.
+    cohort stays there; a member from before the tests (`new_member` False: the invite
+    opened again) is not enrolled, as /assess says. Which form comes first alternates in
+    join order.
     """
     setup = await stages.enabled_setup(session, cohort_id)
     if setup is None:
@@ -43,6 +51,8 @@ async def enrol(
         pre = await stages.stage_of(session, user_id, Stage.PRE)
         if pre is not None and StageStatus(pre.status) in OPEN_STATUSES:
             return Enrolment(offer=await stages.offer_of(session, pre))
+        return Enrolment()
+    if not new_member:
         return Enrolment()
     forms = await stages.form_quizzes(session, setup.set_id)
     if set(forms) != {"A", "B"}:
