@@ -12,7 +12,7 @@ _._ids
 _._strip_slash
 _._upper
 _._omit_unset_judgement
-_._omit_unset_assessment
+_._omit_absent_parts
 _.async_database_url  # a computed setting read through the settings object
 
 # SQLAlchemy: TypeDecorator hooks and the declarative type map.
@@ -44,6 +44,7 @@ _.skipped_at
 _.publisher
 _.author
 _.license
+_.note  # a claim's note: for the people who read and review the quiz file
 
 # logging.LogRecord attributes set by the redaction filter.
 _.msg

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.domain.statistics import (
+    MIN_COMPLETE_ATTEMPTS,
+    DetectionCounts,
+    DetectionSummary,
+    share,
+)
 from bot.services.assessment.report import AssessmentReport
 from bot.services.reports import QuizReport
 
@@ -141,8 +146,8 @@ def report_text(report: QuizReport) -> str:
         for n, i in enumerate(report.most_missed, start=1):
             passage = textwrap.shorten(i.passage, 90, placeholder="...")
             out.append(
-                f"{n}. {i.quiz} v{i.version} {i.key}: {_pct(i.facility)} right "
-                f'of {i.answers}: "{passage}"'
+                f"{n}. {i.quiz} v{i.version} {i.key}: {i.wrong} of {i.answers} answers wrong "
+                f'({_pct(share(i.wrong, i.answers))}): "{passage}"'
             )
     out += [
         "",

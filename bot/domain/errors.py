@@ -38,6 +38,21 @@ class ChoiceProblem(StrEnum):
     NOT_ONE = "not exactly one"
 
 
+class ArticleProblem(StrEnum):
+    """Why no draft quiz can be made from a file (`quizbot quiz draft`, an article sent)."""
+
+    EMPTY = "empty"
+    BINARY = "binary"  # not text: a picture, a PDF, a word-processor file
+    TOO_BIG = "too big"  # the file is over the size limit (`size`, `limit` in bytes)
+    WRONG_TYPE = "wrong type"  # sent in the chat with a name that is neither .txt nor .html
+    NO_ARTICLE_IN_PAGE = "no article in page"  # an HTML page with no article text in it
+    TOO_SHORT = "too short"
+    TOO_LONG = "too long"  # more text than one quiz can hold (`limit` in characters)
+    NOT_PROSE = "not prose"  # a list of words or a table: hardly any sentence ends
+    DATA = "data"  # YAML, JSON, markup or code
+    NOT_ENGLISH = "not English"
+
+
 class ReportArgProblem(StrEnum):
     """What is wrong with the words given to a report (/stats, /export, `quizbot stats`)."""
 
@@ -304,3 +319,19 @@ class QuizImportError(QuizbotError):
         super().__init__(f"{len(problems)} problem(s); nothing imported")
         self.problems = problems
         self.located = tuple(located)
+
+
+# ---------------------------------------------------------------------------- drafts
+
+
+@dataclass(eq=False)
+class ArticleRejectedError(QuizbotError):
+    """No draft quiz can be made from the file; nothing was written or stored.
+
+    `size` and `limit` are in bytes for TOO_BIG, in characters for TOO_LONG, and in words
+    for TOO_SHORT.
+    """
+
+    problem: ArticleProblem
+    size: int = 0
+    limit: int = 0

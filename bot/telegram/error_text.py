@@ -109,6 +109,46 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
         case errors.UnknownFormSetError(set_id=set_id, sets=sets):
             known = f" Sets you can use: {', '.join(sets)}." if sets else ""
             return f"There is no set of test forms '{set_id[:64]}'.{known}"
+        case errors.ArticleRejectedError():
+            return article_text(error)
+    return FALLBACK
+
+
+def article_text(error: errors.ArticleRejectedError) -> str:
+    """Why no draft quiz can be made from the article sent, in one sentence or two."""
+    match error.problem:
+        case errors.ArticleProblem.EMPTY:
+            return "The file is empty."
+        case errors.ArticleProblem.BINARY:
+            return "The file is not text. Send the article as a .txt or .html file."
+        case errors.ArticleProblem.TOO_BIG:
+            return f"The file is {error.size / 1_000_000:.1f} MB; an article may be at most 1 MB."
+        case errors.ArticleProblem.WRONG_TYPE:
+            return "Send an article as a .txt or .html file."
+        case errors.ArticleProblem.NO_ARTICLE_IN_PAGE:
+            return (
+                "I found no article in this web page. Send the article's own page, or its text "
+                "as a .txt file."
+            )
+        case errors.ArticleProblem.TOO_SHORT:
+            return f"The text has {error.size} words; an article needs at least {error.limit}."
+        case errors.ArticleProblem.TOO_LONG:
+            return (
+                f"The text has {error.size:,} characters; one quiz can hold at most "
+                f"{error.limit:,}. Send one article, or part of it."
+            )
+        case errors.ArticleProblem.NOT_PROSE:
+            return "This is not an article: it has hardly any sentences."
+        case errors.ArticleProblem.DATA:
+            return (
+                "This is not an article: it looks like data or code. To upload a quiz, send it "
+                "as a .yaml file."
+            )
+        case errors.ArticleProblem.NOT_ENGLISH:
+            return (
+                "The article does not seem to be in English. I can draft quizzes from English "
+                "articles only."
+            )
     return FALLBACK
 
 

@@ -41,7 +41,8 @@ def help_text(role: Role) -> str:
         lines += [f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS]
         lines.append(
             "Send a .yaml quiz file as a document to upload it (with the source text inline "
-            "under source.text)."
+            "under source.text). Send an article as a .txt or .html file to get a draft quiz "
+            "to complete."
         )
     if role >= Role.ADMIN:
         lines += ["", "As an admin, /stats and /export cover every quiz and cohort."]

@@ -7,7 +7,12 @@ import textwrap
 from html import escape
 
 from bot.domain.assessment import Stage
-from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.domain.statistics import (
+    MIN_COMPLETE_ATTEMPTS,
+    DetectionCounts,
+    DetectionSummary,
+    share,
+)
 from bot.services.assessment.report import AssessmentReport, StageChange
 from bot.services.reports import QuizReport
 
@@ -175,7 +180,8 @@ def stats_text(report: QuizReport) -> str:
             passage = textwrap.shorten(item.passage, PASSAGE_MAX, placeholder="…")
             missed.append(
                 f"{n}. {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
-                f"{pct(item.facility)} right of {item.answers}\n"
+                f"{item.wrong} of {item.answers} answers wrong "
+                f"({pct(share(item.wrong, item.answers))})\n"
                 f"<blockquote>{_e(passage)}</blockquote>"
             )
         blocks.append("\n".join(missed))

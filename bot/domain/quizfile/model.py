@@ -29,6 +29,7 @@ ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+ClaimId = Annotated[str, StringConstraints(pattern=CLAIM_ID_PATTERN)]
 
 
 def _date_as_text(value: object) -> object:
@@ -125,13 +126,16 @@ class Item(_Strict):
     )
     kind: ItemKind = ItemKind.SINGLE
     skill: Slug = Field(description="Id of a skill in quizzes/skills.yaml.")
-    claims: list[Annotated[str, StringConstraints(pattern=CLAIM_ID_PATTERN)]] = Field(
-        default_factory=list, description="Ids of the claims of the source this item covers."
+    claims: list[ClaimId] = Field(
+        default_factory=list,
+        description="Ids of the claims of the source this item covers; with a claim list in "
+        "the file, each must be one of its ids.",
     )
     verdict: Verdict | None = Field(
         default=None,
-        description="'sound' when the right answer is that the claim is sound, sourced or "
-        "consistent; 'flawed' when it is not. Used for discernment reports.",
+        description="'sound' when the right answer finds the claim sound, sourced or "
+        "consistent; 'flawed' when it does not. About the claim, not about which option is "
+        "'True'. Used for discernment reports.",
     )
     passage: Text = Field(description="Exact quote from the source text (whitespace may vary).")
     question: Text
@@ -182,6 +186,19 @@ class Assessment(_Strict):
     form: FormName = Field(description="'A' or 'B': the two parallel forms of the set.")
 
 
+class Claim(_Strict):
+    """One claim of the source: its words, whether it holds, and why."""
+
+    id: ClaimId = Field(description="The id items name in their 'claims' list (C01).")
+    passage: Text = Field(description="The claim's words: an exact quote of the source text.")
+    verdict: Verdict = Field(
+        description="'sound' when a reader who believes the passage as written is right to; "
+        "'flawed' when it is unsourced, inconsistent or wrong in a way that changes what a "
+        "reader believes. The same meaning as an item's verdict."
+    )
+    note: Text = Field(description="Why: how the claim is sourced and what is known about it.")
+
+
 class Quiz(_Strict):
     """One quiz file."""
 
@@ -195,17 +212,23 @@ class Quiz(_Strict):
         "(set and form A or B) instead of a training quiz.",
     )
     source: Source
+    claims: list[Claim] | None = Field(
+        default=None,
+        min_length=1,
+        description="The claims of the source that items refer to by id (optional).",
+    )
     items: list[Item] = Field(min_length=1)
 
     @model_serializer(mode="wrap")
-    def _omit_unset_assessment(
+    def _omit_absent_parts(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, object]:
-        # Training quizzes keep their content hash from before forms existed, so importing
-        # an unchanged one does not make a new version.
+        # A file without a claim list or an assessment keeps the content hash it had before
+        # files could hold them, so re-importing it does not make a new version.
         data: dict[str, object] = handler(self)
-        if data.get("assessment") is None:
-            data.pop("assessment", None)
+        for part in ("claims", "assessment"):
+            if data.get(part) is None:
+                data.pop(part, None)
         return data
 
 

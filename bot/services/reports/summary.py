@@ -121,10 +121,7 @@ async def quiz_report(
         learner_rows = await learner_discernment(session, first, latest)
     items = figures.items
     most_missed = tuple(
-        sorted(
-            (i for i in items if i.answers and i.facility is not None),
-            key=lambda i: (i.facility, -i.answers, i.item_id),
-        )[:MOST_MISSED]
+        st.most_missed(((i, i.answers, i.correct) for i in items), limit=MOST_MISSED)
     )
     return QuizReport(
         query=query,
