@@ -19,6 +19,7 @@ from bot.db.models import (
     SkillState,
     User,
 )
+from bot.domain import followups as rules
 from bot.domain.assessment import Stage
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -38,9 +39,11 @@ from bot.domain.errors import (
 from bot.runtime import Runtime
 from bot.services import attempts, cohorts, learners, quizzes
 from bot.services.assessment import flow, setup
+from bot.services.assessment.invitations import dispatch_due_tests
 from bot.services.assessment.report import cohort_assessment
-from bot.services.assessment.views import AssessmentState, NextStep
+from bot.services.assessment.views import AssessmentState, NextStep, StageInvitation
 from bot.services.followups import dispatch as followup_dispatch
+from bot.services.followups.dispatch import DeliveryError, RecipientBlockedError
 from bot.services.quizzes import QuizFile
 from tests.assessment_support import (
     FORM_FILES,
@@ -525,3 +528,45 @@ async def test_an_offered_test_is_not_yours_to_press(runtime: Runtime) -> None:
     # The skipped form's question still on screen: its buttons count no more.
     with pytest.raises(ItemClosedError):
         await answer(runtime, lou, started.item, right=True)
+
+
+async def test_an_invitation_that_cannot_be_sent_waits_or_is_retried(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """A learner who blocked the bot is marked inactive and invited once they write again; a
+    failed send is tried again after the follow-ups' backoff."""
+    await import_forms(runtime)
+    _, code = await cohort_with_tests(runtime, days=1)
+    noa = await user(runtime, 170, "Noa")
+    await take(runtime, noa, stage_of((await join(runtime, noa, code)).tests, Stage.PRE), 2)
+    post = stage_of((await train(runtime, noa)).stage_offer, Stage.POST)
+    await take(runtime, noa, post, right=2)
+    clock.advance(days=1)
+
+    async def blocked(invitation: StageInvitation) -> None:
+        raise RecipientBlockedError("Forbidden: bot was blocked by the user")
+
+    report = await dispatch_due_tests(
+        runtime.sessions, worker="w1", clock=clock, send=blocked, scale=1.0
+    )
+    assert report.blocked == 1
+    async with runtime.sessions() as s:
+        assert not (await s.get_one(User, noa)).is_active
+    assert (await _stages(runtime, noa))["delayed"].status == "pending"
+    inbox = Inbox()
+    assert await dispatch(runtime, inbox) == 0, "not while blocked"
+    await user(runtime, 170, "Noa")  # Noa writes again
+
+    async def broken(invitation: StageInvitation) -> None:
+        raise DeliveryError("Bad Gateway")
+
+    report = await dispatch_due_tests(
+        runtime.sessions, worker="w1", clock=clock, send=broken, scale=1.0
+    )
+    assert report.failed == 1
+    row = (await _stages(runtime, noa))["delayed"]
+    assert (row.status, row.tries) == ("pending", 1)
+    assert row.due_at == clock() + rules.retry_delay(1)
+    assert await dispatch(runtime, inbox) == 0
+    clock.now = row.due_at
+    assert await dispatch(runtime, inbox) == 1
