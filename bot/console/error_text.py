@@ -67,6 +67,27 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return "You can see reports only on your own quizzes and cohorts."
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.AssessmentFormError(slug=slug):
+            return (
+                f"'{slug}' is a test form: learners take it through a cohort's tests in the "
+                "chat, not in the demo."
+            )
+        case errors.StageGoneError():
+            return "This test no longer exists."
+        case errors.StageClosedError(reason=reason):
+            return f"This test cannot be started: {reason.value}."
+        case errors.BadAssessArgsError(problem=problem, value=value):
+            return f"The tests' settings are not understood ({problem.value}: {value[:40]})."
+        case errors.NoAssessmentFormsError():
+            return "No test forms are imported yet: import forms A and B of one set first."
+        case errors.IncompleteFormSetError(set_id=set_id, present=present, missing=missing):
+            return f"The set '{set_id}' has form {present} but no form {missing}."
+        case errors.FormSetChoiceError(sets=sets):
+            return f"Name one of the sets of test forms: {', '.join(sets)}."
+        case errors.FormSetFixedError(set_id=set_id):
+            return f"The cohort's learners take the set '{set_id}' already."
+        case errors.UnknownFormSetError(set_id=set_id):
+            return f"There is no set of test forms '{set_id[:64]}'."
         case errors.ArticleRejectedError():
             return article_text(error) + " No draft was written."
     return FALLBACK

@@ -25,6 +25,7 @@ INSTRUCTOR_COMMANDS = [
     ("cohort", "create a cohort: /cohort NAME"),
     ("share", "open a quiz to cohorts: /share QUIZ-ID CODE"),
     ("public", "open a quiz to everyone: /public QUIZ-ID"),
+    ("assess", "tests before and after training: /assess CODE on|off"),
     ("stats", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]"),
     ("export", "answers as CSV: /export [quiz-id]"),
 ]

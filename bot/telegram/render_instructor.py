@@ -189,6 +189,8 @@ def sharing_text(sharing: Sharing, bot_username: str) -> str:
 
 
 def _who(quiz: QuizListing) -> str:
+    if quiz.form is not None:
+        return f"test form {quiz.form[1]} of the set {_e(quiz.form[0])} (/assess)"
     if quiz.is_public:
         return "public"
     if quiz.cohorts:
