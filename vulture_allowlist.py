@@ -12,7 +12,7 @@ _._ids
 _._strip_slash
 _._upper
 _._omit_unset_judgement
-_._omit_absent_claims
+_._omit_absent_parts
 _.async_database_url  # a computed setting read through the settings object
 
 # SQLAlchemy: TypeDecorator hooks and the declarative type map.
@@ -35,6 +35,10 @@ _.source_title
 _.source_meta
 _.joined_at
 _.refreshed_at
+_.changed_at  # a cohort's tests turned on or off
+_.enrolled_at
+_.offered_at
+_.skipped_at
 
 # Quiz and source metadata kept with each version (shown in the schema and stored).
 _.publisher

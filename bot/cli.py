@@ -56,7 +56,7 @@ def _database_error(exc: BaseException) -> UserFacingError:
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.demo import ConsoleDemo
     from bot.console.error_text import unknown_quiz
-    from bot.domain.errors import UnknownQuizError
+    from bot.domain.errors import AssessmentFormError, UnknownQuizError
     from bot.services.quizzes import list_quizzes
 
     slug = (args.quiz or DEFAULT_QUIZ_ID).strip().lower()
@@ -70,9 +70,12 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         try:
             return await demo.play()
+        except AssessmentFormError as error:
+            raise UserFacingError(f"quizbot demo: {describe(error)}", EXIT_CONFIG) from None
         except UnknownQuizError:
             async with runtime.sessions() as session:
-                ids = [q.slug for q in await list_quizzes(session)]
+                # Test forms are taken through a cohort's tests, not played here.
+                ids = [q.slug for q in await list_quizzes(session) if q.form is None]
             with i18n.use(args.lang):
                 message = f"quizbot demo: {unknown_quiz(slug, ids)}"
             raise UserFacingError(message, EXIT_CONFIG) from None
@@ -213,7 +216,8 @@ async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
         listings = await list_quizzes(session)
     print(f"{'id':<28} {'version':>7} {'items':>5}  title")
     for q in listings:
-        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}")
+        form = f" (test form {q.form[1]} of the set {q.form[0]})" if q.form else ""
+        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}{form}")
     return EXIT_OK
 
 

@@ -42,6 +42,15 @@ EXAMPLES: list[QuizbotError] = [
     errors.StaffOnlyReportError(),
     errors.OutsideOwnReportError(),
     errors.QuizImportError(["q.yaml:3: unknown field"], [Problem("q.yaml", 3, "unknown field")]),
+    errors.AssessmentFormError("form-a"),
+    errors.StageGoneError(),
+    *(errors.StageClosedError(reason) for reason in errors.StageClosedReason),
+    *(errors.BadAssessArgsError(problem, "x", 365) for problem in errors.AssessArgProblem),
+    errors.NoAssessmentFormsError(),
+    errors.IncompleteFormSetError("spring", "A", "B"),
+    errors.FormSetChoiceError(("autumn", "spring")),
+    errors.FormSetFixedError("spring"),
+    errors.UnknownFormSetError("winter", ("spring",)),
     *(errors.ArticleRejectedError(problem, 1_500_000, 1_000_000) for problem in ArticleProblem),
 ]
 

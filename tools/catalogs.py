@@ -127,18 +127,20 @@ def _shape(text: str) -> tuple[list[str], list[str]]:
     return sorted(set(_PLACEHOLDER.findall(text))), sorted(_TAG.findall(text))
 
 
-def problems(message: Message) -> Iterator[str]:
+def problems(message: Message, plurals: int = 2) -> Iterator[str]:
     """What is wrong with one translated message: missing, fuzzy, placeholders or tags."""
     label = f"{message.context + ': ' if message.context else ''}{_forms(message.id)[0]!r}"
     if "fuzzy" in message.flags:
         yield f"{label} is marked fuzzy"
     source = _forms(message.id)
-    for form in _forms(message.string or ""):
+    for index, form in enumerate(_forms(message.string or "")):
         if not form:
             yield f"{label} has no translation"
             continue
-        # A language with one plural form uses the plural's placeholders ({n} and all).
-        expected = _shape(source[-1])
+        # Each form is checked against the English form it stands for; a language with one
+        # form ("km") uses the plural's placeholders ({n} and all).
+        english = source[-1] if plurals == 1 else source[min(index, len(source) - 1)]
+        expected = _shape(english)
         if _shape(form) != expected:
             yield f"{label}: placeholders or tags {_shape(form)} should be {expected}"
 
@@ -156,7 +158,9 @@ def check() -> list[str]:
         extra = _ids(catalog) - _ids(template)
         found += [f"{language}: {m!r} is not in the catalog" for m in sorted(missing, key=str)]
         found += [f"{language}: {m!r} is no longer in the code" for m in sorted(extra, key=str)]
-        found += [f"{language}: {p}" for m in catalog if m.id for p in problems(m)]
+        found += [
+            f"{language}: {p}" for m in catalog if m.id for p in problems(m, catalog.num_plurals)
+        ]
         mo = _po_path(language).with_suffix(".mo")
         if not mo.exists() or mo.read_bytes() != _mo(catalog):
             found.append(f"{language}: messages.mo is not compiled from messages.po")

@@ -79,6 +79,32 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.AssessmentFormError(slug=slug):
+            return _(
+                "'{slug}' is a test form: learners take it through a cohort's tests in the "
+                "chat, not in the demo."
+            ).format(slug=slug)
+        case errors.StageGoneError():
+            return _("This test no longer exists.")
+        case errors.StageClosedError(reason=reason):
+            # The reason as the code names it: the terminal is the operators'.
+            return _("This test cannot be started: {reason}.").format(reason=reason.value)
+        case errors.BadAssessArgsError(problem=problem, value=value):
+            return _("The tests' settings are not understood ({problem}: {value}).").format(
+                problem=problem.value, value=value[:40]
+            )
+        case errors.NoAssessmentFormsError():
+            return _("No test forms are imported yet: import forms A and B of one set first.")
+        case errors.IncompleteFormSetError(set_id=set_id, present=present, missing=missing):
+            return _("The set '{set}' has form {present} but no form {missing}.").format(
+                set=set_id, present=present, missing=missing
+            )
+        case errors.FormSetChoiceError(sets=sets):
+            return _("Name one of the sets of test forms: {sets}.").format(sets=", ".join(sets))
+        case errors.FormSetFixedError(set_id=set_id):
+            return _("The cohort's learners take the set '{set}' already.").format(set=set_id)
+        case errors.UnknownFormSetError(set_id=set_id):
+            return _("There is no set of test forms '{set}'.").format(set=set_id[:64])
         case errors.ArticleRejectedError():
             return article_text(error) + " " + _("No draft was written.")
     return _(FALLBACK)

@@ -12,6 +12,7 @@ from bot.domain.statistics import (
     DetectionSummary,
     share,
 )
+from bot.services.assessment.report import AssessmentReport
 from bot.services.reports import QuizReport
 
 
@@ -235,6 +236,8 @@ def report_text(report: QuizReport) -> str:
             ],
             right={2, 3, 5, 6},
         )
+    if report.assessment is not None:
+        out += ["", *assessment_table(report.assessment)]
     f = report.followups
     out += [
         "",
@@ -252,3 +255,89 @@ def report_text(report: QuizReport) -> str:
         ),
     ]
     return "\n".join(out)
+
+
+def assessment_table(tests: AssessmentReport) -> list[str]:
+    """The cohort's tests: each stage, then the paired changes of accuracy."""
+    out = [
+        (
+            _(
+                "Tests before and after training (set {set}, on; the later test {days} days "
+                "after the one after training; {learners})"
+            )
+            if tests.enabled
+            else _(
+                "Tests before and after training (set {set}, off; the later test {days} days "
+                "after the one after training; {learners})"
+            )
+        ).format(
+            set=tests.set_id or "-",
+            days=tests.delay_days,
+            learners=ngettext("{n} learner", "{n} learners", tests.enrolled).format(
+                n=tests.enrolled
+            ),
+        ),
+    ]
+    out += _table(
+        [_("test"), _("taken"), _("skipped"), _("open"), _("right"), "d'", "c"],
+        [
+            [
+                f"{stage.stage.value}",
+                str(stage.taken),
+                str(stage.skipped),
+                str(stage.open),
+                _pct(stage.mean_accuracy),
+                _num(stage.detection.mean_d_prime),
+                _num(stage.detection.mean_criterion),
+            ]
+            for stage in tests.stages
+        ],
+        right={1, 2, 3, 4, 5, 6},
+    )
+    out += [
+        "",
+        _(
+            "Paired change of accuracy (learners with both tests; points and sd of the changes "
+            "in percentage points; d_z = mean change / sd, 95% CI by Bonett 2008; shown from "
+            "{n} pairs)"
+        ).format(n=tests.min_pairs),
+    ]
+    rows = []
+    for change in tests.changes:
+        paired = change.change
+        shown = change.enough and paired is not None and paired.d_z is not None
+        rows.append(
+            [
+                f"{change.first.value} -> {change.second.value}",
+                str(change.pairs),
+                str(change.first_takers),
+                _pct(change.attrition),
+                _pct(change.mean_first),
+                _pct(change.mean_second),
+                "-"
+                if change.mean_first is None or change.mean_second is None
+                else f"{100 * (change.mean_second - change.mean_first):+.1f}",
+                "-" if paired is None else f"{100 * paired.sd_change:.1f}",
+                _num(paired.d_z) if shown and paired is not None else "-",
+                _("{low} to {high}").format(low=_num(paired.ci_low), high=_num(paired.ci_high))
+                if shown and paired is not None
+                else _("needs {n} pairs").format(n=tests.min_pairs),
+            ]
+        )
+    out += _table(
+        [
+            _("tests"),
+            _("pairs"),
+            _("of"),
+            _("lost"),
+            _("first"),
+            _("second"),
+            _("points"),
+            "sd",
+            "d_z",
+            _("95% CI"),
+        ],
+        rows,
+        right={1, 2, 3, 4, 5, 6, 7, 8},
+    )
+    return out

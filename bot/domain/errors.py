@@ -65,6 +65,25 @@ class ReportArgProblem(StrEnum):
     NOT_A_CODE = "not a code"  # a cohort that is not shaped like an invite code
 
 
+class AssessArgProblem(StrEnum):
+    """What is wrong with the words given to /assess."""
+
+    NO_CODE = "no code"
+    NOT_A_CODE = "not a code"
+    UNKNOWN_ACTION = "unknown action"  # not on or off
+    BAD_DAYS = "bad days"  # not a whole number from 1 to `limit`
+    TOO_MANY = "too many"  # a word that is neither the delay nor a set id
+
+
+class StageClosedReason(StrEnum):
+    """Why a test's Start button does nothing now."""
+
+    DONE = "done"  # finished already
+    SKIPPED = "skipped"
+    TESTS_OFF = "tests off"  # the instructor turned the cohort's tests off
+    NOT_YET = "not yet"  # the delayed test is not due yet
+
+
 # ------------------------------------------- not there (or not this user's to see)
 
 
@@ -82,6 +101,14 @@ class UnknownQuizError(NotFoundError):
 
     slug: str
     owned: bool = False
+
+
+@dataclass(eq=False)
+class AssessmentFormError(QuizbotError):
+    """The quiz is a form of a pre-, post- or delayed test: learners get it through their
+    cohort's tests, not by its id."""
+
+    slug: str
 
 
 @dataclass(eq=False)
@@ -115,6 +142,10 @@ class LessonGoneError(NotFoundError):
     """The follow-up a practice button belongs to no longer exists."""
 
 
+class StageGoneError(NotFoundError):
+    """The test a button belongs to no longer exists (its learner was forgotten)."""
+
+
 # ------------------------------------------------------------- presses that cannot count
 
 
@@ -130,6 +161,13 @@ class ItemClosedError(QuizbotError):
     """The item is no longer the one being asked (an old message)."""
 
     of: ButtonsOf
+
+
+@dataclass(eq=False)
+class StageClosedError(QuizbotError):
+    """A test's button was pressed when the test cannot be started or skipped."""
+
+    reason: StageClosedReason
 
 
 class AlreadyAnsweredError(QuizbotError):
@@ -185,6 +223,53 @@ class BadReportQueryError(InvalidInputError):
     problem: ReportArgProblem
     value: str = ""
     limit: int = 0
+
+
+@dataclass(eq=False)
+class BadAssessArgsError(InvalidInputError):
+    """The words after /assess are not understood; `value` is the word at fault."""
+
+    problem: AssessArgProblem
+    value: str = ""
+    limit: int = 0
+
+
+# ------------------------------------------------------------------ a cohort's tests
+
+
+class NoAssessmentFormsError(QuizbotError):
+    """Tests were turned on, but no test form is imported that this instructor may use."""
+
+
+@dataclass(eq=False)
+class IncompleteFormSetError(QuizbotError):
+    """The set has one form only: `present` (A or B) without `missing`."""
+
+    set_id: str
+    present: str
+    missing: str
+
+
+@dataclass(eq=False)
+class FormSetChoiceError(QuizbotError):
+    """Several complete sets exist and none was named; `sets` are their ids."""
+
+    sets: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class FormSetFixedError(QuizbotError):
+    """Another set was named for a cohort whose learners take `set_id` already."""
+
+    set_id: str
+
+
+@dataclass(eq=False)
+class UnknownFormSetError(NotFoundError):
+    """No test form of this set id that this instructor may use."""
+
+    set_id: str
+    sets: tuple[str, ...] = ()  # the complete sets there are
 
 
 class InvalidSettingError(QuizbotError):

@@ -251,3 +251,39 @@ def summarise_detection(groups: Iterable[tuple[DetectionCounts, int]]) -> Detect
         misreadings=misreadings,
         misreading_rate=share(misreadings, flawed + sound + misreadings),
     )
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """The change of a score between two tests taken by the same learners.
+
+    d_z is the mean change over the standard deviation of the changes (Lakens 2013,
+    "Calculating and reporting effect sizes", Frontiers in Psychology 4:863). Its 95%
+    interval is the normal approximation of Bonett (2008, "Confidence intervals for
+    standardized linear contrasts of means", Psychological Methods 13(2), 99-109):
+    d_z ± 1.96 · sqrt(d_z² / (2(n-1)) + 1/(n-1)).
+    """
+
+    n: int  # learners with both tests
+    mean_change: float  # mean of (second - first)
+    sd_change: float  # sample standard deviation of the changes (n - 1)
+    d_z: float | None  # None when every change is the same (sd 0)
+    ci_low: float | None
+    ci_high: float | None
+
+
+def paired_change(n: int, sum_change: float, sum_squares: float) -> PairedChange | None:
+    """d_z and its 95% interval from the count, sum and sum of squares of the changes;
+    None for fewer than two pairs."""
+    if n < 2:
+        return None
+    mean = sum_change / n
+    # Sums of squares taken apart lose precision; a tiny negative is a zero variance.
+    variance = max((sum_squares - sum_change * sum_change / n) / (n - 1), 0.0)
+    sd = math.sqrt(variance)
+    if sd <= 1e-12:
+        return PairedChange(n, mean, 0.0, None, None, None)
+    d_z = mean / sd
+    se = math.sqrt(d_z * d_z / (2 * (n - 1)) + 1 / (n - 1))
+    z = _NORMAL.inv_cdf(0.975)
+    return PairedChange(n, mean, sd, d_z, d_z - z * se, d_z + z * se)

@@ -1,4 +1,5 @@
-"""Use cases of cohorts: create one, join it by its invite, open quizzes to it."""
+"""Use cases of cohorts: create one, join it by its invite (and its tests, when they are on),
+open quizzes to it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bot.domain.errors import (
     UnknownCohortError,
     UnknownQuizError,
 )
+from bot.services.assessment import enrolment
 from bot.services.views import CohortCreated, CohortJoined, CohortListing, Sharing, StartTarget
 
 # 16 random bytes make 22 characters of [A-Za-z0-9_-]: unguessable, and well within the 64
@@ -93,15 +95,25 @@ async def _join(
             await session.rollback()
             already = True
     learner = await session.get(User, user_id)
-    quizzes = await _quizzes_of(session, cohort_id, learner.language if learner else None)
+    quizzes = await quizzes_of(session, cohort_id, learner.language if learner else None)
+    tests = await enrolment.enrol(
+        session, cohort_id=cohort_id, user_id=user_id, now=now, new_member=not already
+    )
     await session.commit()
-    return CohortJoined(name=name, already_member=already, quizzes=quizzes)
+    return CohortJoined(
+        name=name,
+        already_member=already,
+        quizzes=quizzes,
+        tests=tests.offer,
+        tests_elsewhere=tests.elsewhere,
+    )
 
 
-async def _quizzes_of(
-    session: AsyncSession, cohort_id: int, language: str | None
+async def quizzes_of(
+    session: AsyncSession, cohort_id: int, language: str | None = None
 ) -> tuple[tuple[str, str, str], ...]:
-    """The cohort's own quizzes, those in the learner's language first."""
+    """The quizzes opened to a cohort only (quiz id, title, language), test forms left out,
+    those in `language` first."""
     newest = (
         select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
         .group_by(QuizVersion.quiz_id)
@@ -115,7 +127,11 @@ async def _quizzes_of(
             QuizVersion,
             (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
         )
-        .where(QuizCohort.cohort_id == cohort_id, Quiz.is_public.is_(False))
+        .where(
+            QuizCohort.cohort_id == cohort_id,
+            Quiz.is_public.is_(False),
+            Quiz.assessment_set.is_(None),  # test forms come through the tests
+        )
         .order_by(Quiz.slug)
     )
     found = [(slug, title, quiz_language) for slug, title, quiz_language in rows]

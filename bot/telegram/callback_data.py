@@ -10,6 +10,7 @@
     fus:<followup>:<mask>             submit a "choose all" practice item
     win:<preset>                      choose the daily window for follow-ups (/lessons)
     lang:<code>                       choose the bot's language (/language)
+    tst:<stage>:go | tst:<stage>:skip start (or continue) or skip one of a cohort's tests
 
 Anything that does not match exactly, as a whole, is refused: buttons can be forged by any
 client. Handlers take a payload only when all of it matches (`*_PATTERN`); the rest goes to
@@ -37,6 +38,7 @@ _PRACTICE = re.compile(rf"fu:{_ID}:([0-7])")
 _PRACTICE_MASK = re.compile(rf"(fum|fus):{_ID}:([0-9a-f]{{1,2}})")
 _WINDOW = re.compile(r"win:([a-z]{1,12})")
 _LANGUAGE = re.compile(r"lang:([a-z]{2,3})")
+_STAGE = re.compile(rf"tst:{_ID}:(go|skip)")
 
 
 def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
@@ -57,6 +59,7 @@ PRACTICE_PATTERN = _whole(_PRACTICE)
 PRACTICE_MASK_PATTERN = _whole(_PRACTICE_MASK)
 WINDOW_PATTERN = _whole(_WINDOW)
 LANGUAGE_PATTERN = _whole(_LANGUAGE)
+STAGE_PATTERN = _whole(_STAGE)
 
 
 class BadCallbackData(ValueError):
@@ -83,6 +86,14 @@ class PracticePress:
     followup_id: int
     chosen: frozenset[int]
     submit: bool
+
+
+@dataclass(frozen=True)
+class StagePress:
+    """Start (or continue) one of a cohort's tests, or skip it."""
+
+    stage_id: int
+    skip: bool
 
 
 @dataclass(frozen=True)
@@ -197,3 +208,15 @@ def parse_language(data: str) -> str:
     if code is None:
         raise BadCallbackData(data)
     return code
+
+
+def stage_button(stage_id: int, *, skip: bool) -> str:
+    return _fit(f"tst:{stage_id}:{'skip' if skip else 'go'}")
+
+
+def parse_stage(data: str) -> StagePress:
+    """Parse a `tst:` payload or raise BadCallbackData."""
+    m = _STAGE.fullmatch(data)
+    if not m:
+        raise BadCallbackData(data)
+    return StagePress(int(m[1]), skip=m[2] == "skip")

@@ -91,6 +91,43 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return _("You can see reports only on your own quizzes and cohorts.")
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.AssessmentFormError(slug=slug):
+            return _(
+                "'{slug}' is a test form: learners take it through their group's tests, "
+                "not with /quiz."
+            ).format(slug=slug)
+        case errors.StageGoneError():
+            return _("This test no longer exists.")
+        case errors.StageClosedError(reason=reason):
+            return _(_CLOSED[reason])
+        case errors.BadAssessArgsError():
+            return _assess_args(error, usage)
+        case errors.NoAssessmentFormsError():
+            return _(
+                "No test forms are imported yet. Upload two quiz files marked as form A and "
+                "form B of one set ('assessment:' with 'set:' and 'form:' in the file), then "
+                "try again."
+            )
+        case errors.IncompleteFormSetError(set_id=set_id, present=present, missing=missing):
+            return _(
+                "The set '{set}' has form {present} but no form {missing} yet. Upload a "
+                "quiz file with 'assessment:' set: {set}, form: {missing}, then try again."
+            ).format(set=set_id, present=present, missing=missing)
+        case errors.FormSetChoiceError(sets=sets):
+            return _(
+                "There are several sets of test forms: {sets}. Name one: "
+                "/assess CODE on [DAYS] SET."
+            ).format(sets=", ".join(sets))
+        case errors.FormSetFixedError(set_id=set_id):
+            return _(
+                "The learners of this cohort take the tests of the set '{set}' already; "
+                "it cannot change now."
+            ).format(set=set_id)
+        case errors.UnknownFormSetError(set_id=set_id, sets=sets):
+            text = _("There is no set of test forms '{set}'.").format(set=set_id[:64])
+            if not sets:
+                return text
+            return text + " " + _("Sets you can use: {sets}.").format(sets=", ".join(sets))
         case errors.ArticleRejectedError():
             return article_text(error)
     return _(FALLBACK)
@@ -136,6 +173,32 @@ def article_text(error: errors.ArticleRejectedError) -> str:
                 "articles only."
             )
     return _(FALLBACK)
+
+
+_CLOSED = {
+    errors.StageClosedReason.DONE: N_("You finished this test already."),
+    errors.StageClosedReason.SKIPPED: N_("You skipped this test."),
+    errors.StageClosedReason.TESTS_OFF: N_("The tests of this group are off now."),
+    errors.StageClosedReason.NOT_YET: N_("This test is not open yet."),
+}
+
+
+def _assess_args(error: errors.BadAssessArgsError, usage: str | None) -> str:
+    value = error.value
+    match error.problem:
+        case errors.AssessArgProblem.NO_CODE:
+            text = _("Name the cohort by its code.")
+        case errors.AssessArgProblem.NOT_A_CODE:
+            text = _("'{value}' is not a cohort code.").format(value=value[:40])
+        case errors.AssessArgProblem.UNKNOWN_ACTION:
+            text = _("After the code, write on or off, not '{value}'.").format(value=value[:20])
+        case errors.AssessArgProblem.BAD_DAYS:
+            return _("The delay must be a whole number of days from 1 to {limit}.").format(
+                limit=error.limit
+            )
+        case errors.AssessArgProblem.TOO_MANY:
+            text = _("I don't understand '{value}'.").format(value=value[:40])
+    return f"{text} {_(usage)}" if usage else text
 
 
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:

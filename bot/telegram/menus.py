@@ -29,6 +29,7 @@ INSTRUCTOR_COMMANDS = [
     ("cohort", NP_("command", "create a cohort: /cohort NAME")),
     ("share", NP_("command", "open a quiz to cohorts: /share QUIZ-ID CODE")),
     ("public", NP_("command", "open a quiz to everyone: /public QUIZ-ID")),
+    ("assess", NP_("command", "tests before and after training: /assess CODE on|off")),
     ("stats", NP_("command", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]")),
     ("export", NP_("command", "answers as CSV: /export [quiz-id]")),
 ]

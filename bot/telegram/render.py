@@ -90,13 +90,20 @@ def _short_options(item: ItemView) -> bool:
 
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
-    header = (
-        _("<b>Practice</b>")
-        if item.is_practice
-        else _("<b>Question {number} of {total}</b>").format(number=item.number, total=item.total)
-    )
+    if item.is_test:
+        # No skill named: in a test it would say what to look for.
+        header = _("📝 <b>Test · question {number} of {total}</b>").format(
+            number=item.number, total=item.total
+        )
+    elif item.is_practice:
+        header = _("<b>Practice</b>") + f" · <i>{_e(item.skill_name)}</i>"
+    else:
+        question = _("<b>Question {number} of {total}</b>").format(
+            number=item.number, total=item.total
+        )
+        header = f"{question} · <i>{_e(item.skill_name)}</i>"
     parts = [
-        f"{header} · <i>{_e(item.skill_name)}</i>",
+        header,
         f"<blockquote>{_e(item.passage)}</blockquote>",
         f"<b>{_e(item.question)}</b>",
     ]
@@ -148,7 +155,8 @@ def verdict_popup(result: AnswerResult) -> str:
     return pgettext("popup", "✅ Right!") if result.correct else pgettext("popup", "❌ Not quite")
 
 
-def _option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
+def option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
+    """Options as named in a verdict: their text when short, else letter and text."""
     short = _short_options(item)
     return ", ".join(_e(o.text) if short else f"{o.letter}) {_e(o.text)}" for o in options)
 
@@ -162,11 +170,11 @@ def answered_text(result: AnswerResult) -> tuple[str, str | None]:
     item = result.item
     if result.correct:
         verdict = _("✅ <b>Right!</b> You chose {chosen}.").format(
-            chosen=_option_line(item, result.chosen)
+            chosen=option_line(item, result.chosen)
         )
     else:
         verdict = _("❌ <b>Not quite.</b> You chose {chosen}.\nThe answer: {right}.").format(
-            chosen=_option_line(item, result.chosen), right=_option_line(item, result.right)
+            chosen=option_line(item, result.chosen), right=option_line(item, result.right)
         )
     feedback = "\n\n".join(f"<i>{_e(f)}</i>" for f in result.feedback)
     explanation = _e(result.explanation)

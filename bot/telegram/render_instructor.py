@@ -17,6 +17,7 @@ from bot.services.views import (
     CohortJoined,
     ImportOutcome,
     InstructorOverview,
+    QuizListing,
     QuizVersions,
     Sharing,
 )
@@ -212,7 +213,15 @@ def sharing_text(sharing: Sharing, bot_username: str) -> str:
     ).format(slug=slug, names=names)
 
 
-def _who(is_public: bool, cohorts: Sequence[str]) -> str:
+def _who(quiz: QuizListing) -> str:
+    if quiz.form is not None:
+        return _("test form {form} of the set {set} (/assess)").format(
+            form=quiz.form[1], set=_e(quiz.form[0])
+        )
+    return _who_may(quiz.is_public, quiz.cohorts)
+
+
+def _who_may(is_public: bool, cohorts: Sequence[str]) -> str:
     if is_public:
         return _("public")
     if cohorts:
@@ -230,7 +239,7 @@ def overview_text(overview: InstructorOverview, bot_username: str) -> str:
                 version=q.version,
                 versions=q.versions,
                 items=_items(q.item_count),
-                who=_who(q.is_public, q.cohorts),
+                who=_who(q),
                 language=language_name(q.language),
             )
             for q in overview.quizzes
@@ -274,5 +283,5 @@ def versions_text(quiz: QuizVersions) -> str:
         )
         for v in quiz.versions
     ]
-    who = _who(quiz.is_public, quiz.cohorts)
+    who = _who_may(quiz.is_public, quiz.cohorts)
     return f"<b>{_e(quiz.slug)}</b> – {_e(quiz.title)} ({who})\n\n" + _blocks(lines)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from html import escape
 
 from bot.console.i18n import N_, _, ngettext, number, percent
+from bot.domain.assessment import Stage
 from bot.domain.statistics import (
     MIN_COMPLETE_ATTEMPTS,
     DetectionCounts,
     DetectionSummary,
     share,
 )
+from bot.services.assessment.report import AssessmentReport, StageChange
 from bot.services.reports import QuizReport
 
 # The chat shows the items most worth a look; `quizbot stats` lists them all.
@@ -105,12 +108,95 @@ def _counts(c: DetectionCounts | None) -> str:
     return _("{counts}, misread {n}").format(counts=text, n=c.misreadings)
 
 
+# How the tests' stages are named to instructors: plain words for pre, post and delayed.
+STAGE_WORDS = {
+    Stage.PRE: N_("before"),
+    Stage.POST: N_("after"),
+    Stage.DELAYED: N_("later"),
+}
+
+
+def _points(value: float) -> str:
+    """A change of a share in whole percentage points, halves away from zero: the last bits of
+    a float sum differ between databases, and 12.5 must not become 12 on one and 13 on the
+    other."""
+    whole = math.floor(abs(round(100 * value, 6)) + 0.5)
+    sign = "+" if value >= 0 else "−"
+    return ngettext("{sign}{n} point", "{sign}{n} points", whole).format(sign=sign, n=whole)
+
+
+def _change_line(change: StageChange, min_pairs: int) -> str:
+    first, second = _(STAGE_WORDS[change.first]), _(STAGE_WORDS[change.second])
+    head = _("{first} → {second}: {pairs} of {takers} took both (lost {lost})").format(
+        first=first,
+        second=second,
+        pairs=change.pairs,
+        takers=change.first_takers,
+        lost=pct(change.attrition),
+    )
+    if not change.pairs:
+        return head
+    head += f": {pct(change.mean_first)} → {pct(change.mean_second)}"
+    paired = change.change
+    if paired is not None:
+        head += f", {_points(paired.mean_change)}"
+    elif change.mean_first is not None and change.mean_second is not None:
+        head += f", {_points(change.mean_second - change.mean_first)}"  # one pair
+    if not change.enough:
+        return head + _("; effect size needs {n} learners with both tests (has {pairs})").format(
+            n=min_pairs, pairs=change.pairs
+        )
+    if paired is None or paired.d_z is None:
+        return head + _("; no effect size: every learner changed by the same")
+    return head + _(", d_z {d} (95% CI {low} to {high})").format(
+        d=num(paired.d_z), low=num(paired.ci_low), high=num(paired.ci_high)
+    )
+
+
+def assessment_block(tests: AssessmentReport) -> str:
+    """The cohort's tests before and after training: each stage, and the two changes."""
+    lines = [
+        _("<b>Tests before and after training</b>"),
+        (
+            _("set {set} · on · later test {days} days after · {learners}")
+            if tests.enabled
+            else _("set {set} · off · later test {days} days after · {learners}")
+        ).format(
+            set=_e(tests.set_id or "–"),
+            days=tests.delay_days,
+            learners=ngettext("{n} learner", "{n} learners", tests.enrolled).format(
+                n=tests.enrolled
+            ),
+        ),
+    ]
+    for stage in tests.stages:
+        d = stage.detection
+        lines.append(
+            _(
+                "{stage}: {taken} taken, {skipped} skipped, {open} open · {share} right · "
+                "d′ {d}, c {c}"
+            ).format(
+                stage=_(STAGE_WORDS[stage.stage]),
+                taken=stage.taken,
+                skipped=stage.skipped,
+                open=stage.open,
+                share=pct(stage.mean_accuracy),
+                d=num(d.mean_d_prime),
+                c=num(d.mean_criterion),
+            )
+        )
+    lines += [_change_line(change, tests.min_pairs) for change in tests.changes]
+    return "\n".join(lines)
+
+
 def stats_text(report: QuizReport) -> str:
     """The summary of a report as Telegram HTML."""
     title = _e(report.query.quiz or _("all quizzes"))
     lines = [_("<b>Stats: {title}</b>").format(title=title), _e(_filters(report))]
     if report.attempts_started == 0:
         lines.append("\n" + _("No attempts yet in this scope."))
+        if report.assessment is not None:
+            return "\n".join(lines) + "\n\n" + assessment_block(report.assessment)
         return "\n".join(lines)
     lines += [
         _("Learners: {n}").format(n=report.learners),
@@ -221,6 +307,8 @@ def stats_text(report: QuizReport) -> str:
         ]
         blocks.append("\n".join(rows))
 
+    if report.assessment is not None:
+        blocks.append(assessment_block(report.assessment))
     f = report.followups
     blocks.append(
         _(

@@ -80,7 +80,8 @@ def test_khmer_is_not_english() -> None:
     same = [
         m.id
         for m in catalogs.read("km")
-        if m.id and m.string == m.id and _PLACEHOLDER.sub("", str(m.id)).strip(" /·:()-")
+        # Words have lower-case letters: "95% CI" or "d_z" stay as they are.
+        if m.id and m.string == m.id and re.search("[a-z]{2}", _PLACEHOLDER.sub("", str(m.id)))
     ]
     assert same == []
 

@@ -24,6 +24,8 @@ GOOD = [
     cd.practice_mask(56, frozenset({0, 1}), submit=True),
     cd.window("evening"),
     cd.language("km"),
+    cd.stage_button(78, skip=False),
+    cd.stage_button(78, skip=True),
 ]
 # Each good payload with something after it: a trailing newline (which `$` lets through),
 # junk, or another field.
@@ -37,6 +39,7 @@ PARSERS: list[Callable[[str], Any]] = [
     cd.parse_practice,
     cd.parse_window,
     cd.parse_language,
+    cd.parse_stage,
 ]
 
 

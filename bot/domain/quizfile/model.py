@@ -167,6 +167,25 @@ class Source(_Strict):
     license: Text | None = None
 
 
+class FormName(StrEnum):
+    """One of the two parallel forms of an assessment set."""
+
+    A = "A"
+    B = "B"
+
+
+class Assessment(_Strict):
+    """Marks a quiz as one form of a pre-, post- and delayed test (docs/reports.md).
+
+    A form is taken through a cohort's tests only: its answers get no feedback until the
+    form is finished, change no skill's memory model, plan no follow-up, and /quiz does not
+    offer it.
+    """
+
+    set: Slug = Field(description="Id of the assessment set; its two forms share it.")
+    form: FormName = Field(description="'A' or 'B': the two parallel forms of the set.")
+
+
 class Claim(_Strict):
     """One claim of the source: its words, whether it holds, and why."""
 
@@ -187,6 +206,11 @@ class Quiz(_Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
     description: Text | None = None
+    assessment: Assessment | None = Field(
+        default=None,
+        description="Makes the quiz one form of a cohort's pre-, post- and delayed test "
+        "(set and form A or B) instead of a training quiz.",
+    )
     source: Source
     claims: list[Claim] | None = Field(
         default=None,
@@ -196,14 +220,15 @@ class Quiz(_Strict):
     items: list[Item] = Field(min_length=1)
 
     @model_serializer(mode="wrap")
-    def _omit_absent_claims(
+    def _omit_absent_parts(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, object]:
-        # A file without a claim list keeps the content hash it had before files could hold
-        # one, so re-importing it does not make a new version.
+        # A file without a claim list or an assessment keeps the content hash it had before
+        # files could hold them, so re-importing it does not make a new version.
         data: dict[str, object] = handler(self)
-        if data.get("claims") is None:
-            data.pop("claims", None)
+        for part in ("claims", "assessment"):
+            if data.get(part) is None:
+                data.pop(part, None)
         return data
 
 

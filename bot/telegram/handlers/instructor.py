@@ -17,6 +17,7 @@ from bot.domain.roles import Role
 from bot.services import cohorts, quizzes
 from bot.services.quizzes import QuizFile
 from bot.telegram import render_instructor as ri
+from bot.telegram.handlers import assessment
 from bot.telegram.handlers.instructor_draft import draft_from_article, is_article
 from bot.telegram.handlers.turn import Turn, command
 from bot.telegram.render import escape_text
@@ -34,6 +35,7 @@ def register(app: QuizApplication) -> None:
         "quizzes": list_quizzes,
         "share": share,
         "public": public,
+        "assess": assessment.assess,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
