@@ -212,3 +212,30 @@ async def test_a_learner_who_blocked_the_bot_gets_nothing_more(
         ]
         assert [c.status for c in refused if LESSON in str(c.params.get("text"))] == [403]
     assert fake_telegram.rejected == []
+
+
+async def test_a_khmer_learner_gets_the_lesson_in_khmer(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """The dispatcher sends outside any update: the lesson, its frame and its buttons are in
+    the learner's stored language all the same."""
+    clock = FakeClock()
+    async with running_bot(fake_telegram, database_url, clock=clock, **FAST) as bot:
+        sok = bot.user(611, "Sok", language_code="km")
+        sok.send_text("/lessons")
+        status = await sok.wait_for_message("Asia/Phnom_Penh")
+        sok.press(status, "គ្រប់ពេល")  # "Any time": no wait for Phnom Penh's morning
+        await sok.wait_for_message(lambda m: "• គ្រប់ពេល" in str(m.button_texts))
+        sok.send_text("/quiz")
+        item = await sok.wait_for_message(lambda m: bool(answer_buttons(m)))
+        press = await answer(bot, sok, item, right=False)
+        await sok.wait_for_answer(press)
+        sok.mark()
+        clock.advance(seconds=2)  # past the scaled delay and the end of the sitting
+        lesson = await sok.wait_for_message("ដល់ពេលរំលឹកមេរៀនខ្លីមួយ")  # "Time for a review"
+    assert LESSON not in lesson.content
+    assert "លំហាត់" in lesson.content  # "Practice"
+    assert "ចំណងជើង ធៀបនឹងខ្លឹមសារ" in lesson.content  # the skill's Khmer name
+    assert "មនុស្សជាច្រើនអានតែចំណងជើង" in lesson.content  # its Khmer lesson
+    assert _practice_buttons(lesson)
+    assert not fake_telegram.rejected
