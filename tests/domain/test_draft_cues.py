@@ -155,6 +155,28 @@ def test_different_figures_for_the_same_count_may_conflict() -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Different groups of the dead.
+        ("The storm killed 40 Germans on the coast.", "About 12 Danes were dead by Friday."),
+        # People living somewhere, people missing: the clauses share no word.
+        ("The tower was home to 300 people.", "The mayor said 20 people were missing."),
+        # Spans of time measure no thing.
+        ("The repair will take 24 hours.", "She was trapped for 30 hours in the lift."),
+    ],
+)
+def test_figures_of_different_things_do_not_conflict(first: str, second: str) -> None:
+    assert figure_conflicts(_sentences(first, second)) == []
+
+
+def test_figures_said_of_the_same_thing_may_conflict() -> None:
+    pairs = figure_conflicts(
+        _sentences("Police said 20 people were missing.", "By noon 35 people were missing.")
+    )
+    assert [(p.first, p.second, p.focus) for p in pairs] == [(0, 1, "20 against 35 (people)")]
+
+
+@pytest.mark.parametrize(
     ("first", "second", "focus"),
     [
         ("The result surprised the mayor.", "Unsurprisingly, the vote was close.", "surprised"),

@@ -344,6 +344,19 @@ class Figure:
     number: str
     counts: str  # "Israelis", "rockets"; "" when no word is near
     key: str  # "israeli", "rocket"; "deaths" for any casualty figure
+    # The other words of its clause, cut to their first letters: what it says about the
+    # thing counted ("home to over 1,000 people" against "68 people were missing").
+    context: frozenset[str] = frozenset()
+
+    @property
+    def is_span(self) -> bool:
+        """Whether it measures time or distance ("24 hours"), not a number of things."""
+        return self.counts.lower() in _SPANS
+
+    @property
+    def group(self) -> str:
+        """The named group it counts ("Israelis", "Thais"), or "" for a common noun."""
+        return self.counts if self.counts[:1].isupper() else ""
 
 
 def figures_of(sentence: Sentence) -> list[Figure]:
@@ -382,6 +395,8 @@ _ORDINAL: Final = re.compile(r"(?:st|nd|rd|th|am|pm|a\.m\.|p\.m\.)\b|:\d")
 # A clause ends here: "240 homes and killed 3 people" are two counts.
 _CLAUSE_END: Final = re.compile(r"[,;:()]|\b(?:and|but|or|while|whereas)\b")
 _REACH: Final = 4  # words before or after a figure that may say what it counts
+_CONTEXT_LETTERS: Final = 5  # "missing" and "missed" are one word to compare
+_CONTEXT_MIN: Final = 3
 
 
 def _clause(text: str, words: Sequence[Token], position: int) -> list[Token]:
@@ -402,16 +417,28 @@ def _clause(text: str, words: Sequence[Token], position: int) -> list[Token]:
 def _counted(text: str, number: str, words: Sequence[Token], position: int) -> Figure:
     """The figure at `position` with the word for what it counts."""
     # "killed around 1,200", "the death toll from fourteen to 31", "20 Thais were dead".
-    casualty = next(
-        (t.text for t in _clause(text, words, position) if _CASUALTY.match(t.lower)), None
-    )
+    clause = _clause(text, words, position)
+    casualty = next((t.text for t in clause if _CASUALTY.match(t.lower)), None)
     for token in words[position + 1 : position + 6]:
         if token.is_number or token.lower in NUMBER_WORDS or token.lower in _SKIP:
             continue
         key = token.lower.removesuffix("'s")
         key = key.removesuffix("s") if len(key) > 3 else key
-        return Figure(number, token.text, "deaths" if casualty else key)
-    return Figure(number, casualty or "", "deaths" if casualty else "")
+        context = _context(clause, token.lower)
+        return Figure(number, token.text, "deaths" if casualty else key, context)
+    return Figure(number, casualty or "", "deaths" if casualty else "", _context(clause, ""))
+
+
+def _context(clause: Sequence[Token], counted: str) -> frozenset[str]:
+    return frozenset(
+        t.lower[:_CONTEXT_LETTERS]
+        for t in clause
+        if not t.is_number
+        and t.lower not in NUMBER_WORDS
+        and t.lower not in _SKIP
+        and t.lower != counted
+        and len(t.text) >= _CONTEXT_MIN
+    )
 
 
 def loaded_words(
