@@ -34,14 +34,14 @@ def test_from_an_article_to_an_imported_quiz(tmp_path: Path, quizbot: Cli) -> No
     # Every TODO is named with its line; nothing else is wrong.
     result = quizbot(db, "quiz", "validate", str(draft))
     assert result.returncode == 1
-    problems = result.stdout.splitlines()
+    problems = result.stderr.splitlines()
     assert [int(p.split(":")[1]) for p in problems] == _todo_lines(text)
     assert all(p.startswith(f"{draft}:") and "still to write" in p for p in problems)
 
     # An unfinished draft is never imported.
     result = quizbot(db, "quiz", "import", str(draft))
     assert result.returncode == 1
-    assert result.stdout.splitlines() == problems
+    assert [p for p in result.stderr.splitlines() if p.startswith(f"{draft}:")] == problems
     assert "nothing imported" in result.stderr
     listing = quizbot(db, "quiz", "list").stdout
     assert "council-approves-flood-wall" not in listing
