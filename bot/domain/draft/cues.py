@@ -12,6 +12,12 @@ Each cue is a general rule of reading news, never a rule about one article:
 - figures, dates and money, each with what it counts;
 - loaded words: strongly rated words of the VADER lexicon, passed in by the caller;
 - words that claim a link ("led to", "because", "coincidentally");
+- words that hint at more than they say: suspicion ("suspicious", "conveniently") and two
+  events set side by side ("within two miles of each other", "hours after");
+- two accounts set against each other in one sentence ("says ... despite ... claiming",
+  "told ... while ... indicated"): which one does the writer make weigh more?
+- sweeping claims with no figure behind them ("has long", "routinely", "is known to");
+- the writer's own "should" or "must": an opinion, not a report;
 - a quotation with words in square brackets (the writer's, not the speaker's);
 - a name spelt two ways in the article.
 
@@ -26,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import Final
 
 from bot.domain.draft.article import Sentence, Token
@@ -48,6 +55,10 @@ class CueKind(StrEnum):
     DATE = "date"
     LOADED = "loaded word"
     LINK = "claimed link"
+    INSINUATION = "insinuation"
+    RIVAL_ACCOUNTS = "accounts set against each other"
+    SWEEPING = "sweeping claim"
+    OPINION = "opinion"
     EDITED_QUOTE = "edited quotation"
     NAME_VARIANT = "name spelt two ways"
 
@@ -80,6 +91,10 @@ SKILLS: Final = {
     CueKind.DATE: "numbers-and-currency",
     CueKind.LOADED: "loaded-language",
     CueKind.LINK: "insinuation-causation",
+    CueKind.INSINUATION: "insinuation-causation",
+    CueKind.RIVAL_ACCOUNTS: "sourcing",
+    CueKind.SWEEPING: "hedging-vs-assertion",
+    CueKind.OPINION: "fact-vs-opinion",
     CueKind.EDITED_QUOTE: "sourcing",
     CueKind.NAME_VARIANT: "precision",
 }
@@ -101,6 +116,10 @@ WEIGHTS: Final = {
     CueKind.DATE: 0.5,
     CueKind.LOADED: 0.75,
     CueKind.LINK: 1.5,
+    CueKind.INSINUATION: 2.5,
+    CueKind.RIVAL_ACCOUNTS: 2.0,
+    CueKind.SWEEPING: 2.0,
+    CueKind.OPINION: 2.0,
     CueKind.EDITED_QUOTE: 2.5,
     CueKind.NAME_VARIANT: 4.0,
 }
@@ -156,6 +175,29 @@ _LINK_RE: Final = re.compile(
     r"in retaliation|so that)\b",
     re.IGNORECASE,
 )
+# Suspicion voiced by the writer, and two events placed side by side in time or place: the
+# reader is left to draw a link the text never states.
+_INSINUATION_RE: Final = re.compile(
+    r"\b(?:suspicious(?:ly)?|conveniently|curiously|tellingly|no coincidence|"
+    r"not a coincidence|raises? (?:questions|eyebrows|suspicions?)|it is no secret|"
+    r"within [\w,.-]+ (?:\w+ )?of each other|at the same time|"
+    r"on the same (?:day|night|morning|evening|street|site)|"
+    r"(?:minutes|hours|days|weeks) (?:after|before)|shortly (?:after|before))\b",
+    re.IGNORECASE,
+)
+_CONTRAST_RE: Final = re.compile(
+    r"\b(?:despite|while|whereas|although|though|but|however|yet)\b", re.IGNORECASE
+)
+# A claim about how often or how long, with no figure or source behind it.
+_SWEEPING_RE: Final = re.compile(
+    r"\b(?:(?:has|have|had) long|for (?:years|decades|centuries)|always|routinely|"
+    r"habitually|notoriously|frequently|invariably|(?:is|are|was|were) known (?:to|for)|"
+    r"well[- ]known|everyone knows)\b",
+    re.IGNORECASE,
+)
+# The writer telling the reader what ought to be: an opinion in a news text.
+_OPINION_RE: Final = re.compile(r"\b(?:should|must|ought to)\b", re.IGNORECASE)
+_QUOTED_RE: Final = re.compile(r"[\"“][^\"”]*[\"”]")
 _EDITED_QUOTE_RE: Final = re.compile(r"[\"“][^\"”]*\[[^\]\"”]{1,40}\][^\"”]*[\"”]")
 
 _MONTHS = (
@@ -268,11 +310,36 @@ def sentence_cues(
     link = _LINK_RE.search(text)
     if link:
         cues.append(_cue(CueKind.LINK, index, link.group()))
+    insinuation = _INSINUATION_RE.search(text)
+    if insinuation:
+        cues.append(_cue(CueKind.INSINUATION, index, insinuation.group()))
+    rival = _rival_accounts(text)
+    if rival:
+        cues.append(_cue(CueKind.RIVAL_ACCOUNTS, index, rival))
+    sweeping = _SWEEPING_RE.search(text)
+    if sweeping:
+        cues.append(_cue(CueKind.SWEEPING, index, sweeping.group()))
+    # A "should" inside quotation marks or beside a verb of saying is someone else's.
+    unquoted = _QUOTED_RE.sub(" ", text)
+    opinion = _OPINION_RE.search(unquoted)
+    if opinion and not _SAYING_RE.search(unquoted):
+        cues.append(_cue(CueKind.OPINION, index, opinion.group()))
     edited = _EDITED_QUOTE_RE.search(text)
     if edited:
         bracket = re.search(r"\[[^\]]+\]", edited.group())
         cues.append(_cue(CueKind.EDITED_QUOTE, index, bracket.group() if bracket else "[…]"))
     return cues
+
+
+def _rival_accounts(text: str) -> str | None:
+    """The contrast word between two different verbs of saying, if any."""
+    for before, after in pairwise(_SAYING_RE.finditer(text)):
+        if before.group().lower() == after.group().lower():
+            continue  # "said ... but said": one source going on
+        contrast = _CONTRAST_RE.search(text, before.end(), after.start())
+        if contrast:
+            return contrast.group()
+    return None
 
 
 def hedges(text: str) -> Iterator[re.Match[str]]:

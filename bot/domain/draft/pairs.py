@@ -41,6 +41,9 @@ _SUBJECT_SHARE: Final = 0.4
 # or just before it ("Acme probably").
 _HEDGE_AFTER: Final = 30
 _HEDGE_BEFORE: Final = 20
+_CLAUSE_BREAK: Final = re.compile(
+    r"[,;:]|\b(?:as|because|and|but|while|since|that|which|who)\b", re.IGNORECASE
+)
 _VALUES: Final = {
     word: value
     for value, word in enumerate(
@@ -198,10 +201,15 @@ def flat_statements(sentences: Sequence[Sentence], cues: dict[int, list[Cue]]) -
     sourced = {CueKind.VAGUE_SOURCE, CueKind.PASSIVE_SOURCE, CueKind.NAMED_SOURCE}
     hedged: dict[str, tuple[int, str]] = {}
     for sentence in sentences:
-        for hedge in hedges(sentence.text):
+        text = sentence.text
+        for hedge in hedges(text):
             for name, start in names_in(sentence.words):
-                if -_HEDGE_BEFORE <= start - hedge.start() <= _HEDGE_AFTER:
-                    hedged.setdefault(_key(name), (sentence.index, hedge.group()))
+                if not -_HEDGE_BEFORE <= start - hedge.start() <= _HEDGE_AFTER:
+                    continue
+                # "attack Israel as there seems to be": a new clause hedges something else.
+                if start < hedge.start() and _CLAUSE_BREAK.search(text, start, hedge.start()):
+                    continue
+                hedged.setdefault(_key(name), (sentence.index, hedge.group()))
     mentions: dict[str, set[int]] = {}
     for sentence in sentences:
         for name, _ in names_in(sentence.words):
