@@ -12,6 +12,8 @@ measured:
 - skeletons per 1,000 words, and the cap: at most 25 per 1,000 words are proposed, so no
   draft can reach a point beyond them. "ceiling" is the recall that the best choice of
   that many sentences would reach (found greedily, so it may be a little low);
+- with no cap: the recall and skeletons per 1,000 words when every sentence with a cue
+  strong enough is proposed, to show what the cap costs;
 - time: the median of five drafts (reading, sentences, cues, the YAML), in milliseconds.
 
 The target is recall >= 0.8 with at most 25 skeletons per 1,000 words. Run it alone:
@@ -32,14 +34,21 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.domain.draft.skeletons import Skeleton, cap_for  # noqa: E402
-from bot.services.drafts import draft_quiz, propose_items, read_article  # noqa: E402
+from bot.domain.draft.skeletons import Skeleton, build_skeletons, cap_for  # noqa: E402
+from bot.services.drafts import (  # noqa: E402
+    draft_quiz,
+    english_stop_words,
+    propose_items,
+    read_article,
+    vader_lexicon,
+)
 
 DATA = ROOT / "tests" / "data" / "draft"
 # The bundled article lives with the bundled quiz, not beside its teaching points.
 ARTICLES = {"nk-arms-article": ROOT / "bot" / "quizzes" / "article.txt"}
 TARGET_RECALL = 0.8
 TARGET_PER_THOUSAND = 25
+NO_CAP = 1_000_000  # skeletons per 1,000 words: more than any article has sentences
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class Result:
     found: int
     found_with_skill: int
     ceiling: float
+    uncapped_found: int
+    uncapped_skeletons: int
     milliseconds: float
 
     @property
@@ -69,6 +80,14 @@ class Result:
     @property
     def per_thousand(self) -> float:
         return 1000 * self.skeletons / self.words
+
+    @property
+    def uncapped_recall(self) -> float:
+        return self.uncapped_found / self.points
+
+    @property
+    def uncapped_per_thousand(self) -> float:
+        return 1000 * self.uncapped_skeletons / self.words
 
 
 def article_of(points_file: Path, listed: object) -> Path:
@@ -100,6 +119,11 @@ def spans(skeleton: Skeleton) -> list[tuple[int, int]]:
 
 def overlaps(point: Point, span: tuple[int, int]) -> bool:
     return point.start < span[1] and span[0] < point.end
+
+
+def hits(point: Point, skeletons: list[Skeleton]) -> list[Skeleton]:
+    """The skeletons whose passages overlap the point's."""
+    return [s for s in skeletons if any(overlaps(point, span) for span in spans(s))]
 
 
 def ceiling(points: list[Point], sentences: list[tuple[int, int]], cap: int) -> float:
@@ -138,12 +162,13 @@ def measure(points_file: Path, *, verbose: bool) -> Result:
         )
     found = with_skill = 0
     for point in points:
-        hits = [s for s in skeletons if any(overlaps(point, span) for span in spans(s))]
-        found += bool(hits)
-        with_skill += any(s.skill == point.skill for s in hits)
+        found_by = hits(point, skeletons)
+        found += bool(found_by)
+        with_skill += any(s.skill == point.skill for s in found_by)
         if verbose:
-            shown = ", ".join(f"{s.sentence.index}:{s.skill}" for s in hits) or "MISSED"
+            shown = ", ".join(f"{s.sentence.index}:{s.skill}" for s in found_by) or "MISSED"
             print(f"  {point.id} ({point.skill}): {shown}")
+    uncapped = build_skeletons(article, vader_lexicon(), english_stop_words(), per_thousand=NO_CAP)
     if verbose:
         for s in skeletons:
             partner = f" + {s.partner.index}" if s.partner else ""
@@ -157,6 +182,8 @@ def measure(points_file: Path, *, verbose: bool) -> Result:
         found=found,
         found_with_skill=with_skill,
         ceiling=ceiling(points, sentences, cap_for(article.words)),
+        uncapped_found=sum(1 for point in points if hits(point, uncapped)),
+        uncapped_skeletons=len(uncapped),
         milliseconds=statistics.median(timings),
     )
 
@@ -175,7 +202,8 @@ def main() -> int:
     files = sorted(args.data.glob("*.teaching-points.yaml"))
     print(
         f"{'article':<26} {'words':>5} {'points':>6} {'items':>5} {'per 1k':>6} "
-        f"{'recall':>6} {'+skill':>6} {'ceiling':>7} {'ms':>5}"
+        f"{'recall':>6} {'+skill':>6} {'ceiling':>7} {'no cap: recall':>14} {'per 1k':>6} "
+        f"{'ms':>5}"
     )
     results = []
     for path in files:
@@ -185,6 +213,7 @@ def main() -> int:
             f"{result.name:<26} {result.words:>5} {result.points:>6} {result.skeletons:>5} "
             f"{result.per_thousand:>6.1f} {result.recall:>6.2f} "
             f"{result.found_with_skill / result.points:>6.2f} {result.ceiling:>7.2f} "
+            f"{result.uncapped_recall:>14.2f} {result.uncapped_per_thousand:>6.1f} "
             f"{result.milliseconds:>5.0f}"
         )
     met = all(r.recall >= TARGET_RECALL and r.per_thousand <= TARGET_PER_THOUSAND for r in results)

@@ -155,6 +155,28 @@ def test_different_figures_for_the_same_count_may_conflict() -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Different groups of the dead.
+        ("The storm killed 40 Germans on the coast.", "About 12 Danes were dead by Friday."),
+        # People living somewhere, people missing: the clauses share no word.
+        ("The tower was home to 300 people.", "The mayor said 20 people were missing."),
+        # Spans of time measure no thing.
+        ("The repair will take 24 hours.", "She was trapped for 30 hours in the lift."),
+    ],
+)
+def test_figures_of_different_things_do_not_conflict(first: str, second: str) -> None:
+    assert figure_conflicts(_sentences(first, second)) == []
+
+
+def test_figures_said_of_the_same_thing_may_conflict() -> None:
+    pairs = figure_conflicts(
+        _sentences("Police said 20 people were missing.", "By noon 35 people were missing.")
+    )
+    assert [(p.first, p.second, p.focus) for p in pairs] == [(0, 1, "20 against 35 (people)")]
+
+
+@pytest.mark.parametrize(
     ("first", "second", "focus"),
     [
         ("The result surprised the mayor.", "Unsurprisingly, the vote was close.", "surprised"),
@@ -225,3 +247,65 @@ def test_skeletons_are_capped_per_thousand_words() -> None:
     assert len(skeletons) == cap_for(280) == 7
     # The strongest are kept, in the article's order.
     assert [s.sentence.index for s in skeletons] == sorted(s.sentence.index for s in skeletons)
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("It is even more suspicious that the mayor was abroad.", "suspicious"),
+        (
+            "Both fires broke out within three miles of each other.",
+            "within three miles of each other",
+        ),
+        ("The shop closed days before the raid.", "days before"),
+    ],
+)
+def test_words_that_hint_at_a_link(text: str, focus: str) -> None:
+    assert kinds(text)[CueKind.INSINUATION] == focus
+    assert CueKind.INSINUATION not in kinds("The shop closed in the spring.")
+
+
+def test_a_sweeping_claim_and_the_writers_own_opinion() -> None:
+    assert kinds("The firm has long sold arms to rebels.")[CueKind.SWEEPING] == "has long"
+    assert kinds("Pipes here routinely burst in winter.")[CueKind.SWEEPING] == "routinely"
+    assert CueKind.SWEEPING not in kinds("The firm sold arms to rebels in 2010.")
+    assert kinds("The council should resign at once.")[CueKind.OPINION] == "should"
+    # Someone else's "should" is a report of an opinion, not the writer's.
+    assert CueKind.OPINION not in kinds("The council should resign, the mayor said.")
+    assert CueKind.OPINION not in kinds('He wrote: "The council should resign."')
+
+
+def test_two_accounts_set_against_each_other() -> None:
+    found = kinds("Police say the fire was an accident, while a neighbour claimed it was set.")
+    assert found[CueKind.RIVAL_ACCOUNTS] == "while"
+    assert CueKind.RIVAL_ACCOUNTS not in kinds("Police say the fire was an accident.")
+    # One source going on is not two accounts.
+    assert CueKind.RIVAL_ACCOUNTS not in kinds("The chief said it was late but said it was fine.")
+
+
+def test_a_hedge_in_another_clause_does_not_hedge_a_name() -> None:
+    sentences = _sentences(
+        "Rebels attacked Acme Corp as there seems to be a feud.",
+        "Acme Corp dumped its waste in the river for years.",
+        "The river is long and the town is small and quiet today.",
+        "Fishing boats stayed in the harbour all week long.",
+        "The harbour master counted the boats each morning.",
+        "Tourists came back once the water was clear again.",
+    )
+    cues = {s.index: sentence_cues(s, LEXICON, loaded_threshold=2.0) for s in sentences}
+    assert flat_statements(sentences, cues) == []
+
+
+def test_a_skill_already_chosen_makes_room_for_another() -> None:
+    # Five vague sources each outrank the one hint at a link; with room for two items, the
+    # second is the hint (another skill), not a second vague source.
+    places = ("north", "south", "east", "west", "old")
+    text = "".join(f"Experts say the {place} bridge is unsafe. " for place in places)
+    text += "The shop closed days before the raid. " + "The town is quiet. " * 20
+    article = _article(text)
+    skeletons = build_skeletons(article, LEXICON, STOP, per_thousand=20)
+    assert cap_for(article.words, 20) == 2
+    assert [(s.sentence.index, s.skill) for s in skeletons] == [
+        (0, "vague-attribution"),
+        (5, "insinuation-causation"),
+    ]

@@ -12,6 +12,12 @@ Each cue is a general rule of reading news, never a rule about one article:
 - figures, dates and money, each with what it counts;
 - loaded words: strongly rated words of the VADER lexicon, passed in by the caller;
 - words that claim a link ("led to", "because", "coincidentally");
+- words that hint at more than they say: suspicion ("suspicious", "conveniently") and two
+  events set side by side ("within two miles of each other", "hours after");
+- two accounts set against each other in one sentence ("says ... despite ... claiming",
+  "told ... while ... indicated"): which one does the writer make weigh more?
+- sweeping claims with no figure behind them ("has long", "routinely", "is known to");
+- the writer's own "should" or "must": an opinion, not a report;
 - a quotation with words in square brackets (the writer's, not the speaker's);
 - a name spelt two ways in the article.
 
@@ -26,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import Final
 
 from bot.domain.draft.article import Sentence, Token
@@ -48,6 +55,10 @@ class CueKind(StrEnum):
     DATE = "date"
     LOADED = "loaded word"
     LINK = "claimed link"
+    INSINUATION = "insinuation"
+    RIVAL_ACCOUNTS = "accounts set against each other"
+    SWEEPING = "sweeping claim"
+    OPINION = "opinion"
     EDITED_QUOTE = "edited quotation"
     NAME_VARIANT = "name spelt two ways"
 
@@ -80,6 +91,10 @@ SKILLS: Final = {
     CueKind.DATE: "numbers-and-currency",
     CueKind.LOADED: "loaded-language",
     CueKind.LINK: "insinuation-causation",
+    CueKind.INSINUATION: "insinuation-causation",
+    CueKind.RIVAL_ACCOUNTS: "sourcing",
+    CueKind.SWEEPING: "hedging-vs-assertion",
+    CueKind.OPINION: "fact-vs-opinion",
     CueKind.EDITED_QUOTE: "sourcing",
     CueKind.NAME_VARIANT: "precision",
 }
@@ -101,6 +116,10 @@ WEIGHTS: Final = {
     CueKind.DATE: 0.5,
     CueKind.LOADED: 0.75,
     CueKind.LINK: 1.5,
+    CueKind.INSINUATION: 2.5,
+    CueKind.RIVAL_ACCOUNTS: 2.0,
+    CueKind.SWEEPING: 2.0,
+    CueKind.OPINION: 2.0,
     CueKind.EDITED_QUOTE: 2.5,
     CueKind.NAME_VARIANT: 4.0,
 }
@@ -156,6 +175,29 @@ _LINK_RE: Final = re.compile(
     r"in retaliation|so that)\b",
     re.IGNORECASE,
 )
+# Suspicion voiced by the writer, and two events placed side by side in time or place: the
+# reader is left to draw a link the text never states.
+_INSINUATION_RE: Final = re.compile(
+    r"\b(?:suspicious(?:ly)?|conveniently|curiously|tellingly|no coincidence|"
+    r"not a coincidence|raises? (?:questions|eyebrows|suspicions?)|it is no secret|"
+    r"within [\w,.-]+ (?:\w+ )?of each other|at the same time|"
+    r"on the same (?:day|night|morning|evening|street|site)|"
+    r"(?:minutes|hours|days|weeks) (?:after|before)|shortly (?:after|before))\b",
+    re.IGNORECASE,
+)
+_CONTRAST_RE: Final = re.compile(
+    r"\b(?:despite|while|whereas|although|though|but|however|yet)\b", re.IGNORECASE
+)
+# A claim about how often or how long, with no figure or source behind it.
+_SWEEPING_RE: Final = re.compile(
+    r"\b(?:(?:has|have|had) long|for (?:years|decades|centuries)|always|routinely|"
+    r"habitually|notoriously|frequently|invariably|(?:is|are|was|were) known (?:to|for)|"
+    r"well[- ]known|everyone knows)\b",
+    re.IGNORECASE,
+)
+# The writer telling the reader what ought to be: an opinion in a news text.
+_OPINION_RE: Final = re.compile(r"\b(?:should|must|ought to)\b", re.IGNORECASE)
+_QUOTED_RE: Final = re.compile(r"[\"“][^\"”]*[\"”]")
 _EDITED_QUOTE_RE: Final = re.compile(r"[\"“][^\"”]*\[[^\]\"”]{1,40}\][^\"”]*[\"”]")
 
 _MONTHS = (
@@ -268,11 +310,36 @@ def sentence_cues(
     link = _LINK_RE.search(text)
     if link:
         cues.append(_cue(CueKind.LINK, index, link.group()))
+    insinuation = _INSINUATION_RE.search(text)
+    if insinuation:
+        cues.append(_cue(CueKind.INSINUATION, index, insinuation.group()))
+    rival = _rival_accounts(text)
+    if rival:
+        cues.append(_cue(CueKind.RIVAL_ACCOUNTS, index, rival))
+    sweeping = _SWEEPING_RE.search(text)
+    if sweeping:
+        cues.append(_cue(CueKind.SWEEPING, index, sweeping.group()))
+    # A "should" inside quotation marks or beside a verb of saying is someone else's.
+    unquoted = _QUOTED_RE.sub(" ", text)
+    opinion = _OPINION_RE.search(unquoted)
+    if opinion and not _SAYING_RE.search(unquoted):
+        cues.append(_cue(CueKind.OPINION, index, opinion.group()))
     edited = _EDITED_QUOTE_RE.search(text)
     if edited:
         bracket = re.search(r"\[[^\]]+\]", edited.group())
         cues.append(_cue(CueKind.EDITED_QUOTE, index, bracket.group() if bracket else "[…]"))
     return cues
+
+
+def _rival_accounts(text: str) -> str | None:
+    """The contrast word between two different verbs of saying, if any."""
+    for before, after in pairwise(_SAYING_RE.finditer(text)):
+        if before.group().lower() == after.group().lower():
+            continue  # "said ... but said": one source going on
+        contrast = _CONTRAST_RE.search(text, before.end(), after.start())
+        if contrast:
+            return contrast.group()
+    return None
 
 
 def hedges(text: str) -> Iterator[re.Match[str]]:
@@ -344,6 +411,19 @@ class Figure:
     number: str
     counts: str  # "Israelis", "rockets"; "" when no word is near
     key: str  # "israeli", "rocket"; "deaths" for any casualty figure
+    # The other words of its clause, cut to their first letters: what it says about the
+    # thing counted ("home to over 1,000 people" against "68 people were missing").
+    context: frozenset[str] = frozenset()
+
+    @property
+    def is_span(self) -> bool:
+        """Whether it measures time or distance ("24 hours"), not a number of things."""
+        return self.counts.lower() in _SPANS
+
+    @property
+    def group(self) -> str:
+        """The named group it counts ("Israelis", "Thais"), or "" for a common noun."""
+        return self.counts if self.counts[:1].isupper() else ""
 
 
 def figures_of(sentence: Sentence) -> list[Figure]:
@@ -382,6 +462,8 @@ _ORDINAL: Final = re.compile(r"(?:st|nd|rd|th|am|pm|a\.m\.|p\.m\.)\b|:\d")
 # A clause ends here: "240 homes and killed 3 people" are two counts.
 _CLAUSE_END: Final = re.compile(r"[,;:()]|\b(?:and|but|or|while|whereas)\b")
 _REACH: Final = 4  # words before or after a figure that may say what it counts
+_CONTEXT_LETTERS: Final = 5  # "missing" and "missed" are one word to compare
+_CONTEXT_MIN: Final = 3
 
 
 def _clause(text: str, words: Sequence[Token], position: int) -> list[Token]:
@@ -402,16 +484,28 @@ def _clause(text: str, words: Sequence[Token], position: int) -> list[Token]:
 def _counted(text: str, number: str, words: Sequence[Token], position: int) -> Figure:
     """The figure at `position` with the word for what it counts."""
     # "killed around 1,200", "the death toll from fourteen to 31", "20 Thais were dead".
-    casualty = next(
-        (t.text for t in _clause(text, words, position) if _CASUALTY.match(t.lower)), None
-    )
+    clause = _clause(text, words, position)
+    casualty = next((t.text for t in clause if _CASUALTY.match(t.lower)), None)
     for token in words[position + 1 : position + 6]:
         if token.is_number or token.lower in NUMBER_WORDS or token.lower in _SKIP:
             continue
         key = token.lower.removesuffix("'s")
         key = key.removesuffix("s") if len(key) > 3 else key
-        return Figure(number, token.text, "deaths" if casualty else key)
-    return Figure(number, casualty or "", "deaths" if casualty else "")
+        context = _context(clause, token.lower)
+        return Figure(number, token.text, "deaths" if casualty else key, context)
+    return Figure(number, casualty or "", "deaths" if casualty else "", _context(clause, ""))
+
+
+def _context(clause: Sequence[Token], counted: str) -> frozenset[str]:
+    return frozenset(
+        t.lower[:_CONTEXT_LETTERS]
+        for t in clause
+        if not t.is_number
+        and t.lower not in NUMBER_WORDS
+        and t.lower not in _SKIP
+        and t.lower != counted
+        and len(t.text) >= _CONTEXT_MIN
+    )
 
 
 def loaded_words(

@@ -84,6 +84,14 @@ def describe_cue(cue: Cue, skeleton: Skeleton) -> str:
             return f"strongly rated words (VADER lexicon): {focus}"
         case CueKind.LINK:
             return f'a link between events: "{focus}"'
+        case CueKind.INSINUATION:
+            return f'words that hint at a link: "{focus}"'
+        case CueKind.RIVAL_ACCOUNTS:
+            return f'two accounts set against each other with "{focus}"'
+        case CueKind.SWEEPING:
+            return f'a sweeping claim with no figure or source: "{focus}"'
+        case CueKind.OPINION:
+            return f'the writer\'s own "{focus}": an opinion'
         case CueKind.EDITED_QUOTE:
             return f"words in square brackets inside a quotation: {focus}"
         case CueKind.NAME_VARIANT:
@@ -132,6 +140,17 @@ def question(skeleton: Skeleton) -> str:
                 f'The passage links events with "{focus}". Does the article show that link, '
                 "or only suggest it?"
             )
+        case CueKind.INSINUATION:
+            return f'"{focus}": what link does the passage hint at, and does the article show it?'
+        case CueKind.RIVAL_ACCOUNTS:
+            return (
+                f'The passage sets two accounts against each other with "{focus}". '
+                "Does it give them equal weight, and should it?"
+            )
+        case CueKind.SWEEPING:
+            return f'"{focus}": what evidence does the article give for this, and from whom?'
+        case CueKind.OPINION:
+            return f'"{focus}": is this passage reporting a fact or giving an opinion?'
         case CueKind.EDITED_QUOTE:
             return f'What does "{focus}" in the quotation tell you about who wrote those words?'
         case CueKind.NAME_VARIANT:

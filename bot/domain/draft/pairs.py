@@ -25,6 +25,7 @@ from bot.domain.draft.cues import (
     WEIGHTS,
     Cue,
     CueKind,
+    Figure,
     figures_of,
     hedges,
     names_in,
@@ -40,6 +41,9 @@ _SUBJECT_SHARE: Final = 0.4
 # or just before it ("Acme probably").
 _HEDGE_AFTER: Final = 30
 _HEDGE_BEFORE: Final = 20
+_CLAUSE_BREAK: Final = re.compile(
+    r"[,;:]|\b(?:as|because|and|but|while|since|that|which|who)\b", re.IGNORECASE
+)
 _VALUES: Final = {
     word: value
     for value, word in enumerate(
@@ -98,29 +102,59 @@ def _value(token: str) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Count:
+    value: float
+    figure: Figure
+    sentence: int
+
+
 def figure_conflicts(sentences: Sequence[Sentence]) -> list[Pair]:
-    """For each thing counted in two or more sentences, the two largest different figures."""
-    by_thing: dict[str, list[tuple[float, str, int]]] = {}
+    """For each thing counted in two or more sentences, the two largest different figures.
+
+    Two figures count the same thing only when they share the word for it and say the same
+    about it: a casualty figure of one named group is not one of another ("1,200 Israelis"
+    and "20 Thais"), people living somewhere are not people missing (their clauses share no
+    word), and spans of time or distance ("24 hours", "30 hours") measure no thing at all.
+    """
+    by_thing: dict[str, list[_Count]] = {}
     for sentence in sentences:
-        best: dict[str, tuple[float, str]] = {}
+        best: dict[str, _Count] = {}
         for figure in figures_of(sentence):
             value, thing = _value(figure.number), figure.key
-            if not thing or value is None:
+            if not thing or value is None or figure.is_span:
                 continue
-            if thing not in best or value > best[thing][0]:
-                best[thing] = (value, figure.number)
-        for thing, (value, number) in best.items():
-            by_thing.setdefault(thing, []).append((value, number, sentence.index))
+            if thing not in best or value > best[thing].value:
+                best[thing] = _Count(value, figure, sentence.index)
+        for thing, count in best.items():
+            by_thing.setdefault(thing, []).append(count)
     pairs: list[Pair] = []
     for thing, found in by_thing.items():
-        ranked = sorted(found, reverse=True)
+        ranked = sorted(found, key=lambda c: (-c.value, c.sentence))
         top = ranked[0]
-        other = next((f for f in ranked[1:] if f[0] != top[0] and f[2] != top[2]), None)
+        other = next(
+            (
+                c
+                for c in ranked[1:]
+                if c.value != top.value and c.sentence != top.sentence and _same(top, c)
+            ),
+            None,
+        )
         if other is None:
             continue
-        first, second = sorted([top, other], key=lambda f: f[2])
-        pairs.append(Pair(first[2], second[2], f"{first[1]} against {second[1]} ({thing})"))
+        first, second = sorted([top, other], key=lambda c: c.sentence)
+        focus = f"{first.figure.number} against {second.figure.number} ({thing})"
+        pairs.append(Pair(first.sentence, second.sentence, focus))
     return pairs
+
+
+def _same(one: _Count, other: _Count) -> bool:
+    """Whether two figures with the same key count the same thing."""
+    a, b = one.figure, other.figure
+    if a.group and b.group and a.group.lower() != b.group.lower():
+        return False
+    # Any casualty word ("dead", "death toll", "killed") already says what is counted.
+    return a.key == "deaths" or bool(a.context & b.context)
 
 
 def _negated(words: Sequence[Token], stop_words: Collection[str]) -> dict[str, str]:
@@ -167,10 +201,15 @@ def flat_statements(sentences: Sequence[Sentence], cues: dict[int, list[Cue]]) -
     sourced = {CueKind.VAGUE_SOURCE, CueKind.PASSIVE_SOURCE, CueKind.NAMED_SOURCE}
     hedged: dict[str, tuple[int, str]] = {}
     for sentence in sentences:
-        for hedge in hedges(sentence.text):
+        text = sentence.text
+        for hedge in hedges(text):
             for name, start in names_in(sentence.words):
-                if -_HEDGE_BEFORE <= start - hedge.start() <= _HEDGE_AFTER:
-                    hedged.setdefault(_key(name), (sentence.index, hedge.group()))
+                if not -_HEDGE_BEFORE <= start - hedge.start() <= _HEDGE_AFTER:
+                    continue
+                # "attack Israel as there seems to be": a new clause hedges something else.
+                if start < hedge.start() and _CLAUSE_BREAK.search(text, start, hedge.start()):
+                    continue
+                hedged.setdefault(_key(name), (sentence.index, hedge.group()))
     mentions: dict[str, set[int]] = {}
     for sentence in sentences:
         for name, _ in names_in(sentence.words):
