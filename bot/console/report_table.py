@@ -101,8 +101,8 @@ def report_text(report: QuizReport) -> str:
         ),
         (_("score bands"), bands),
     ]
-    label_width = max(len(label) for label, _value in summary)
-    out += [f"{label.ljust(label_width)} {value}" for label, value in summary]
+    label_width = max(_width(label) for label, _value in summary)
+    out += [f"{label}{' ' * (label_width - _width(label))} {value}" for label, value in summary]
     if report.versions:
         out += ["", _("Reliability (Cronbach's alpha over finished attempts)")]
         out += _table(

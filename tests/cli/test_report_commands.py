@@ -74,3 +74,17 @@ async def test_stats_and_export_in_the_terminal(
     assert code == 1
     assert "days must be a whole number" in err
     assert "Traceback" not in err
+
+
+async def test_stats_in_khmer(runtime: Runtime, database_url: str) -> None:
+    async with runtime.sessions() as session:
+        await build_class(session)
+    code, out, err = await _quizbot(database_url, "stats", "--quiz", "tiny", "--lang", "km")
+    assert code == 0, err
+    assert out.startswith("ស្ថិតិ៖ tiny")  # "Stats: tiny"
+    assert "attempts finished" not in out
+    # "attempts finished 10 (completion 83%)", padded to the longest label as drawn
+    assert re.search(r"^ការធ្វើបានបញ្ចប់ +10  \(អត្រាបញ្ចប់ 83%\)$", out, re.MULTILINE)
+    code, _, err = await _quizbot(database_url, "stats", "--lang", "xx")
+    assert code == 2
+    assert "invalid choice" in err
