@@ -99,3 +99,11 @@ async def set_chat_menu(bot: ExtBot[None], chat_id: int, role: Role) -> bool:
         log.warning("cannot set the command menu of chat %s: %s", chat_id, exc)
         return False
     return True
+
+
+async def drop_chat_menu(bot: ExtBot[None], chat_id: int) -> None:
+    """Remove a private chat's own menu, so the default one for its language shows again."""
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        log.warning("cannot remove the command menu of chat %s: %s", chat_id, exc)

@@ -127,6 +127,7 @@ async def test_the_language_is_kept_until_forgotten(
         dara.press(confirm, "Yes, delete my data")
         await dara.wait_for_message("everything stored about you is deleted")
         assert await _language_of(bot, 603) is None
+        assert fake_telegram.my_commands({"type": "chat", "chat_id": 603}) is None
 
         # Forgotten: the next message is a first contact, in the phone's language.
         dara.send_text("/start")

@@ -220,6 +220,9 @@ async def forget_press(turn: Turn, confirmed: bool) -> None:
         return
     await turn.call(learners.forget_user, user_id=turn.user_id)
     turn.context.forget_cached_user()
+    if turn.role < Role.INSTRUCTOR:
+        # A menu set by /language goes too: the phone's language chooses again.
+        await menus.drop_chat_menu(turn.context.bot, turn.chat_id)
     await turn.edit(_(render.DELETED))
 
 
