@@ -25,8 +25,10 @@ from bot.domain.draft.cues import (
     name_variants,
     sentence_cues,
 )
+from bot.domain.draft.days import dateline_of
 from bot.domain.draft.pairs import (
     Pair,
+    date_conflicts,
     figure_conflicts,
     flat_statements,
     headline_cue,
@@ -119,7 +121,11 @@ def find_cues(
             cues[sentence.index].append(headline_cue(sentence, body, stop_words))
     for cue in flat_statements(body, cues):
         cues[cue.sentence].append(cue)
-    pairs = figure_conflicts(body) + opposite_words(body, stop_words)
+    pairs = (
+        figure_conflicts(body)
+        + date_conflicts(body, dateline_of(article), stop_words)
+        + opposite_words(body, stop_words)
+    )
     return cues, pairs
 
 
