@@ -125,16 +125,34 @@ def test_relative_days_conflict_only_with_a_dateline() -> None:
     assert len(date_conflicts(dated, None, STOP)) == 1
 
 
+def _article(text: str) -> Article:
+    pieces = [p.strip() for paragraph in text.split("\n\n") for p in paragraph.split(". ")]
+    pieces = [p if not p or p.endswith(".") or p[-1].isdigit() else p + "." for p in pieces]
+    return Article(text=text, title="t", sentences=locate_sentences(text, pieces))
+
+
 def test_a_date_conflict_becomes_a_contradiction_item() -> None:
     text = (
         "Friday, January 4, 2019\n\nThe search for the lost divers ended yesterday. "
         + "The valley is quiet. " * 30
         + "The search for the lost divers was over on Wednesday."
     )
-    pieces = [p for paragraph in text.split("\n\n") for p in paragraph.split(". ")]
-    pieces = [p if p.endswith(".") or p[-1].isdigit() else p + "." for p in pieces]
-    article = Article(text=text, title="t", sentences=locate_sentences(text, pieces))
-    pair = [s for s in build_skeletons(article, {}, STOP) if s.partner is not None]
+    pair = [s for s in build_skeletons(_article(text), {}, STOP) if s.partner is not None]
     assert len(pair) == 1
     assert pair[0].skill == "internal-consistency"
     assert "yesterday" in pair[0].pair_focus
+
+
+def test_a_sentence_may_conflict_with_two_others() -> None:
+    # Sentence 1 conflicts with 2 (a figure) and with 3 (a day). Each pair is an item: the
+    # second is asked from its other sentence, with sentence 1 as its right option.
+    text = (
+        "Friday, January 4, 2019\n\nPolice said 12 people died, and divers ended their "
+        "search yesterday. By then the death toll had risen to 15. "
+        "The search for the divers was over on Wednesday, the chief said. "
+        + "The valley is quiet. "
+        * 40
+    )
+    skeletons = build_skeletons(_article(text), {}, STOP)
+    pairs = sorted((s.sentence.index, s.partner.index) for s in skeletons if s.partner)
+    assert pairs in ([(1, 2), (3, 1)], [(1, 3), (2, 1)])

@@ -50,6 +50,8 @@ _HEDGE_BEFORE: Final = 20
 _CLAUSE_BREAK: Final = re.compile(
     r"[,;:]|\b(?:as|because|and|but|while|since|that|which|who)\b", re.IGNORECASE
 )
+_DENIAL: Final = re.compile(r"\b(?:deny|denies|denied|denying|rejects|rejected)\b", re.IGNORECASE)
+_DENIAL_END: Final = re.compile(r"[;:.]|\bbut\b")
 _VALUES: Final = {
     word: value
     for value, word in enumerate(
@@ -177,6 +179,19 @@ def _negated(words: Sequence[Token], stop_words: Collection[str]) -> dict[str, s
     return found
 
 
+def _denied(text: str) -> range:
+    """Where a denial reaches in a sentence: from "denies" to the end of its clause.
+
+    "The FSB denies the two explosions are related" does not say they are related: its
+    words are not set against "unrelated" elsewhere.
+    """
+    denial = _DENIAL.search(text)
+    if denial is None:
+        return range(0)
+    end = _DENIAL_END.search(text, denial.end())
+    return range(denial.start(), end.start() if end else len(text))
+
+
 def opposite_words(sentences: Sequence[Sentence], stop_words: Collection[str]) -> list[Pair]:
     """A word in one sentence and its negation in another, one pair per word."""
     positive: dict[str, tuple[int, str]] = {}
@@ -185,8 +200,9 @@ def opposite_words(sentences: Sequence[Sentence], stop_words: Collection[str]) -
         negated = _negated(sentence.words, stop_words)
         negations += [(sentence.index, key, word) for key, word in negated.items()]
         inside = {w.lower() for word in negated.values() for w in word.split()}
+        denied = _denied(sentence.text)
         for token in sentence.words:
-            if token.lower in inside or token.lower in stop_words:
+            if token.lower in inside or token.lower in stop_words or token.start in denied:
                 continue
             if len(token.text) >= _STEM_LETTERS and not token.is_number:
                 positive.setdefault(stem(token.text), (sentence.index, token.text))
