@@ -262,10 +262,11 @@ def _key(name: str) -> str:
 
 # Words for the same kind of event, each family one kind: two sentences that date an end
 # differently conflict; an end and a start on different days do not. "over" and "complete"
-# only after a form of "be" ("is over", not "over 1,000 people").
+# only after a form of "be" ("is over", not "over 1,000 people"); not "concluded", which
+# reports a finding as often as an end.
 _EVENTS: Final = {
     "end": re.compile(
-        r"\b(?:ended|ends|completed|finished|concluded|"
+        r"\b(?:ended|ends|completed|finished|"
         r"(?:is|was|are|were|been)\s+(?:now\s+)?(?:over|complete|finished))\b",
         re.IGNORECASE,
     ),
@@ -277,6 +278,7 @@ _EVENTS: Final = {
 # Words from an event word to the words that say what ended or started: its subject or
 # object in the same clause ("rescuers ended their work", "the rescue operation is complete").
 _EVENT_REACH: Final = 4
+# Who told of an event is not what happened: two reports "officials said" of are not one event.
 _SAYING_WORDS: Final = frozenset(
     {"said", "says", "told", "tells", "reported", "reports", "according", "added", "adding",
      "announced", "stated", "confirmed", "officials", "official"}
