@@ -199,6 +199,14 @@ def test_a_word_and_its_negation_may_conflict(first: str, second: str, focus: st
     assert opposite_words(_sentences(first, "The town is under water."), STOP) == []
 
 
+def test_a_denied_word_is_not_set_against_its_negation() -> None:
+    sentences = _sentences(
+        "The police deny that the two fires are related; the blaze spread fast.",
+        "The chief said the fires were unrelated.",
+    )
+    assert opposite_words(sentences, STOP) == []
+
+
 def test_a_name_spelt_two_ways() -> None:
     sentences = _sentences(
         "In Springfield the vote was on Monday.",

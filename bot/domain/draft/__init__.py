@@ -4,8 +4,10 @@
 - `screening`: whether a text is an English article at all (before anything is drafted).
 - `cues`: what a media-literacy trainer would ask about, found sentence by sentence
   (sources, hedges, figures, loaded words, the headline, names spelt two ways).
-- `pairs`: passages that may conflict (different figures for one count, "surprised"
-  against "unsurprisingly").
+- `pairs`: passages that may conflict (different figures for one count, one event on
+  two days, "surprised" against "unsurprisingly").
+- `days`: the article's date line, and the one day a sentence's "yesterday" or "on
+  Wednesday" names.
 - `skeletons`: cues merged per sentence into item skeletons, ranked and capped.
 - `emit`: the draft quiz file, with "TODO" where only a person can write.
 

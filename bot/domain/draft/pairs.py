@@ -5,6 +5,10 @@ conflict, and flat statements of what another sentence hedges.
   claims the body may not support.
 - Conflicting figures: the two largest different figures for the same thing ("1,200
   killed" and "20 were dead"; "39 dead" and "a death toll of 31").
+- Conflicting days: two sentences that say the same kind of event (an end, a start, a
+  happening) of the same thing fell on different days ("rescuers ended their work
+  yesterday" in a report dated Friday, against "the operation is complete," told on
+  Wednesday).
 - Opposite words: a word and its negation in two sentences ("surprised" against
   "unsurprisingly", "related" against "unrelated", "expected" against "not expected").
 - Flat statements: a sentence that states, with no hedge and no source, something about a
@@ -17,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from bot.domain.draft.article import Sentence, Token
@@ -30,6 +35,7 @@ from bot.domain.draft.cues import (
     hedges,
     names_in,
 )
+from bot.domain.draft.days import DAY_WORDS, dated, describe
 
 _STEM_LETTERS: Final = 5
 _SUFFIXES: Final = ("ingly", "edly", "ing", "ed", "ly", "es", "s", "e")
@@ -44,6 +50,8 @@ _HEDGE_BEFORE: Final = 20
 _CLAUSE_BREAK: Final = re.compile(
     r"[,;:]|\b(?:as|because|and|but|while|since|that|which|who)\b", re.IGNORECASE
 )
+_DENIAL: Final = re.compile(r"\b(?:deny|denies|denied|denying|rejects|rejected)\b", re.IGNORECASE)
+_DENIAL_END: Final = re.compile(r"[;:.]|\bbut\b")
 _VALUES: Final = {
     word: value
     for value, word in enumerate(
@@ -171,6 +179,19 @@ def _negated(words: Sequence[Token], stop_words: Collection[str]) -> dict[str, s
     return found
 
 
+def _denied(text: str) -> range:
+    """Where a denial reaches in a sentence: from "denies" to the end of its clause.
+
+    "The FSB denies the two explosions are related" does not say they are related: its
+    words are not set against "unrelated" elsewhere.
+    """
+    denial = _DENIAL.search(text)
+    if denial is None:
+        return range(0)
+    end = _DENIAL_END.search(text, denial.end())
+    return range(denial.start(), end.start() if end else len(text))
+
+
 def opposite_words(sentences: Sequence[Sentence], stop_words: Collection[str]) -> list[Pair]:
     """A word in one sentence and its negation in another, one pair per word."""
     positive: dict[str, tuple[int, str]] = {}
@@ -179,8 +200,9 @@ def opposite_words(sentences: Sequence[Sentence], stop_words: Collection[str]) -
         negated = _negated(sentence.words, stop_words)
         negations += [(sentence.index, key, word) for key, word in negated.items()]
         inside = {w.lower() for word in negated.values() for w in word.split()}
+        denied = _denied(sentence.text)
         for token in sentence.words:
-            if token.lower in inside or token.lower in stop_words:
+            if token.lower in inside or token.lower in stop_words or token.start in denied:
                 continue
             if len(token.text) >= _STEM_LETTERS and not token.is_number:
                 positive.setdefault(stem(token.text), (sentence.index, token.text))
@@ -236,3 +258,102 @@ def flat_statements(sentences: Sequence[Sentence], cues: dict[int, list[Cue]]) -
 def _key(name: str) -> str:
     words = [w for w in re.split(r"\s+", name) if w.lower() not in NUMBER_WORDS]
     return " ".join(_prefix(w) for w in words if len(w) >= 2 or w.isupper())
+
+
+# Words for the same kind of event, each family one kind: two sentences that date an end
+# differently conflict; an end and a start on different days do not. "over" and "complete"
+# only after a form of "be" ("is over", not "over 1,000 people"); not "concluded", which
+# reports a finding as often as an end.
+_EVENTS: Final = {
+    "end": re.compile(
+        r"\b(?:ended|ends|completed|finished|"
+        r"(?:is|was|are|were|been)\s+(?:now\s+)?(?:over|complete|finished))\b",
+        re.IGNORECASE,
+    ),
+    "start": re.compile(
+        r"\b(?:started|starts|began|begins|begun|launched|launches)\b", re.IGNORECASE
+    ),
+    "happening": re.compile(r"\b(?:happened|occurred|took\s+place)\b", re.IGNORECASE),
+}
+# Words from an event word to the words that say what ended or started: its subject or
+# object in the same clause ("rescuers ended their work", "the rescue operation is complete").
+_EVENT_REACH: Final = 4
+# Who told of an event is not what happened: two reports "officials said" of are not one event.
+_SAYING_WORDS: Final = frozenset(
+    {"said", "says", "told", "tells", "reported", "reports", "according", "added", "adding",
+     "announced", "stated", "confirmed", "officials", "official"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Event:
+    sentence: int
+    words: str
+    day: date
+    when: str
+    subject: frozenset[str]
+
+
+def date_conflicts(
+    sentences: Sequence[Sentence], dateline: date | None, stop_words: Collection[str]
+) -> list[Pair]:
+    """For each kind of event, the first two sentences that date the same one differently.
+
+    A sentence counts when it names exactly one day that can be resolved (relative days
+    against the article's dateline, `days.py`) and an event word of one family; two such
+    sentences tell of the same event only when a word next to the event word (what ended,
+    who started) is shared. Anything less is not paired: a wrong "contradiction" costs the
+    instructor more than a missed one.
+    """
+    days = dated(sentences, dateline)
+    by_family: dict[str, list[_Event]] = {}
+    for sentence in sentences:
+        if sentence.index not in days:
+            continue
+        day, when = days[sentence.index]
+        for family, pattern in _EVENTS.items():
+            found = pattern.search(sentence.text)
+            if found is None:
+                continue
+            subject = _near(sentence.words, found.start(), found.end(), stop_words)
+            event = _Event(sentence.index, found.group(), day, when, subject)
+            by_family.setdefault(family, []).append(event)
+    pairs: list[Pair] = []
+    for events in by_family.values():
+        pair = next(
+            (
+                (a, b)
+                for i, a in enumerate(events)
+                for b in events[i + 1 :]
+                if a.day != b.day and a.subject & b.subject
+            ),
+            None,
+        )
+        if pair is None:
+            continue
+        a, b = pair
+        first = f'"{a.words}" {a.when} ({describe(a.day, a.when)})'
+        second = f'"{b.words}" {b.when} ({describe(b.day, b.when)})'
+        pairs.append(Pair(a.sentence, b.sentence, f"{first} against {second}"))
+    return pairs
+
+
+def _near(
+    words: Sequence[Token], start: int, end: int, stop_words: Collection[str]
+) -> frozenset[str]:
+    """The content words within `_EVENT_REACH` words of the event word, as prefixes."""
+    inside = [i for i, t in enumerate(words) if start <= t.start < end]
+    if not inside:
+        return frozenset()
+    low, high = inside[0] - _EVENT_REACH, inside[-1] + _EVENT_REACH
+    return frozenset(
+        _prefix(t.text)
+        for i, t in enumerate(words)
+        if low <= i <= high
+        and i not in inside
+        and not t.is_number
+        and len(t.text) >= 4
+        and t.lower not in stop_words
+        and t.lower not in _SAYING_WORDS
+        and t.lower not in DAY_WORDS
+    )

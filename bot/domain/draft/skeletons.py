@@ -25,8 +25,10 @@ from bot.domain.draft.cues import (
     name_variants,
     sentence_cues,
 )
+from bot.domain.draft.days import dateline_of
 from bot.domain.draft.pairs import (
     Pair,
+    date_conflicts,
     figure_conflicts,
     flat_statements,
     headline_cue,
@@ -119,7 +121,11 @@ def find_cues(
             cues[sentence.index].append(headline_cue(sentence, body, stop_words))
     for cue in flat_statements(body, cues):
         cues[cue.sentence].append(cue)
-    pairs = figure_conflicts(body) + opposite_words(body, stop_words)
+    pairs = (
+        figure_conflicts(body)
+        + date_conflicts(body, dateline_of(article), stop_words)
+        + opposite_words(body, stop_words)
+    )
     return cues, pairs
 
 
@@ -140,17 +146,23 @@ def build_skeletons(
             candidates.append(Skeleton(by_index[index], ranked, _score(ranked)))
     for pair in pairs:
         first, second = cues.get(pair.first, []), cues.get(pair.second, [])
-        conflict = Cue(CueKind.CONFLICT, pair.first, pair.focus, WEIGHTS[CueKind.CONFLICT])
-        score = conflict.weight + (_score(first) + _score(second)) / 2
-        candidates.append(
-            Skeleton(
-                by_index[pair.first],
-                (conflict, *sorted(first, key=lambda c: -c.weight)),
-                score,
-                partner=by_index[pair.second],
-                pair_focus=pair.focus,
+        score = WEIGHTS[CueKind.CONFLICT] + (_score(first) + _score(second)) / 2
+        # Either sentence may be the passage asked about, the other the right option: when
+        # one is already another item's passage, the pair is still asked from the other.
+        for passage, other, own in (
+            (pair.first, pair.second, first),
+            (pair.second, pair.first, second),
+        ):
+            conflict = Cue(CueKind.CONFLICT, passage, pair.focus, WEIGHTS[CueKind.CONFLICT])
+            candidates.append(
+                Skeleton(
+                    by_index[passage],
+                    (conflict, *sorted(own, key=lambda c: -c.weight)),
+                    score,
+                    partner=by_index[other],
+                    pair_focus=pair.focus,
+                )
             )
-        )
     chosen = choose(candidates, cap_for(article.words, per_thousand))
     return sorted(chosen, key=lambda c: c.sentence.index)
 
@@ -160,7 +172,9 @@ def choose(candidates: Sequence[Skeleton], limit: int) -> list[Skeleton]:
 
     A skill's second skeleton counts `REPEAT_DISCOUNT` of its score, its third that again,
     and so on: a quiz that trains one skill eight times trains the others not at all. No
-    sentence is used twice.
+    sentence is asked about twice, nor after it was a pair's other passage; but a passage
+    already asked about may be the other passage of a pair (the right option of a "find the
+    contradiction" item): one sentence may conflict with two.
     """
     left = sorted(candidates, key=lambda c: (-c.score, c.sentence.index))
     chosen: list[Skeleton] = []
@@ -169,12 +183,11 @@ def choose(candidates: Sequence[Skeleton], limit: int) -> list[Skeleton]:
     while left and len(chosen) < limit:
         best = max(left, key=lambda c: c.score * REPEAT_DISCOUNT ** per_skill[c.skill])
         left.remove(best)
-        places = {best.sentence.index}
-        if best.partner is not None:
-            places.add(best.partner.index)
-        if places & used:
+        if best.sentence.index in used:
             continue
-        used |= places
+        used.add(best.sentence.index)
+        if best.partner is not None:
+            used.add(best.partner.index)
         per_skill[best.skill] += 1
         chosen.append(best)
     return chosen
