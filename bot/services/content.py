@@ -72,6 +72,7 @@ class VersionContent:
     # A form of a pre-, post- and delayed test (the quiz's `assessment`): its answers get no
     # feedback until the end and feed no memory model.
     is_form: bool = False
+    language: str = "en"  # as its author wrote it; the bot's own words follow the learner's
 
 
 @dataclass
@@ -109,6 +110,7 @@ async def version(session: AsyncSession, version_id: int) -> VersionContent:
                 QuizVersion.number,
                 QuizVersion.title,
                 QuizVersion.item_count,
+                QuizVersion.language,
                 Quiz.assessment_form,
             )
             .join(Quiz, Quiz.id == QuizVersion.quiz_id)
@@ -133,6 +135,7 @@ async def version(session: AsyncSession, version_id: int) -> VersionContent:
         item_count=row.item_count,
         item_ids=tuple(c.id for c in contents),
         is_form=row.assessment_form is not None,
+        language=row.language,
     )
     cache.versions[version_id] = loaded
     cache.items.update((c.id, c) for c in contents)

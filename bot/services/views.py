@@ -120,6 +120,7 @@ class QuizStart:
     answered: int
     total: int
     item: ItemView
+    language: str = "en"  # the quiz's, as its author wrote it
 
 
 @dataclass(frozen=True)

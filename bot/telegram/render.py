@@ -10,7 +10,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.console.i18n import N_, _, ngettext, pgettext
+from bot.console.i18n import N_, _, language, language_name, ngettext, pgettext
 from bot.domain.discernment import Lean
 from bot.domain.languages import ENGLISH, KHMER, LANGUAGES
 from bot.domain.limits import MESSAGE_TEXT_MAX
@@ -76,12 +76,18 @@ def quiz_intro_text(started: QuizStart, round_size: int) -> str:
             answered=started.answered, total=started.total
         )
     questions = ngettext("{n} question", "{n} questions", started.total).format(n=started.total)
-    return "<b>{title}</b>\n{body}".format(
+    text = "<b>{title}</b>\n{body}".format(
         title=escape_text(started.quiz_title),
         body=_("{questions}, in rounds of {size}. Tap the button with your answer.").format(
             questions=questions, size=round_size
         ),
     )
+    if started.language.split("-")[0] != language():
+        # Quizzes stay as their authors wrote them: say so before the first question.
+        text += "\n" + _("The questions are in {language}, as the quiz was written.").format(
+            language=language_name(started.language)
+        )
+    return text
 
 
 def _short_options(item: ItemView) -> bool:

@@ -41,6 +41,9 @@ async def test_a_khmer_learner_plays_in_khmer_then_switches_to_english(
         assert await _language_of(bot, 601) == "km"
 
         sok.send_text("/quiz")
+        intro = await sok.wait_for_message("ជាជុំៗ")  # "in rounds of"
+        # The quiz is English, and the learner is told so in Khmer.
+        assert "សំណួរទាំងនេះជាភាសាអង់គ្លេស" in intro.content
         item = await sok.wait_for_message(_is_khmer_item)
         # The frame and the skill's name are Khmer; the item stays as its author wrote it.
         assert "· ចំណងជើង ធៀបនឹងខ្លឹមសារ" in item.content

@@ -90,6 +90,7 @@ async def start_quiz(
         answered=attempt.answered_count,
         total=version.item_count,
         item=item,
+        language=version.language,
     )
 
 
