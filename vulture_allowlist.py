@@ -12,6 +12,7 @@ _._ids
 _._strip_slash
 _._upper
 _._omit_unset_judgement
+_._omit_absent_parts
 _.async_database_url  # a computed setting read through the settings object
 
 # SQLAlchemy: TypeDecorator hooks and the declarative type map.
@@ -34,11 +35,16 @@ _.source_title
 _.source_meta
 _.joined_at
 _.refreshed_at
+_.changed_at  # a cohort's tests turned on or off
+_.enrolled_at
+_.offered_at
+_.skipped_at
 
 # Quiz and source metadata kept with each version (shown in the schema and stored).
 _.publisher
 _.author
 _.license
+_.note  # a claim's note: for the people who read and review the quiz file
 
 # logging.LogRecord attributes set by the redaction filter.
 _.msg

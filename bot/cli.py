@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -51,10 +53,46 @@ def _database_error(exc: BaseException) -> UserFacingError:
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.demo import ConsoleDemo
+    from bot.console.error_text import unknown_quiz
+    from bot.domain.errors import AssessmentFormError, UnknownQuizError
+    from bot.services.quizzes import list_quizzes
 
+    slug = (args.quiz or DEFAULT_QUIZ_ID).strip().lower()
     async with open_runtime(settings) as runtime:
-        demo = ConsoleDemo(runtime, slug=args.quiz or DEFAULT_QUIZ_ID, player=args.player)
-        return await demo.play()
+        demo = ConsoleDemo(
+            runtime, slug=slug, player=args.player or "demo", resume=_resume_command(args)
+        )
+        try:
+            return await demo.play()
+        except AssessmentFormError as error:
+            raise UserFacingError(f"quizbot demo: {describe(error)}", EXIT_CONFIG) from None
+        except UnknownQuizError:
+            async with runtime.sessions() as session:
+                # Test forms are taken through a cohort's tests, not played here.
+                ids = [q.slug for q in await list_quizzes(session) if q.form is None]
+            message = f"quizbot demo: {unknown_quiz(slug, ids)}"
+            raise UserFacingError(message, EXIT_CONFIG) from None
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The command that resumes this demo: the same program with the options given."""
+    words = [*_program(), "demo"]
+    if args.quiz is not None:
+        words += ["--quiz", args.quiz]
+    if args.player is not None:
+        words += ["--player", args.player]
+    return shlex.join(words)
+
+
+def _program() -> list[str]:
+    """How this program was started, as words to type again."""
+    started = sys.argv[0]
+    if Path(started).name == "__main__.py":  # python -m bot
+        return [sys.orig_argv[0], "-m", "bot"]
+    on_path = shutil.which("quizbot")
+    if on_path and Path(on_path).resolve() == Path(started).resolve():
+        return ["quizbot"]
+    return [started]  # e.g. .venv/bin/quizbot, with the venv not activated
 
 
 async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -64,6 +102,17 @@ async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 STRICT_HELP = "treat warnings (item-writing checks included) as errors"
+OUTPUT_RULE = (
+    "Problems (FILE:LINE: message, errors and warnings) go to stderr, with the line that sums "
+    "them up ('nothing imported: ...'); results (ok lines, what was imported, reports) to "
+    "stdout. Exit codes: 0 done, 1 bad input, 2 usage or configuration error."
+)
+
+
+def _problem(line: object) -> None:
+    """Print a problem to stderr, after the results printed so far, so the two stay in order."""
+    sys.stdout.flush()
+    print(line, file=sys.stderr, flush=True)
 
 
 def _catalogue_skills(settings: Settings) -> set[str]:
@@ -88,7 +137,7 @@ async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int
         if args.strict:
             check = check.strict()
         for problem in check.problems:
-            print(problem)
+            _problem(problem)
         if not check.ok:
             failed = True
         elif check.quiz is not None:
@@ -102,7 +151,7 @@ def _validate_catalogue(file: Any, *, strict: bool) -> bool:
     if strict:
         problems = as_errors(problems)
     for problem in problems:
-        print(problem)
+        _problem(problem)
     if catalogue is None or any(p.severity == "error" for p in problems):
         return False
     print(f"{file.name}: ok, skill catalogue with {len(catalogue.skills)} skills")
@@ -134,12 +183,12 @@ async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
             )
         except QuizImportError as exc:
             for problem in exc.problems:
-                print(problem)
-            print(f"nothing imported: {len(exc.problems)} problem(s)", file=sys.stderr)
+                _problem(problem)
+            _problem(f"nothing imported: {len(exc.problems)} problem(s)")
             return EXIT_BAD_INPUT
     for outcome in outcomes:
         for warning in outcome.warnings:
-            print(warning)
+            _problem(warning)
         if outcome.unchanged:
             print(f"quiz {outcome.slug} version {outcome.version}: already up to date")
         else:
@@ -159,7 +208,8 @@ async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
         listings = await list_quizzes(session)
     print(f"{'id':<28} {'version':>7} {'items':>5}  title")
     for q in listings:
-        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}")
+        form = f" (test form {q.form[1]} of the set {q.form[0]})" if q.form else ""
+        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}{form}")
     return EXIT_OK
 
 
@@ -180,6 +230,49 @@ async def _quiz_versions(settings: Settings, slug: str) -> int:
             f"{v.number:>7} {v.imported_at:%Y-%m-%d} {v.item_count:>5} {v.attempts:>8} "
             f"{v.finished:>8} {v.answers:>7} {v.percent:>4}%"
         )
+    return EXIT_OK
+
+
+async def cmd_quiz_draft(settings: Settings, args: argparse.Namespace) -> int:
+    # Reading a long article takes a second or two; nothing else waits on the event loop.
+    return await asyncio.to_thread(_write_draft, args.article, args.out)
+
+
+def _write_draft(article: str, out_name: str | None) -> int:
+    from bot.domain.errors import ArticleRejectedError
+    from bot.services.drafts import ARTICLE_MAX_BYTES, draft_file_name, draft_quiz
+
+    path = Path(article)
+    out = Path(out_name) if out_name else path.with_name(draft_file_name(path.name))
+    if out_name != "-" and out.exists():
+        # A draft may already be half written: never overwrite it.
+        raise UserFacingError(
+            f"{out} exists; delete it or give another name with --out", EXIT_CONFIG
+        )
+    try:
+        size = path.stat().st_size
+        data = b"" if size > ARTICLE_MAX_BYTES else path.read_bytes()
+    except FileNotFoundError:
+        raise UserFacingError(f"{article}: no such file", EXIT_CONFIG) from None
+    except IsADirectoryError:
+        raise UserFacingError(f"{article}: is a folder, not a file", EXIT_CONFIG) from None
+    except OSError as exc:
+        raise UserFacingError(f"{article}: cannot read: {exc.strerror}", EXIT_CONFIG) from None
+    try:
+        draft = draft_quiz(path.name, data, size=size)
+    except ArticleRejectedError as exc:
+        raise UserFacingError(f"{article}: {describe(exc)}", EXIT_CONFIG) from None
+    summary = (
+        f"{draft.items} items to complete, from an article of {draft.words} words. Write "
+        'every "TODO", then check the file with `quizbot quiz validate` and load it with '
+        "`quizbot quiz import` (docs/drafting.md)."
+    )
+    if out_name == "-":
+        sys.stdout.write(draft.text)
+        print(f"draft quiz: {summary}", file=sys.stderr)
+        return EXIT_OK
+    out.write_text(draft.text, encoding="utf-8")
+    print(f"wrote {out}: {summary}")
     return EXIT_OK
 
 
@@ -345,13 +438,15 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="quizbot", description="A Telegram bot that trains media literacy."
+        prog="quizbot",
+        description="A Telegram bot that trains media literacy.",
+        epilog=OUTPUT_RULE,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="play the bundled quiz in the terminal (no token needed)")
     demo.add_argument("--quiz", help=f"quiz id (default: {DEFAULT_QUIZ_ID})")
-    demo.add_argument("--player", default="demo", help="local player name (default: demo)")
+    demo.add_argument("--player", help="local player name (default: demo)")
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser("run", help="serve Telegram by long polling")
@@ -375,13 +470,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the migrations").set_defaults(handler=cmd_db_upgrade)
 
-    quiz = sub.add_parser("quiz", help="validate, import and list quizzes")
+    quiz = sub.add_parser("quiz", help="draft, validate, import and list quizzes")
     quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
-    validate = quiz_sub.add_parser("validate", help="check quiz files; print every problem")
+    validate = quiz_sub.add_parser(
+        "validate", help="check quiz files; print every problem", epilog=OUTPUT_RULE
+    )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--strict", action="store_true", help=STRICT_HELP)
     validate.set_defaults(handler=cmd_quiz_validate)
-    imp = quiz_sub.add_parser("import", help="validate, then import all-or-nothing")
+    imp = quiz_sub.add_parser(
+        "import", help="validate, then import all-or-nothing", epilog=OUTPUT_RULE
+    )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     imp.set_defaults(handler=cmd_quiz_import)
@@ -393,6 +492,23 @@ def build_parser() -> argparse.ArgumentParser:
     quiz_sub.add_parser("schema", help="print the JSON Schema of the quiz format").set_defaults(
         handler=cmd_quiz_schema
     )
+    draft = quiz_sub.add_parser(
+        "draft",
+        help="make a draft quiz from an article (.txt or .html) for you to complete",
+        description="Read an article (plain text, or a saved web page: nothing is fetched) "
+        "and write a draft quiz: one item per passage worth asking about, with its skill, "
+        'a question and the cue found; the options, explanation and verdict say "TODO" '
+        "until you write them, and `quiz validate` lists each with its line. Exit 2 when "
+        "the file is not an English article.",
+    )
+    draft.add_argument("article", metavar="ARTICLE", help="the article: a .txt or .html file")
+    draft.add_argument(
+        "--out",
+        metavar="FILE",
+        help="where to write the draft (default: ARTICLE's name with .draft.yaml; - for "
+        "stdout); an existing file is never overwritten",
+    )
+    draft.set_defaults(handler=cmd_quiz_draft)
 
     stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
     _report_options(stats)
@@ -426,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with an unknown quiz
+    except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with a quiz that has no version
         print(f"quizbot: {describe(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SQLAlchemyError as exc:

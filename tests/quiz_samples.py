@@ -80,6 +80,47 @@ def quiz_yaml(
     return text
 
 
+BRIDGE = (
+    "The bridge opened in 1990, the city says. Traffic on it has doubled since then. It carries "
+    "40,000 cars a day. The bridge opened in 1992, according to a plaque on it. Repairs cost "
+    "3 million euros last year."
+)
+
+
+def contradiction_quiz_yaml(slug: str = "bridge") -> str:
+    """A quiz whose first item is a "find the contradiction" with its key third of four."""
+    return textwrap.dedent(
+        f"""\
+        id: {slug}
+        title: The bridge
+        source:
+          title: The old bridge
+          text: |
+            {BRIDGE}
+        items:
+          - id: opened
+            kind: contradiction
+            skill: internal-consistency
+            verdict: flawed
+            passage: The bridge opened in 1990
+            question: Which other passage conflicts with this one?
+            options:
+              - text: Traffic on it has doubled since then
+                feedback: More traffic fits a bridge of any age.
+                judgement: neither
+              - text: It carries 40,000 cars a day
+                feedback: This counts cars, not years.
+                judgement: neither
+              - text: The bridge opened in 1992
+                correct: true
+              - text: Repairs cost 3 million euros last year
+                feedback: A repair says nothing about the opening.
+                judgement: neither
+            explanation: The first passage and the third give two years for one opening.
+        """
+    )
+
+
 def broken_quiz_yaml(slug: str = "bike-lane") -> str:
     """A quiz with three errors: an unknown skill, a misquoted passage, a missing question."""
     text = quiz_yaml(slug)
@@ -89,6 +130,50 @@ def broken_quiz_yaml(slug: str = "bike-lane") -> str:
         'passage: "according to the council\'s secret minutes"',
     )
     return text.replace("    question: Who are the critics?\n", "")
+
+
+# The values of `colon_quiz_yaml` that hold an unquoted ': ' (or end with ':'), by a marker
+# that finds their lines.
+COLON_SLIPS = (
+    "Bike lane news: a test",
+    "Where does it come from:",
+    "anyone can check: it is",
+    "Critics: who are they?",
+    "Not said: no one is named",
+)
+
+
+def colon_quiz_yaml(slug: str = "bike-lane") -> str:
+    """The valid quiz with five unquoted ': ' slips, and ': ' also where it is harmless.
+
+    Harmless: in comments, in quoted values (one over two lines), in a literal (|) and a
+    folded (>) block.
+    """
+    text = quiz_yaml(slug, title="Bike lane news: a test", question="Where does it come from:")
+    replacements = {
+        "language: en\n": (
+            "language: en  # note: English\n"
+            "description: |\n  A block: with a colon.\n"
+            "# Sources: one article\n"
+        ),
+        "  publisher: Local Gazette\n": (
+            "  publisher: Local Gazette\n  author: >\n    A. Reporter: staff\n"
+        ),
+        "    explanation: The minutes are a public record anyone can check.\n": (
+            "    explanation: The minutes are a public record\n"
+            "      anyone can check: it is online.\n"
+        ),
+        "    question: Who are the critics?\n": "    question: Critics: who are they?\n",
+        "      - text: The passage does not say\n": "      - text: Not said: no one is named\n",
+        "    explanation: '\"Critics say\" names nobody, so the claim cannot be checked.'\n": (
+            '    explanation: \'"Critics say" names nobody,\n'
+            "      so the claim: it cannot be checked.'\n"
+        ),
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
 def line_of(text: str, marker: str) -> int:

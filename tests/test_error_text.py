@@ -8,7 +8,13 @@ import pytest
 
 from bot.console import error_text as console
 from bot.domain import errors
-from bot.domain.errors import ButtonsOf, ChoiceProblem, QuizbotError, ReportArgProblem
+from bot.domain.errors import (
+    ArticleProblem,
+    ButtonsOf,
+    ChoiceProblem,
+    QuizbotError,
+    ReportArgProblem,
+)
 from bot.domain.quizfile.messages import Problem
 from bot.telegram import error_text as chat
 
@@ -34,6 +40,16 @@ EXAMPLES: list[QuizbotError] = [
     errors.StaffOnlyReportError(),
     errors.OutsideOwnReportError(),
     errors.QuizImportError(["q.yaml:3: unknown field"], [Problem("q.yaml", 3, "unknown field")]),
+    errors.AssessmentFormError("form-a"),
+    errors.StageGoneError(),
+    *(errors.StageClosedError(reason) for reason in errors.StageClosedReason),
+    *(errors.BadAssessArgsError(problem, "x", 365) for problem in errors.AssessArgProblem),
+    errors.NoAssessmentFormsError(),
+    errors.IncompleteFormSetError("spring", "A", "B"),
+    errors.FormSetChoiceError(("autumn", "spring")),
+    errors.FormSetFixedError("spring"),
+    errors.UnknownFormSetError("winter", ("spring",)),
+    *(errors.ArticleRejectedError(problem, 1_500_000, 1_000_000) for problem in ArticleProblem),
 ]
 
 
@@ -82,3 +98,14 @@ def test_the_chat_escapes_what_the_user_typed() -> None:
 
 def test_logs_show_the_kind_and_values_never_a_sentence() -> None:
     assert str(errors.UnknownCohortError("abc")) == "UnknownCohortError(code='abc', owned=False)"
+
+
+def test_an_unknown_quiz_in_the_terminal_lists_the_ids_on_one_line() -> None:
+    assert console.unknown_quiz("nope", []) == (
+        "There is no quiz 'nope', and no quiz is imported yet."
+    )
+    many = [f"quiz-{n:02d}" for n in range(25)]
+    line = console.unknown_quiz("nope", many)
+    assert "\n" not in line
+    assert line.startswith("There is no quiz 'nope'. The quiz ids are: quiz-00, quiz-01, ")
+    assert line.endswith("quiz-19 and 5 more (quizbot quiz list).")

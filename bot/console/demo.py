@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shutil
+import sys
 import textwrap
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.console.error_text import describe
 from bot.domain.errors import QuizbotError
 from bot.runtime import Runtime
 from bot.services import attempts, learners
-from bot.services.views import AnswerResult, ItemView, RoundSummary
+from bot.services.views import AnswerResult, ItemView, OptionView, QuizStart, RoundSummary
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Write = Callable[[str], None]
@@ -20,17 +24,52 @@ QUIT = {"q", "quit", "exit"}
 
 
 async def read_stdin(prompt: str) -> str | None:
-    """Read one line from the terminal; None at end of input."""
-    try:
-        return await asyncio.to_thread(input, prompt)
-    except EOFError:
-        return None
+    """Read one line from the terminal; None at end of input.
+
+    A daemon thread waits for the line, reading the file descriptor itself: on Ctrl-C, a
+    thread of the event loop's pool would be waited for until Enter, and one inside
+    `input()` holds the lock of `sys.stdin`, which Python then fails to take at exit.
+    """
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(text: str | None) -> None:
+        if not line.done():
+            line.set_result(text)
+
+    def read() -> None:
+        text = _read_line(sys.stdin.fileno(), sys.stdin.encoding or "utf-8")
+        # A closed loop: the demo ended (Ctrl-C) without this line.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, text)
+
+    threading.Thread(target=read, name="demo-stdin", daemon=True).start()
+    return await line
 
 
-def _wrap(text: str, indent: str = "") -> str:
+def _read_line(fd: int, encoding: str) -> str | None:
+    """One line from `fd`, without its line break; None at end of input."""
+    data = bytearray()
+    while True:
+        try:
+            byte = os.read(fd, 1)  # one at a time: nothing of the next line is taken
+        except OSError:
+            byte = b""
+        if not byte:
+            return data.decode(encoding, "replace") if data else None
+        if byte == b"\n":
+            return data.decode(encoding, "replace").removesuffix("\r")
+        data += byte
+
+
+def _wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """Fill each paragraph to the terminal; `hang` indents the lines after the first."""
     width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns)) - len(indent)
+    after = indent if hang is None else hang
     return "\n".join(
-        textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent) if p else ""
+        textwrap.fill(p, width, initial_indent=indent, subsequent_indent=after) if p else ""
         for p in text.split("\n")
     )
 
@@ -46,6 +85,7 @@ class ConsoleDemo:
         read: ReadLine = read_stdin,
         write: Write = print,
         player: str = "demo",
+        resume: str = "quizbot demo",
     ) -> None:
         self._sessions = runtime.sessions
         self._clock = runtime.clock
@@ -54,20 +94,40 @@ class ConsoleDemo:
         self._read = read
         self._write = write
         self._player = player
+        self._resume = resume  # the command that resumes this sitting, as the player types it
 
     async def play(self) -> int:
-        """Run the quiz; return the process exit code."""
+        """Run the quiz; return the process exit code.
+
+        Ctrl-C (a cancellation) says what is saved and how to resume, then ends the demo.
+        """
         async with self._sessions() as session:
             user = await learners.console_user(session, name=self._player, now=self._clock())
+            # Whoever runs the terminal holds the database: every quiz in it is theirs to try.
             start = await attempts.start_quiz(
                 session,
                 user_id=user.id,
                 slug=self._slug,
                 round_size=self._round_size,
                 now=self._clock(),
+                see_all=True,
             )
         self._user_id = user.id
         self._attempt_id = start.attempt_id
+        self._answered, self._total = start.answered, start.total
+        try:
+            return await self._sit(start)
+        except asyncio.CancelledError:
+            self._write(f"\nStopped. {self._saved()}")
+            raise
+
+    def _saved(self) -> str:
+        return (
+            f"Saved: {self._answered} of {self._total} questions answered. "
+            f"To continue, run: {self._resume}"
+        )
+
+    async def _sit(self, start: QuizStart) -> int:
         self._write(f"\n{start.quiz_title}")
         if start.resumed:
             self._write(f"Welcome back: {start.answered} of {start.total} answered so far.")
@@ -88,7 +148,7 @@ class ConsoleDemo:
                     return 0
                 line = await self._read("\nPress Enter for the next round (q to quit): ")
                 if line is None or line.strip().lower() in QUIT:
-                    self._write("Saved. Run `quizbot demo` again to continue.")
+                    self._write(self._saved())
                     return 0
                 async with self._sessions() as session:
                     item = await attempts.continue_attempt(
@@ -112,7 +172,7 @@ class ConsoleDemo:
         while True:
             line = await self._read("> ")
             if line is None or line.strip().lower() in QUIT:
-                self._write("\nSaved. Run `quizbot demo` again to continue where you stopped.")
+                self._write(f"\n{self._saved()}")
                 return None
             chosen = _parse_choice(line, item)
             if chosen is None:
@@ -120,7 +180,7 @@ class ConsoleDemo:
                 continue
             try:
                 async with self._sessions() as session:
-                    return await attempts.answer_item(
+                    result = await attempts.answer_item(
                         session,
                         user_id=self._user_id,
                         attempt_id=self._attempt_id,
@@ -130,6 +190,9 @@ class ConsoleDemo:
                     )
             except QuizbotError as exc:
                 self._write(describe(exc))
+                continue
+            self._answered += 1
+            return result
 
     def _show_item(self, item: ItemView) -> None:
         self._write(f"\n── Question {item.number} of {item.total} · {item.skill_name} ──")
@@ -142,16 +205,31 @@ class ConsoleDemo:
             self._write(_wrap(f"{number}) {option.text}", "  "))
 
     def _show_result(self, result: AnswerResult) -> None:
-        numbers = {o.file_index: n for n, o in enumerate(result.item.options, start=1)}
-        right = ", ".join(str(numbers[o.file_index]) for o in result.right)
         self._write("")
-        self._write("✔ Right!" if result.correct else f"✘ Not quite. The answer: {right}")
+        if result.correct:
+            self._write("✔ Right!")
+        else:
+            self._write("✘ Not quite.")
+            self._write_options("You chose", result.item, result.chosen)
+            self._write_options("The answer", result.item, result.right)
         for feedback in result.feedback:
+            self._write("")
             self._write(_wrap(feedback))
         self._write("")
         self._write(_wrap(result.explanation))
         self._write("")
         self._write(_wrap(f"“{result.item.passage}”", "    "))
+
+    def _write_options(self, label: str, item: ItemView, options: Sequence[OptionView]) -> None:
+        """The options by the numbers and texts they were shown with, as the chat names them."""
+        numbers = {o.file_index: n for n, o in enumerate(item.options, start=1)}
+        lines = [f"{numbers[o.file_index]}) {o.text}" for o in options]
+        if len(lines) == 1:
+            self._write(_wrap(f"{label}: {lines[0]}", hang="  "))
+        else:
+            self._write(f"{label}:")
+            for line in lines:
+                self._write(_wrap(line, "  "))
 
     def _show_summary(self, summary: RoundSummary) -> None:
         if summary.finished:

@@ -67,7 +67,87 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return "You can see reports only on your own quizzes and cohorts."
         case errors.QuizImportError(problems=problems):
             return "\n".join(problems)
+        case errors.AssessmentFormError(slug=slug):
+            return (
+                f"'{slug}' is a test form: learners take it through a cohort's tests in the "
+                "chat, not in the demo."
+            )
+        case errors.StageGoneError():
+            return "This test no longer exists."
+        case errors.StageClosedError(reason=reason):
+            return f"This test cannot be started: {reason.value}."
+        case errors.BadAssessArgsError(problem=problem, value=value):
+            return f"The tests' settings are not understood ({problem.value}: {value[:40]})."
+        case errors.NoAssessmentFormsError():
+            return "No test forms are imported yet: import forms A and B of one set first."
+        case errors.IncompleteFormSetError(set_id=set_id, present=present, missing=missing):
+            return f"The set '{set_id}' has form {present} but no form {missing}."
+        case errors.FormSetChoiceError(sets=sets):
+            return f"Name one of the sets of test forms: {', '.join(sets)}."
+        case errors.FormSetFixedError(set_id=set_id):
+            return f"The cohort's learners take the set '{set_id}' already."
+        case errors.UnknownFormSetError(set_id=set_id):
+            return f"There is no set of test forms '{set_id[:64]}'."
+        case errors.ArticleRejectedError():
+            return article_text(error) + " No draft was written."
     return FALLBACK
+
+
+def article_text(error: errors.ArticleRejectedError) -> str:
+    """Why no draft quiz can be made from the file, in one sentence or two."""
+    match error.problem:
+        case errors.ArticleProblem.EMPTY:
+            return "The file is empty."
+        case errors.ArticleProblem.BINARY:
+            return (
+                "The file is not text: save the article as plain text (.txt) or a web page "
+                "(.html)."
+            )
+        case errors.ArticleProblem.TOO_BIG:
+            return f"The file is {error.size / 1_000_000:.1f} MB; an article may be at most 1 MB."
+        case errors.ArticleProblem.WRONG_TYPE:
+            return "Send an article as a .txt or .html file."
+        case errors.ArticleProblem.NO_ARTICLE_IN_PAGE:
+            return (
+                "I found no article in this web page. Save the article's own page, or paste "
+                "its text into a .txt file."
+            )
+        case errors.ArticleProblem.TOO_SHORT:
+            return f"The text has {error.size} words; an article needs at least {error.limit}."
+        case errors.ArticleProblem.TOO_LONG:
+            return (
+                f"The text has {error.size:,} characters; one quiz can hold at most "
+                f"{error.limit:,}. Use one article, or part of it."
+            )
+        case errors.ArticleProblem.NOT_PROSE:
+            return (
+                "This is not an article: it has hardly any sentences (a list of words or a "
+                "table?)."
+            )
+        case errors.ArticleProblem.DATA:
+            return (
+                "This is not an article: it looks like data or code (YAML, JSON, markup). To "
+                "check a quiz file, use `quizbot quiz validate`."
+            )
+        case errors.ArticleProblem.NOT_ENGLISH:
+            return (
+                "The article does not seem to be in English; drafts are made from English "
+                "articles only."
+            )
+    return FALLBACK
+
+
+MAX_LISTED = 20
+
+
+def unknown_quiz(slug: str, ids: list[str]) -> str:
+    """One line for a quiz id not in the database, with the ids that are."""
+    if not ids:
+        return f"There is no quiz '{slug[:63]}', and no quiz is imported yet."
+    listed = ", ".join(ids[:MAX_LISTED])
+    hidden = len(ids) - MAX_LISTED
+    more = f" and {hidden} more (quizbot quiz list)" if hidden > 0 else ""
+    return f"There is no quiz '{slug[:63]}'. The quiz ids are: {listed}{more}."
 
 
 def _report_args(error: errors.BadReportQueryError, usage: str | None) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.domain.statistics import (
+    MIN_COMPLETE_ATTEMPTS,
+    DetectionCounts,
+    DetectionSummary,
+    share,
+)
+from bot.services.assessment.report import AssessmentReport
 from bot.services.reports import QuizReport
 
 
@@ -140,8 +146,8 @@ def report_text(report: QuizReport) -> str:
         for n, i in enumerate(report.most_missed, start=1):
             passage = textwrap.shorten(i.passage, 90, placeholder="...")
             out.append(
-                f"{n}. {i.quiz} v{i.version} {i.key}: {_pct(i.facility)} right "
-                f'of {i.answers}: "{passage}"'
+                f"{n}. {i.quiz} v{i.version} {i.key}: {i.wrong} of {i.answers} answers wrong "
+                f'({_pct(share(i.wrong, i.answers))}): "{passage}"'
             )
     out += [
         "",
@@ -180,6 +186,8 @@ def report_text(report: QuizReport) -> str:
             ],
             right={2, 3, 5, 6},
         )
+    if report.assessment is not None:
+        out += ["", *assessment_table(report.assessment)]
     f = report.followups
     out += [
         "",
@@ -189,3 +197,62 @@ def report_text(report: QuizReport) -> str:
         f"{_pct(f.answered_within_day_share)}",
     ]
     return "\n".join(out)
+
+
+def assessment_table(tests: AssessmentReport) -> list[str]:
+    """The cohort's tests: each stage, then the paired changes of accuracy."""
+    state = "on" if tests.enabled else "off"
+    out = [
+        f"Tests before and after training (set {tests.set_id or '-'}, {state}; the later test "
+        f"{tests.delay_days} days after the one after training; {tests.enrolled} learners)",
+    ]
+    out += _table(
+        ["test", "taken", "skipped", "open", "right", "d'", "c"],
+        [
+            [
+                f"{stage.stage.value}",
+                str(stage.taken),
+                str(stage.skipped),
+                str(stage.open),
+                _pct(stage.mean_accuracy),
+                _num(stage.detection.mean_d_prime),
+                _num(stage.detection.mean_criterion),
+            ]
+            for stage in tests.stages
+        ],
+        right={1, 2, 3, 4, 5, 6},
+    )
+    out += [
+        "",
+        "Paired change of accuracy (learners with both tests; points and sd of the changes in "
+        "percentage points; d_z = mean change / sd, 95% CI by Bonett 2008; shown from "
+        f"{tests.min_pairs} pairs)",
+    ]
+    rows = []
+    for change in tests.changes:
+        paired = change.change
+        shown = change.enough and paired is not None and paired.d_z is not None
+        rows.append(
+            [
+                f"{change.first.value} -> {change.second.value}",
+                str(change.pairs),
+                str(change.first_takers),
+                _pct(change.attrition),
+                _pct(change.mean_first),
+                _pct(change.mean_second),
+                "-"
+                if change.mean_first is None or change.mean_second is None
+                else f"{100 * (change.mean_second - change.mean_first):+.1f}",
+                "-" if paired is None else f"{100 * paired.sd_change:.1f}",
+                _num(paired.d_z) if shown and paired is not None else "-",
+                f"{_num(paired.ci_low)} to {_num(paired.ci_high)}"
+                if shown and paired is not None
+                else f"needs {tests.min_pairs} pairs",
+            ]
+        )
+    out += _table(
+        ["tests", "pairs", "of", "lost", "first", "second", "points", "sd", "d_z", "95% CI"],
+        rows,
+        right={1, 2, 3, 4, 5, 6, 7, 8},
+    )
+    return out

@@ -38,6 +38,21 @@ class ChoiceProblem(StrEnum):
     NOT_ONE = "not exactly one"
 
 
+class ArticleProblem(StrEnum):
+    """Why no draft quiz can be made from a file (`quizbot quiz draft`, an article sent)."""
+
+    EMPTY = "empty"
+    BINARY = "binary"  # not text: a picture, a PDF, a word-processor file
+    TOO_BIG = "too big"  # the file is over the size limit (`size`, `limit` in bytes)
+    WRONG_TYPE = "wrong type"  # sent in the chat with a name that is neither .txt nor .html
+    NO_ARTICLE_IN_PAGE = "no article in page"  # an HTML page with no article text in it
+    TOO_SHORT = "too short"
+    TOO_LONG = "too long"  # more text than one quiz can hold (`limit` in characters)
+    NOT_PROSE = "not prose"  # a list of words or a table: hardly any sentence ends
+    DATA = "data"  # YAML, JSON, markup or code
+    NOT_ENGLISH = "not English"
+
+
 class ReportArgProblem(StrEnum):
     """What is wrong with the words given to a report (/stats, /export, `quizbot stats`)."""
 
@@ -48,6 +63,25 @@ class ReportArgProblem(StrEnum):
     VERSION_WITHOUT_QUIZ = "version without quiz"
     OUT_OF_RANGE = "out of range"  # a number that is not a whole number from 1 to `limit`
     NOT_A_CODE = "not a code"  # a cohort that is not shaped like an invite code
+
+
+class AssessArgProblem(StrEnum):
+    """What is wrong with the words given to /assess."""
+
+    NO_CODE = "no code"
+    NOT_A_CODE = "not a code"
+    UNKNOWN_ACTION = "unknown action"  # not on or off
+    BAD_DAYS = "bad days"  # not a whole number from 1 to `limit`
+    TOO_MANY = "too many"  # a word that is neither the delay nor a set id
+
+
+class StageClosedReason(StrEnum):
+    """Why a test's Start button does nothing now."""
+
+    DONE = "done"  # finished already
+    SKIPPED = "skipped"
+    TESTS_OFF = "tests off"  # the instructor turned the cohort's tests off
+    NOT_YET = "not yet"  # the delayed test is not due yet
 
 
 # ------------------------------------------- not there (or not this user's to see)
@@ -67,6 +101,14 @@ class UnknownQuizError(NotFoundError):
 
     slug: str
     owned: bool = False
+
+
+@dataclass(eq=False)
+class AssessmentFormError(QuizbotError):
+    """The quiz is a form of a pre-, post- or delayed test: learners get it through their
+    cohort's tests, not by its id."""
+
+    slug: str
 
 
 @dataclass(eq=False)
@@ -100,6 +142,10 @@ class LessonGoneError(NotFoundError):
     """The follow-up a practice button belongs to no longer exists."""
 
 
+class StageGoneError(NotFoundError):
+    """The test a button belongs to no longer exists (its learner was forgotten)."""
+
+
 # ------------------------------------------------------------- presses that cannot count
 
 
@@ -115,6 +161,13 @@ class ItemClosedError(QuizbotError):
     """The item is no longer the one being asked (an old message)."""
 
     of: ButtonsOf
+
+
+@dataclass(eq=False)
+class StageClosedError(QuizbotError):
+    """A test's button was pressed when the test cannot be started or skipped."""
+
+    reason: StageClosedReason
 
 
 class AlreadyAnsweredError(QuizbotError):
@@ -172,6 +225,53 @@ class BadReportQueryError(InvalidInputError):
     limit: int = 0
 
 
+@dataclass(eq=False)
+class BadAssessArgsError(InvalidInputError):
+    """The words after /assess are not understood; `value` is the word at fault."""
+
+    problem: AssessArgProblem
+    value: str = ""
+    limit: int = 0
+
+
+# ------------------------------------------------------------------ a cohort's tests
+
+
+class NoAssessmentFormsError(QuizbotError):
+    """Tests were turned on, but no test form is imported that this instructor may use."""
+
+
+@dataclass(eq=False)
+class IncompleteFormSetError(QuizbotError):
+    """The set has one form only: `present` (A or B) without `missing`."""
+
+    set_id: str
+    present: str
+    missing: str
+
+
+@dataclass(eq=False)
+class FormSetChoiceError(QuizbotError):
+    """Several complete sets exist and none was named; `sets` are their ids."""
+
+    sets: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class FormSetFixedError(QuizbotError):
+    """Another set was named for a cohort whose learners take `set_id` already."""
+
+    set_id: str
+
+
+@dataclass(eq=False)
+class UnknownFormSetError(NotFoundError):
+    """No test form of this set id that this instructor may use."""
+
+    set_id: str
+    sets: tuple[str, ...] = ()  # the complete sets there are
+
+
 class InvalidSettingError(QuizbotError):
     """A learner's setting (a time zone, a window) is not one the bot accepts."""
 
@@ -219,3 +319,19 @@ class QuizImportError(QuizbotError):
         super().__init__(f"{len(problems)} problem(s); nothing imported")
         self.problems = problems
         self.located = tuple(located)
+
+
+# ---------------------------------------------------------------------------- drafts
+
+
+@dataclass(eq=False)
+class ArticleRejectedError(QuizbotError):
+    """No draft quiz can be made from the file; nothing was written or stored.
+
+    `size` and `limit` are in bytes for TOO_BIG, in characters for TOO_LONG, and in words
+    for TOO_SHORT.
+    """
+
+    problem: ArticleProblem
+    size: int = 0
+    limit: int = 0

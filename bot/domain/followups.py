@@ -20,18 +20,26 @@ from bot.domain.errors import UnknownTimezoneError
 # days (the next would be 118); one who missed first gets 4 h, 1, 2, 6, 18 and 45 days.
 RETAINED_INTERVAL = dt.timedelta(days=60)
 
+# The waits of the follow-up policy below are in real-life time; `scaled` is the one place
+# QUIZBOT_FOLLOWUP_DELAY_SCALE applies to them, and to the memory model's delays.
+
 # A learner with an item on screen that was shown this recently is in a sitting: a follow-up
-# then waits until this long after the item was shown (re-checked when it is dispatched).
+# then waits until this long (scaled) after the item was shown (re-checked when dispatched).
 SITTING_IDLE = dt.timedelta(minutes=30)
 
-# Sending retries: Telegram or the network failing is not about memory, so these delays are
-# real time (not scaled). After MAX_TRIES claims the follow-up is given up as failed.
+# Sending retries: Telegram or the network failing is neither memory nor the learner's day,
+# and an outage lasts as long at any scale (scaled retries would use up every try in a blink
+# and give the follow-up up), so these delays alone stay in real time. After MAX_TRIES claims
+# the follow-up is given up as failed.
 MAX_TRIES = 5
 FIRST_RETRY = dt.timedelta(minutes=1)
 MAX_RETRY = dt.timedelta(hours=1)
 
 # Skills due beyond MAX_SKILLS_PER_MESSAGE wait this long (scaled) for their own message.
 NEXT_MESSAGE_GAP = dt.timedelta(hours=1)
+
+# A learner already messaged in a dispatcher pass waits this long (scaled) for the next one.
+NEXT_PASS = dt.timedelta(minutes=1)
 
 # The most skills one follow-up message covers: a lesson each (up to about 1000 characters)
 # plus the first practice item still fit one Telegram message.
@@ -107,12 +115,22 @@ def into_window(due: dt.datetime, window: Window) -> dt.datetime:
     raise AssertionError("a window start lies within a day")  # pragma: no cover
 
 
+def scaled(wait: dt.timedelta, scale: float) -> dt.timedelta:
+    """A wait of the follow-up policy under QUIZBOT_FOLLOWUP_DELAY_SCALE.
+
+    The one place the scale is applied: memory delays, the end of a sitting, the gaps
+    between messages and the delayed test's wait all pass through here, so a demo or a test
+    at a small scale runs the whole policy faster, not only a part of it.
+    """
+    return wait * scale
+
+
 def scaled_due(
     *, now: dt.datetime, model_due: dt.datetime, scale: float, since: dt.datetime | None = None
 ) -> dt.datetime:
     """The model's due time with its delay (counted from `since`, default now) scaled."""
     start = since or now
-    due = start + (model_due - start) * scale
+    due = start + scaled(model_due - start, scale)
     return max(due, now)
 
 
@@ -146,12 +164,13 @@ def resume_due(
 
 
 def sitting_until(
-    presented_at: dt.datetime | None, now: dt.datetime, *, idle: dt.timedelta = SITTING_IDLE
+    presented_at: dt.datetime | None, now: dt.datetime, *, scale: float = 1.0
 ) -> dt.datetime | None:
-    """If an item shown at `presented_at` means the learner is mid-sitting, when it ends."""
+    """If an item shown at `presented_at` means the learner is mid-sitting, when it ends
+    (SITTING_IDLE after it was shown, scaled)."""
     if presented_at is None:
         return None
-    ends = presented_at + idle
+    ends = presented_at + scaled(SITTING_IDLE, scale)
     return ends if ends > now else None
 
 

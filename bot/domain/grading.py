@@ -24,9 +24,14 @@ def option_order(seed: int, item_key: str, count: int) -> list[int]:
     return order
 
 
+# True/false reads best as written; a contradiction's options are passages of the source,
+# which an explanation may call "the first passage" and which read best in the source's order.
+_FILE_ORDER = frozenset({ItemKind.TRUE_FALSE, ItemKind.CONTRADICTION})
+
+
 def keeps_file_order(kind: ItemKind | str) -> bool:
-    """True/false options read best in the order the author wrote them."""
-    return ItemKind(kind) is ItemKind.TRUE_FALSE
+    """Whether an item's options are shown in the order the author wrote them."""
+    return ItemKind(kind) in _FILE_ORDER
 
 
 def check_choice(kind: ItemKind | str, option_count: int, chosen: Collection[int]) -> None:

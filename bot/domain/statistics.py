@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TypeVar
 
 # Moodle flags items whose discrimination is below 0.3; below that an item separates strong
 # from weak learners poorly.
@@ -23,6 +24,7 @@ FACILITY_HIGH = 0.9
 MIN_COMPLETE_ATTEMPTS = 10
 
 _NORMAL = NormalDist()
+K = TypeVar("K")
 
 
 def share(part: int, whole: int) -> float | None:
@@ -111,6 +113,40 @@ def needs_checking(facility: float | None, discrimination: float | None) -> tupl
     if discrimination is not None and discrimination < LOW_DISCRIMINATION:
         reasons.append("low discrimination")
     return tuple(reasons)
+
+
+# z of a two-sided 95 % interval, rounded as tables print it.
+WILSON_Z = 1.96
+
+
+def wilson_lower_bound(successes: int, n: int, z: float = WILSON_Z) -> float | None:
+    """The lower end of the Wilson score interval of successes / n; None when n is 0.
+
+    Ranking by it instead of by the share puts "3 of 5" above "1 of 1": a share from few
+    answers is a weak estimate, and the bound is low until the answers make it certain.
+    """
+    if n <= 0:
+        return None
+    p = successes / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, (centre - margin) / (1 + z2 / n))
+
+
+def most_missed(items: Iterable[tuple[K, int, int]], *, limit: int) -> list[K]:
+    """The keys of (key, answers, right) with the highest lower bound of the share missed.
+
+    Items never missed are left out; equal bounds keep the order given.
+    """
+    ranked = []
+    for key, answers, right in items:
+        missed = answers - right
+        bound = wilson_lower_bound(missed, answers)
+        if missed > 0 and bound is not None:
+            ranked.append((bound, key))
+    ranked.sort(key=lambda pair: pair[0], reverse=True)
+    return [key for _, key in ranked[:limit]]
 
 
 @dataclass(frozen=True)
@@ -215,3 +251,39 @@ def summarise_detection(groups: Iterable[tuple[DetectionCounts, int]]) -> Detect
         misreadings=misreadings,
         misreading_rate=share(misreadings, flawed + sound + misreadings),
     )
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """The change of a score between two tests taken by the same learners.
+
+    d_z is the mean change over the standard deviation of the changes (Lakens 2013,
+    "Calculating and reporting effect sizes", Frontiers in Psychology 4:863). Its 95%
+    interval is the normal approximation of Bonett (2008, "Confidence intervals for
+    standardized linear contrasts of means", Psychological Methods 13(2), 99-109):
+    d_z ± 1.96 · sqrt(d_z² / (2(n-1)) + 1/(n-1)).
+    """
+
+    n: int  # learners with both tests
+    mean_change: float  # mean of (second - first)
+    sd_change: float  # sample standard deviation of the changes (n - 1)
+    d_z: float | None  # None when every change is the same (sd 0)
+    ci_low: float | None
+    ci_high: float | None
+
+
+def paired_change(n: int, sum_change: float, sum_squares: float) -> PairedChange | None:
+    """d_z and its 95% interval from the count, sum and sum of squares of the changes;
+    None for fewer than two pairs."""
+    if n < 2:
+        return None
+    mean = sum_change / n
+    # Sums of squares taken apart lose precision; a tiny negative is a zero variance.
+    variance = max((sum_squares - sum_change * sum_change / n) / (n - 1), 0.0)
+    sd = math.sqrt(variance)
+    if sd <= 1e-12:
+        return PairedChange(n, mean, 0.0, None, None, None)
+    d_z = mean / sd
+    se = math.sqrt(d_z * d_z / (2 * (n - 1)) + 1 / (n - 1))
+    z = _NORMAL.inv_cdf(0.975)
+    return PairedChange(n, mean, sd, d_z, d_z - z * se, d_z + z * se)

@@ -1,4 +1,5 @@
-"""Use cases of cohorts: create one, join it by its invite, open quizzes to it."""
+"""Use cases of cohorts: create one, join it by its invite (and its tests, when they are on),
+open quizzes to it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.domain.errors import (
     UnknownCohortError,
     UnknownQuizError,
 )
+from bot.services.assessment import enrolment
 from bot.services.views import CohortCreated, CohortJoined, CohortListing, Sharing, StartTarget
 
 # 16 random bytes make 22 characters of [A-Za-z0-9_-]: unguessable, and well within the 64
@@ -91,12 +93,22 @@ async def _join(
         except IntegrityError:  # the same link opened twice at once: one row is enough
             await session.rollback()
             already = True
-    quizzes = await _quizzes_of(session, cohort_id)
+    quizzes = await quizzes_of(session, cohort_id)
+    tests = await enrolment.enrol(
+        session, cohort_id=cohort_id, user_id=user_id, now=now, new_member=not already
+    )
     await session.commit()
-    return CohortJoined(name=name, already_member=already, quizzes=quizzes)
+    return CohortJoined(
+        name=name,
+        already_member=already,
+        quizzes=quizzes,
+        tests=tests.offer,
+        tests_elsewhere=tests.elsewhere,
+    )
 
 
-async def _quizzes_of(session: AsyncSession, cohort_id: int) -> tuple[tuple[str, str], ...]:
+async def quizzes_of(session: AsyncSession, cohort_id: int) -> tuple[tuple[str, str], ...]:
+    """The quizzes opened to a cohort only (quiz id, title), test forms left out."""
     newest = (
         select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
         .group_by(QuizVersion.quiz_id)
@@ -110,7 +122,11 @@ async def _quizzes_of(session: AsyncSession, cohort_id: int) -> tuple[tuple[str,
             QuizVersion,
             (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
         )
-        .where(QuizCohort.cohort_id == cohort_id, Quiz.is_public.is_(False))
+        .where(
+            QuizCohort.cohort_id == cohort_id,
+            Quiz.is_public.is_(False),
+            Quiz.assessment_set.is_(None),  # test forms come through the tests
+        )
         .order_by(Quiz.slug)
     )
     return tuple((slug, title) for slug, title in rows)

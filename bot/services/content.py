@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Item, QuizVersion
+from bot.db.models import Item, Quiz, QuizVersion
 from bot.domain.discernment import judge_answer
 from bot.domain.quizfile.model import Judgement, option_judgements
 
@@ -69,6 +69,9 @@ class VersionContent:
     title: str
     item_count: int
     item_ids: tuple[int, ...]  # by position
+    # A form of a pre-, post- and delayed test (the quiz's `assessment`): its answers get no
+    # feedback until the end and feed no memory model.
+    is_form: bool = False
 
 
 @dataclass
@@ -101,8 +104,14 @@ async def version(session: AsyncSession, version_id: int) -> VersionContent:
     row = (
         await session.execute(
             select(
-                QuizVersion.quiz_id, QuizVersion.number, QuizVersion.title, QuizVersion.item_count
-            ).where(QuizVersion.id == version_id)
+                QuizVersion.quiz_id,
+                QuizVersion.number,
+                QuizVersion.title,
+                QuizVersion.item_count,
+                Quiz.assessment_form,
+            )
+            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+            .where(QuizVersion.id == version_id)
         )
     ).one()
     items = (
@@ -122,6 +131,7 @@ async def version(session: AsyncSession, version_id: int) -> VersionContent:
         title=row.title,
         item_count=row.item_count,
         item_ids=tuple(c.id for c in contents),
+        is_form=row.assessment_form is not None,
     )
     cache.versions[version_id] = loaded
     cache.items.update((c.id, c) for c in contents)

@@ -50,6 +50,7 @@ async def item_view(
         ),
         number=item.position + 1,
         total=version.item_count,
+        is_test=version.is_form,
     )
 
 

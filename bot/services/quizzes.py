@@ -159,6 +159,7 @@ async def import_quizzes(
     located += _repeated_ids(files, checks)
     if owner_id is not None and not admin:
         located += await _ownership_problems(session, files, checks, owner_id)
+    located += await _assessment_problems(session, files, checks, owner_id)
     if located:
         order = {f.name: n for n, f in enumerate(files)}
         located.sort(key=lambda p: (order.get(p.file, 0), p.line))
@@ -232,6 +233,83 @@ async def _ownership_problems(
     return problems
 
 
+def _marker(quiz: Quiz | QuizModel) -> tuple[str, str] | None:
+    """(set, form) of a test form, None for a training quiz."""
+    if isinstance(quiz, Quiz):
+        if quiz.assessment_set is None or quiz.assessment_form is None:
+            return None
+        return quiz.assessment_set, quiz.assessment_form
+    if quiz.assessment is None:
+        return None
+    return quiz.assessment.set, quiz.assessment.form.value
+
+
+async def _assessment_problems(
+    session: AsyncSession,
+    files: Sequence[QuizFile],
+    checks: Sequence[QuizCheck],
+    owner_id: int | None,
+) -> list[Problem]:
+    """A quiz keeps the part it was first imported for (a training quiz, or one form of a
+    set), and each form of a set is one quiz: reports compare the forms' answers, so a
+    form that changed its part midway would mix two tests."""
+    problems = []
+    taken: dict[tuple[str, str], str] = {}
+    for file, check in zip(files, checks, strict=True):
+        if check.quiz is None:
+            continue
+        marker = _marker(check.quiz)
+        quiz = await queries.quiz_by_slug(session, check.quiz.id)
+        if quiz is not None and _marker(quiz) != marker:
+            problems.append(Problem(file.name, check.id_line, _part_changed(quiz, marker)))
+            continue
+        if marker is None:
+            continue
+        set_id, form = marker
+        other = (
+            await session.scalars(
+                select(Quiz).where(
+                    Quiz.assessment_set == set_id,
+                    Quiz.assessment_form == form,
+                    Quiz.slug != check.quiz.id,
+                )
+            )
+        ).one_or_none()
+        if other is not None or marker in taken:
+            # Another instructor's private quiz is not named: that would tell it exists.
+            named = other is None or other.is_public or other.owner_id == owner_id
+            holder = (
+                f"the quiz '{other.slug if other else taken[marker]}'"
+                if named
+                else ("another quiz")
+            )
+            problems.append(
+                Problem(
+                    file.name,
+                    check.id_line,
+                    f"{holder} is form {form} of the set '{set_id}' already; each form of a "
+                    "set is one quiz: use the other form or another set id",
+                )
+            )
+        taken.setdefault(marker, check.quiz.id)
+    return problems
+
+
+def _part_changed(quiz: Quiz, marker: tuple[str, str] | None) -> str:
+    was = _marker(quiz)
+    if was is None:
+        return f"the quiz '{quiz.slug}' is a training quiz; a test form needs a quiz id of its own"
+    if marker is None:
+        return (
+            f"the quiz '{quiz.slug}' is form {was[1]} of the set '{was[0]}': keep its "
+            "'assessment' (a training quiz needs a quiz id of its own)"
+        )
+    return (
+        f"the quiz '{quiz.slug}' is form {was[1]} of the set '{was[0]}'; its set and form "
+        "cannot change: use a new quiz id"
+    )
+
+
 def content_hash(quiz: QuizModel, source_text: str) -> str:
     """Hash of what a quiz says, not how the file is laid out: comments do not make versions."""
     payload = json.dumps(
@@ -257,7 +335,15 @@ async def _store(
     quiz = await queries.quiz_by_slug(session, model.id)
     if quiz is None:
         # A quiz uploaded in the chat stays with its owner until they share it.
-        quiz = Quiz(slug=model.id, owner_id=owner_id, is_public=owner_id is None, created_at=now)
+        marker = _marker(model)
+        quiz = Quiz(
+            slug=model.id,
+            owner_id=owner_id,
+            is_public=owner_id is None,
+            created_at=now,
+            assessment_set=marker[0] if marker else None,
+            assessment_form=marker[1] if marker else None,
+        )
         session.add(quiz)
         await session.flush()
         created = True
@@ -386,6 +472,7 @@ async def list_quizzes(session: AsyncSession, *, owner_id: int | None = None) ->
             versions=versions,
             is_public=quiz.is_public,
             cohorts=shared.get(quiz.id, ()),
+            form=_marker(quiz),
         )
         for quiz, version, versions in rows
     ]

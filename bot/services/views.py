@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.discernment import Lean
 from bot.domain.statistics import DetectionCounts
+from bot.services.assessment.views import StageOffer, StageStep
 
 if TYPE_CHECKING:
     from bot.domain.quizfile.messages import Problem
@@ -43,6 +44,7 @@ class ItemView:
     number: int  # 1-based position in the quiz
     total: int
     followup_id: int | None = None
+    is_test: bool = False  # an item of a test form (no feedback until the end)
 
     def __post_init__(self) -> None:
         if (self.attempt_id is None) == (self.followup_id is None):
@@ -101,6 +103,11 @@ class AnswerResult:
     explanation: str
     next_item: ItemView | None  # the next item, already presented, within a round
     summary: RoundSummary | None  # set when the answer ended a round or the quiz
+    # A test form's answer: the verdict, the right options and the explanation are not
+    # shown, only that the answer was recorded; the score comes at the end (stage_step).
+    withheld: bool = False
+    stage_step: StageStep | None = None  # the answer finished a test form
+    stage_offer: StageOffer | None = None  # the answer finished training: the post-test
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,8 @@ class QuizListing:
     versions: int
     is_public: bool
     cohorts: tuple[str, ...] = ()  # names of the cohorts a limited quiz is open to
+    # A test form: (set, form); such a quiz is taken through a cohort's tests, not /quiz.
+    form: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -225,11 +234,17 @@ class CohortCreated:
 
 @dataclass(frozen=True)
 class CohortJoined:
-    """A learner in a cohort by its invite, and the quizzes the cohort may take."""
+    """A learner in a cohort by its invite, and the quizzes the cohort may take.
+
+    `tests` is the pre-test's offer when the cohort's tests are on; `tests_elsewhere` says
+    the learner takes another cohort's tests (one flow per learner).
+    """
 
     name: str
     already_member: bool
     quizzes: tuple[tuple[str, str], ...]  # (quiz id, title)
+    tests: StageOffer | None = None
+    tests_elsewhere: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.services import learners
 from bot.telegram import callback_data as cd
 from bot.telegram.context import RUNTIME_KEY, QuizContext
 from bot.telegram.dispatcher import schedule_dispatcher
-from bot.telegram.handlers import admin, instructor, learner
+from bot.telegram.handlers import admin, assessment, instructor, learner
 from bot.telegram.handlers.turn import refuse
 from bot.telegram.intake.polling import InboxPoller
 from bot.telegram.intake.retention import schedule_pruning
@@ -94,6 +94,7 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.window_press, pattern=cd.WINDOW_PATTERN))
+    app.add_handler(CallbackQueryHandler(assessment.stage_press, pattern=cd.STAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.unknown_button))
     # Instructors' commands and uploads; before the learners' document handler, which
     # refuses every file (order matters).

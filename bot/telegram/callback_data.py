@@ -9,6 +9,7 @@
     fum:<followup>:<mask>             toggle an option of a "choose all" practice item
     fus:<followup>:<mask>             submit a "choose all" practice item
     win:<preset>                      choose the daily window for follow-ups (/lessons)
+    tst:<stage>:go | tst:<stage>:skip start (or continue) or skip one of a cohort's tests
 
 Anything that does not match exactly, as a whole, is refused: buttons can be forged by any
 client. Handlers take a payload only when all of it matches (`*_PATTERN`); the rest goes to
@@ -34,6 +35,7 @@ _FORGET = re.compile(r"fgt:(yes|no)")
 _PRACTICE = re.compile(rf"fu:{_ID}:([0-7])")
 _PRACTICE_MASK = re.compile(rf"(fum|fus):{_ID}:([0-9a-f]{{1,2}})")
 _WINDOW = re.compile(r"win:([a-z]{1,12})")
+_STAGE = re.compile(rf"tst:{_ID}:(go|skip)")
 
 
 def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
@@ -53,6 +55,7 @@ FORGET_PATTERN = _whole(_FORGET)
 PRACTICE_PATTERN = _whole(_PRACTICE)
 PRACTICE_MASK_PATTERN = _whole(_PRACTICE_MASK)
 WINDOW_PATTERN = _whole(_WINDOW)
+STAGE_PATTERN = _whole(_STAGE)
 
 
 class BadCallbackData(ValueError):
@@ -79,6 +82,14 @@ class PracticePress:
     followup_id: int
     chosen: frozenset[int]
     submit: bool
+
+
+@dataclass(frozen=True)
+class StagePress:
+    """Start (or continue) one of a cohort's tests, or skip it."""
+
+    stage_id: int
+    skip: bool
 
 
 @dataclass(frozen=True)
@@ -179,3 +190,15 @@ def parse_window(data: str) -> str:
     if not m:
         raise BadCallbackData(data)
     return m[1]
+
+
+def stage_button(stage_id: int, *, skip: bool) -> str:
+    return _fit(f"tst:{stage_id}:{'skip' if skip else 'go'}")
+
+
+def parse_stage(data: str) -> StagePress:
+    """Parse a `tst:` payload or raise BadCallbackData."""
+    m = _STAGE.fullmatch(data)
+    if not m:
+        raise BadCallbackData(data)
+    return StagePress(int(m[1]), skip=m[2] == "skip")

@@ -10,21 +10,32 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bot.services.assessment.report import AssessmentReport
 from bot.services.reports import QuizReport
 
 # Portrait, like a phone screen: 7 x 9.5 inches at 120 dpi is 840 x 1140 pixels, which
 # Telegram shows without shrinking the text below legibility.
 SIZE_INCHES = (7.0, 9.5)
 DPI = 120
+TESTS_INCHES = 2.8  # added to the height for a cohort's tests
 FONT_SIZE = 12
 BLUE, GREEN, GREY, ORANGE = "#2f6db5", "#3a9a5b", "#9aa3ad", "#d9822b"
 
 
 def render_chart(report: QuizReport) -> bytes:
-    """Draw scores, per-skill mastery and discernment of a report as PNG bytes."""
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    """Draw scores, per-skill mastery and discernment of a report as PNG bytes; a cohort
+    with tests gets a fourth panel, its three tests."""
+    tests = report.assessment
+    width, height = SIZE_INCHES
+    fig = Figure(
+        figsize=(width, height + (TESTS_INCHES if tests else 0.0)), dpi=DPI, layout="constrained"
+    )
     FigureCanvasAgg(fig)
-    top, middle, bottom = fig.subplots(3, 1, height_ratios=[1.0, 1.4, 0.8])
+    ratios = [1.0, 1.4, 0.8, 0.9] if tests else [1.0, 1.4, 0.8]
+    panels = fig.subplots(len(ratios), 1, height_ratios=ratios)
+    top, middle, bottom = panels[:3]
+    if tests is not None:
+        _tests_panel(panels[3], tests)
     title = report.query.quiz or "all quizzes"
     fig.suptitle(f"{title}: {report.scope}", fontsize=FONT_SIZE + 2, fontweight="bold")
 
@@ -97,6 +108,31 @@ def render_chart(report: QuizReport) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
+
+
+def _tests_panel(axes: Axes, tests: AssessmentReport) -> None:
+    """Mean accuracy at each of the three tests, with how many took each and their d′."""
+    labels = ["before", "after", "later"]
+    right = [100 * (s.mean_accuracy or 0.0) for s in tests.stages]
+    axes.bar(range(3), right, color=[GREY, BLUE, GREEN])
+    axes.set_xticks(range(3), labels)
+    axes.set_ylim(0, 118)  # room above a full bar for its label
+    axes.set_ylabel("% right", fontsize=FONT_SIZE - 1)
+    for x, stage in enumerate(tests.stages):
+        d_prime = stage.detection.mean_d_prime
+        label = f"n={stage.taken}"
+        if stage.mean_accuracy is not None:
+            label = f"{right[x]:.0f}% · {label}"
+        if d_prime is not None:
+            label += f"\nd′ {d_prime:.2f}"
+        axes.annotate(label, (x, right[x]), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
+    change = tests.changes[0]
+    if change.enough and change.change is not None and change.change.d_z is not None:
+        effect = f"before → after: d_z {change.change.d_z:.2f} ({change.pairs} learners)"
+    else:
+        effect = f"effect size needs {tests.min_pairs} learners with both tests"
+    axes.set_title(f"Tests before and after training\n{effect}", fontsize=FONT_SIZE)
+    axes.tick_params(labelsize=FONT_SIZE - 1)
 
 
 def _empty(axes: Axes, message: str) -> None:

@@ -1,4 +1,5 @@
-"""The follow-up dispatcher: a repeating JobQueue job that sends due follow-ups.
+"""The follow-up dispatcher: a repeating JobQueue job that sends due follow-ups and the
+invitations to delayed tests.
 
 The job holds no schedule of its own: each run asks the database what is due (see
 bot/services/followups/dispatch.py), so a restart, a late run or a second process loses nothing.
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from bot.services.assessment.invitations import SendInvitation, dispatch_due_tests
+from bot.services.assessment.views import StageInvitation
 from bot.services.followups.dispatch import (
     DeliveryError,
     RecipientBlockedError,
@@ -23,6 +26,7 @@ from bot.services.followups.dispatch import (
     dispatch_due_followups,
 )
 from bot.services.views import FollowUpDelivery
+from bot.telegram import render_assessment
 from bot.telegram.context import QuizContext
 from bot.telegram.followup_render import delivery_text
 from bot.telegram.render import item_keyboard
@@ -57,8 +61,24 @@ def telegram_sender(bot: ExtBot[None]) -> Send:
     return send
 
 
+def invitation_sender(bot: ExtBot[None]) -> SendInvitation:
+    """Send the delayed test's invitation, with its Start and Skip buttons."""
+
+    async def send(invitation: StageInvitation) -> None:
+        text = render_assessment.invitation_text(invitation)
+        keyboard = render_assessment.offer_keyboard(invitation.offer)
+        try:
+            await send_html(bot, invitation.chat_id, text, keyboard)
+        except Forbidden as exc:
+            raise RecipientBlockedError(str(exc)) from exc
+        except TelegramError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    return send
+
+
 async def dispatch(context: QuizContext) -> None:
-    """Run one dispatcher pass: send every follow-up that is due."""
+    """Run one dispatcher pass: send every follow-up and delayed test that is due."""
     runtime = context.runtime
     worker = context.bot_data.setdefault(WORKER_KEY, worker_id())
     report = await dispatch_due_followups(
@@ -68,6 +88,22 @@ async def dispatch(context: QuizContext) -> None:
         send=telegram_sender(context.bot),
         scale=runtime.settings.followup_delay_scale,
     )
+    invited = await dispatch_due_tests(
+        runtime.sessions,
+        worker=worker,
+        clock=runtime.clock,
+        send=invitation_sender(context.bot),
+        scale=runtime.settings.followup_delay_scale,
+    )
+    if invited.claimed:
+        log.info(
+            "tests: %d invitations claimed, %d sent, %d deferred, %d failed, %d blocked",
+            invited.claimed,
+            invited.sent,
+            invited.deferred,
+            invited.failed,
+            invited.blocked,
+        )
     if report.claimed:
         log.info(
             "follow-ups: %d claimed, %d sent in %d messages, %d deferred, %d failed, "

@@ -25,6 +25,7 @@ INSTRUCTOR_COMMANDS = [
     ("cohort", "create a cohort: /cohort NAME"),
     ("share", "open a quiz to cohorts: /share QUIZ-ID CODE"),
     ("public", "open a quiz to everyone: /public QUIZ-ID"),
+    ("assess", "tests before and after training: /assess CODE on|off"),
     ("stats", "results of your quizzes: /stats [quiz-id] [cohort=CODE] [days=N]"),
     ("export", "answers as CSV: /export [quiz-id]"),
 ]
@@ -40,7 +41,8 @@ def help_text(role: Role) -> str:
         lines += [f"/{c} – {d}" for c, d in INSTRUCTOR_COMMANDS]
         lines.append(
             "Send a .yaml quiz file as a document to upload it (with the source text inline "
-            "under source.text)."
+            "under source.text). Send an article as a .txt or .html file to get a draft quiz "
+            "to complete."
         )
     if role >= Role.ADMIN:
         lines += ["", "As an admin, /stats and /export cover every quiz and cohort."]

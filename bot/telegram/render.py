@@ -73,11 +73,15 @@ def _short_options(item: ItemView) -> bool:
 
 def item_text(item: ItemView) -> str:
     """The message that asks an item: header, quoted passage, question, options."""
-    header = (
-        "<b>Practice</b>" if item.is_practice else f"<b>Question {item.number} of {item.total}</b>"
-    )
+    if item.is_test:
+        # No skill named: in a test it would say what to look for.
+        header = f"📝 <b>Test · question {item.number} of {item.total}</b>"
+    elif item.is_practice:
+        header = f"<b>Practice</b> · <i>{_e(item.skill_name)}</i>"
+    else:
+        header = f"<b>Question {item.number} of {item.total}</b> · <i>{_e(item.skill_name)}</i>"
     parts = [
-        f"{header} · <i>{_e(item.skill_name)}</i>",
+        header,
         f"<blockquote>{_e(item.passage)}</blockquote>",
         f"<b>{_e(item.question)}</b>",
     ]
@@ -129,7 +133,8 @@ def verdict_popup(result: AnswerResult) -> str:
     return "✅ Right!" if result.correct else "❌ Not quite"
 
 
-def _option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
+def option_line(item: ItemView, options: tuple[OptionView, ...]) -> str:
+    """Options as named in a verdict: their text when short, else letter and text."""
     short = _short_options(item)
     return ", ".join(_e(o.text) if short else f"{o.letter}) {_e(o.text)}" for o in options)
 
@@ -142,11 +147,11 @@ def answered_text(result: AnswerResult) -> tuple[str, str | None]:
     """
     item = result.item
     if result.correct:
-        verdict = f"✅ <b>Right!</b> You chose {_option_line(item, result.chosen)}."
+        verdict = f"✅ <b>Right!</b> You chose {option_line(item, result.chosen)}."
     else:
         verdict = (
-            f"❌ <b>Not quite.</b> You chose {_option_line(item, result.chosen)}.\n"
-            f"The answer: {_option_line(item, result.right)}."
+            f"❌ <b>Not quite.</b> You chose {option_line(item, result.chosen)}.\n"
+            f"The answer: {option_line(item, result.right)}."
         )
     feedback = "\n\n".join(f"<i>{_e(f)}</i>" for f in result.feedback)
     explanation = _e(result.explanation)

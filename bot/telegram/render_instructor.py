@@ -34,9 +34,12 @@ BAD_START_LINK: Final = (
     "Send /quiz for the main quiz."
 )
 NOT_INSTRUCTOR: Final = "Only instructors can use /{command}."
-NOT_UPLOADER: Final = "Only instructors can upload quiz files."
+NOT_UPLOADER: Final = "Only instructors can upload quiz files and articles."
 PUBLIC_USAGE: Final = "Name the quiz: /public QUIZ-ID"
-WRONG_FILE_TYPE: Final = "Send the quiz as a .yaml or .yml file (YAML text); '{name}' is not one."
+WRONG_FILE_TYPE: Final = (
+    "Send a quiz as a .yaml or .yml file (YAML text), or an article as a .txt or .html file "
+    "to get a draft quiz; '{name}' is neither."
+)
 DOWNLOAD_FAILED: Final = "I could not download the file from Telegram. Please send it again."
 
 
@@ -51,6 +54,16 @@ def _n(count: int, noun: str) -> str:
 def invite_link(bot_username: str, payload: str) -> str:
     """The deep link that opens the bot with /start PAYLOAD."""
     return f"https://t.me/{bot_username}?start={payload}"
+
+
+def draft_caption(items: int, words: int) -> str:
+    """The caption of a draft quiz sent back for an article."""
+    return (
+        f"A draft quiz: {_n(items, 'item')} from an article of {words} words. Open the file, "
+        "write every TODO (the options, explanations and verdicts), delete the items you do "
+        "not want, and send the file back to me to import it. Until every TODO is written, "
+        "I will list what is left, by line, and import nothing."
+    )
 
 
 def too_big_text(size: int) -> str:
@@ -176,6 +189,8 @@ def sharing_text(sharing: Sharing, bot_username: str) -> str:
 
 
 def _who(quiz: QuizListing) -> str:
+    if quiz.form is not None:
+        return f"test form {quiz.form[1]} of the set {_e(quiz.form[0])} (/assess)"
     if quiz.is_public:
         return "public"
     if quiz.cohorts:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from html import escape
 
-from bot.domain.statistics import MIN_COMPLETE_ATTEMPTS, DetectionCounts, DetectionSummary
+from bot.domain.assessment import Stage
+from bot.domain.statistics import (
+    MIN_COMPLETE_ATTEMPTS,
+    DetectionCounts,
+    DetectionSummary,
+    share,
+)
+from bot.services.assessment.report import AssessmentReport, StageChange
 from bot.services.reports import QuizReport
 
 # The chat shows the items most worth a look; `quizbot stats` lists them all.
@@ -77,12 +85,68 @@ def _counts(c: DetectionCounts | None) -> str:
     return f"{text}, misread {c.misreadings}" if c.misreadings else text
 
 
+# How the tests' stages are named to instructors: plain words for pre, post and delayed.
+STAGE_WORDS = {Stage.PRE: "before", Stage.POST: "after", Stage.DELAYED: "later"}
+
+
+def _points(value: float) -> str:
+    """A change of a share in whole percentage points, halves away from zero: the last bits of
+    a float sum differ between databases, and 12.5 must not become 12 on one and 13 on the
+    other."""
+    whole = math.floor(abs(round(100 * value, 6)) + 0.5)
+    return f"{'+' if value >= 0 else '−'}{whole} points"
+
+
+def _change_line(change: StageChange, min_pairs: int) -> str:
+    first, second = STAGE_WORDS[change.first], STAGE_WORDS[change.second]
+    head = (
+        f"{first} → {second}: {change.pairs} of {change.first_takers} took both "
+        f"(lost {pct(change.attrition)})"
+    )
+    if not change.pairs:
+        return head
+    head += f": {pct(change.mean_first)} → {pct(change.mean_second)}"
+    paired = change.change
+    if paired is not None:
+        head += f", {_points(paired.mean_change)}"
+    elif change.mean_first is not None and change.mean_second is not None:
+        head += f", {_points(change.mean_second - change.mean_first)}"  # one pair
+    if not change.enough:
+        return (
+            f"{head}; effect size needs {min_pairs} learners with both tests (has {change.pairs})"
+        )
+    if paired is None or paired.d_z is None:
+        return f"{head}; no effect size: every learner changed by the same"
+    return f"{head}, d_z {num(paired.d_z)} (95% CI {num(paired.ci_low)} to {num(paired.ci_high)})"
+
+
+def assessment_block(tests: AssessmentReport) -> str:
+    """The cohort's tests before and after training: each stage, and the two changes."""
+    state = "on" if tests.enabled else "off"
+    lines = [
+        "<b>Tests before and after training</b>",
+        f"set {_e(tests.set_id or '–')} · {state} · later test {tests.delay_days} days after "
+        f"· {tests.enrolled} learners",
+    ]
+    for stage in tests.stages:
+        d = stage.detection
+        lines.append(
+            f"{STAGE_WORDS[stage.stage]}: {stage.taken} taken, {stage.skipped} skipped, "
+            f"{stage.open} open · {pct(stage.mean_accuracy)} right · "
+            f"d′ {num(d.mean_d_prime)}, c {num(d.mean_criterion)}"
+        )
+    lines += [_change_line(change, tests.min_pairs) for change in tests.changes]
+    return "\n".join(lines)
+
+
 def stats_text(report: QuizReport) -> str:
     """The summary of a report as Telegram HTML."""
     title = _e(report.query.quiz or "all quizzes")
     lines = [f"<b>Stats: {title}</b>", _e(_filters(report))]
     if report.attempts_started == 0:
         lines.append("\nNo attempts yet in this scope.")
+        if report.assessment is not None:
+            return "\n".join(lines) + "\n\n" + assessment_block(report.assessment)
         return "\n".join(lines)
     lines += [
         f"Learners: {report.learners}",
@@ -116,7 +180,8 @@ def stats_text(report: QuizReport) -> str:
             passage = textwrap.shorten(item.passage, PASSAGE_MAX, placeholder="…")
             missed.append(
                 f"{n}. {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
-                f"{pct(item.facility)} right of {item.answers}\n"
+                f"{item.wrong} of {item.answers} answers wrong "
+                f"({pct(share(item.wrong, item.answers))})\n"
                 f"<blockquote>{_e(passage)}</blockquote>"
             )
         blocks.append("\n".join(missed))
@@ -158,6 +223,8 @@ def stats_text(report: QuizReport) -> str:
         ]
         blocks.append("\n".join(rows))
 
+    if report.assessment is not None:
+        blocks.append(assessment_block(report.assessment))
     f = report.followups
     blocks.append(
         "<b>Follow-ups</b>\n"

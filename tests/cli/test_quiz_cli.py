@@ -18,10 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import build_parser, main
 from bot.db import sqlite_inline
 from bot.domain.quizfile.schema import quiz_json_schema
-from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
+from tests.quiz_samples import (
+    COLON_SLIPS,
+    broken_quiz_yaml,
+    colon_quiz_yaml,
+    line_of,
+    quiz_yaml,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +104,7 @@ def test_validate_good_and_broken_files(tmp_path: Path, quizbot: Cli) -> None:
     bad = _write(tmp_path, "bad.yaml", text)
     result = quizbot(tmp_path / "q.db", "quiz", "validate", str(good), str(bad))
     assert result.returncode == 1
-    problems = [line for line in result.stdout.splitlines() if line.startswith(f"{bad}:")]
+    problems = [line for line in result.stderr.splitlines() if line.startswith(f"{bad}:")]
     assert [int(p.split(":")[1]) for p in problems] == [
         line_of(text, "skill: sourcin"),
         line_of(text, "secret minutes"),
@@ -109,6 +115,74 @@ def test_validate_good_and_broken_files(tmp_path: Path, quizbot: Cli) -> None:
     assert not (tmp_path / "q.db").exists()
 
 
+def test_problems_go_to_stderr_and_results_to_stdout(tmp_path: Path, quizbot: Cli) -> None:
+    """One rule for `quiz validate` and `quiz import`, the one `quizbot --help` states."""
+    good = _write(tmp_path, "good.yaml", quiz_yaml())
+    lax = _write(
+        tmp_path, "lax.yaml", quiz_yaml("lax").replace("        feedback: Look at", "        # ")
+    )
+    bad = _write(tmp_path, "bad.yaml", broken_quiz_yaml())
+    db = tmp_path / "q.db"
+
+    result = quizbot(db, "quiz", "validate", str(good), str(lax), str(bad))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{good}: ok, quiz 'bike-lane' with 2 items",
+        f"{lax}: ok, quiz 'lax' with 2 items",
+    ]
+    problems = result.stderr.splitlines()
+    assert problems
+    assert all(line.startswith((f"{lax}:", f"{bad}:")) for line in problems)
+    assert any(": warning: " in line for line in problems)
+
+    refused = quizbot(db, "quiz", "import", str(good), str(bad))
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.splitlines()[-1] == "nothing imported: 3 problem(s)"
+
+    imported = quizbot(db, "quiz", "import", str(lax))
+    assert imported.returncode == 0
+    assert imported.stdout.splitlines() == [
+        "imported quiz lax version 1: 2 items, skills sourcing, vague-attribution"
+    ]
+    assert [line.split(": warning: ")[0] for line in imported.stderr.splitlines()] == [
+        f"{lax}:{line_of(lax.read_text(encoding='utf-8'), 'No: it gives no source')}"
+    ]
+
+    missing = tmp_path / "week3" / "quiz.yaml"
+    missing.parent.mkdir()
+    text = quiz_yaml("week3").replace("  text: |\n", "  text_file: texts/article.txt\n")
+    text = "".join(line for line in text.splitlines(True) if not line.startswith("    The city"))
+    missing.write_text(text, encoding="utf-8")
+    result = quizbot(db, "quiz", "validate", str(missing))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{missing}:{line_of(text, 'text_file')}: source: no text file at "
+        f"'{tmp_path / 'week3' / 'texts' / 'article.txt'}' ('text_file: texts/article.txt' is "
+        "read from the quiz file's folder)"
+    ]
+
+
+def test_help_states_where_problems_and_results_go() -> None:
+    text = " ".join(build_parser().format_help().split())
+    assert "Problems (FILE:LINE: message, errors and warnings) go to stderr" in text
+    assert "results (ok lines, what was imported, reports) to stdout" in text
+
+
+def test_validate_and_import_report_every_unquoted_colon_at_once(
+    tmp_path: Path, quizbot: Cli
+) -> None:
+    text = colon_quiz_yaml()
+    path = _write(tmp_path, "colons.yaml", text)
+    expected = sorted(line_of(text, marker) for marker in COLON_SLIPS)
+    for command in ("validate", "import"):
+        result = quizbot(tmp_path / "q.db", "quiz", command, str(path))
+        assert result.returncode == 1, command
+        problems = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
+        assert [int(line.split(":")[1]) for line in problems] == expected, (command, problems)
+        assert all("quote" in line for line in problems)
+    assert result.stderr.splitlines()[-1] == "nothing imported: 5 problem(s)"
+
+
 def test_strict_fails_on_an_item_writing_warning(tmp_path: Path, quizbot: Cli) -> None:
     text = quiz_yaml().replace("        feedback: Look at the end of the sentence.\n", "")
     assert text != quiz_yaml()
@@ -117,12 +191,12 @@ def test_strict_fails_on_an_item_writing_warning(tmp_path: Path, quizbot: Cli) -
     lenient = quizbot(tmp_path / "q.db", "quiz", "validate", str(path))
     assert lenient.returncode == 0
     assert f"{path}:{line}: warning: item 1 ('q1'), option 2: a wrong option with no " in (
-        lenient.stdout
+        lenient.stderr
     )
     strict = quizbot(tmp_path / "q.db", "quiz", "validate", "--strict", str(path))
     assert strict.returncode == 1
-    assert f"{path}:{line}: item 1 ('q1'), option 2: a wrong option with no " in strict.stdout
-    assert "[no-feedback]" in strict.stdout
+    assert f"{path}:{line}: item 1 ('q1'), option 2: a wrong option with no " in strict.stderr
+    assert "[no-feedback]" in strict.stderr
     assert "ok, quiz" not in strict.stdout
     refused = quizbot(tmp_path / "q.db", "quiz", "import", "--strict", str(path))
     assert refused.returncode == 1
@@ -134,14 +208,15 @@ def test_bundled_folder_is_clean_under_strict(tmp_path: Path, quizbot: Cli) -> N
     """`quizbot quiz validate --strict quizzes/*.yaml`: the quizzes and the skill catalogue."""
     files = sorted(str(p) for p in (ROOT / "quizzes").glob("*.yaml"))
     result = quizbot(tmp_path / "q.db", "quiz", "validate", "--strict", *files)
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     assert "warning" not in result.stdout
     assert "skills.yaml: ok, skill catalogue with 12 skills" in result.stdout
 
     broken = _write(tmp_path, "skills.yaml", "skills:\n  - id: x\n    name: X\n")
     result = quizbot(tmp_path / "q.db", "quiz", "validate", str(broken))
     assert result.returncode == 1
-    assert f"{broken}:2: skill 1 ('x'): missing fields" in result.stdout
+    assert f"{broken}:2: skill 1 ('x'): missing fields" in result.stderr
 
 
 def test_validate_missing_file_and_the_bundled_quiz(tmp_path: Path, quizbot: Cli) -> None:
@@ -158,8 +233,10 @@ def test_import_is_all_or_nothing_and_versions(tmp_path: Path, quizbot: Cli) -> 
     bad = _write(tmp_path, "bad.yaml", broken_quiz_yaml("bad-quiz"))
     result = quizbot(db, "quiz", "import", str(good), str(bad))
     assert result.returncode == 1
-    assert all(line.startswith(f"{bad}:") for line in result.stdout.splitlines())
-    assert "nothing imported: 3 problem(s)" in result.stderr
+    assert result.stdout == ""
+    *problems, verdict = result.stderr.splitlines()
+    assert all(line.startswith(f"{bad}:") for line in problems)
+    assert verdict == "nothing imported: 3 problem(s)"
     listing = quizbot(db, "quiz", "list")
     assert "good-quiz" not in listing.stdout
 
@@ -248,6 +325,6 @@ def test_fifty_megabytes_are_refused_without_reading_them(tmp_path: Path, quizbo
     for command in ("validate", "import"):
         result = quizbot(tmp_path / "q.db", "quiz", command, str(huge))
         assert result.returncode == 1
-        assert result.stdout.strip() == (
+        assert result.stderr.splitlines()[0] == (
             f"{huge}:1: the file is 50,000,000 bytes; the limit is 1 MB"
         )

@@ -47,6 +47,9 @@ async def test_stats_and_export_in_the_terminal(
     assert "attempts finished 10  (completion 83%)" in out
     assert "tiny        1      4        10   0.42" in out  # the alpha row
     assert "low discrimination" in out
+    # Most missed, with n: C and D both 6 of 10 wrong (Wilson bound 0.31), then B 5 of 11.
+    assert '1. tiny v1 c: 6 of 10 answers wrong (60%): "Passage C"' in out
+    assert '3. tiny v1 b: 5 of 11 answers wrong (45%): "Passage B"' in out
     discernment = re.search(r"all learners in scope +first attempt +11 +(.*)", out)
     assert discernment is not None
     assert discernment[1].split() == ["0.29", "-0.09", "41%", "45%", "1"]  # d', c, over-
@@ -61,6 +64,7 @@ async def test_stats_and_export_in_the_terminal(
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == built.answers
+    assert list(rows[0])[-2:] == ["sitting_id", "followup"]
     assert f"exported {built.answers} answers" in err
 
     code, _out, err = await _quizbot(database_url, "stats", "--quiz", "nope")

@@ -146,6 +146,21 @@ def test_a_sitting_defers_until_idle(clock: FakeClock) -> None:
     assert rules.sitting_until(now - dt.timedelta(minutes=31), now) is None
 
 
+def test_every_wait_of_the_policy_scales(clock: FakeClock) -> None:
+    """QUIZBOT_FOLLOWUP_DELAY_SCALE shortens the end of a sitting as it does memory delays:
+    at 0.0001 the half hour is 0.18 s, so a learner who left mid-quiz is not held back."""
+    now = clock()
+    shown = now - dt.timedelta(seconds=1)
+    assert rules.sitting_until(shown, now, scale=0.0001) is None
+    assert rules.sitting_until(now, now, scale=0.0001) == now + dt.timedelta(seconds=0.18)
+    assert rules.scaled(rules.NEXT_MESSAGE_GAP, 0.0001) == dt.timedelta(seconds=0.36)
+    assert rules.scaled(rules.NEXT_PASS, 0.5) == dt.timedelta(seconds=30)
+    due = now + dt.timedelta(hours=4)
+    assert rules.scaled_due(now=now, model_due=due, scale=0.0001) == now + dt.timedelta(
+        seconds=1.44
+    )
+
+
 def test_retries_back_off_then_give_up() -> None:
     delays = [rules.retry_delay(n) for n in range(1, 10)]
     assert delays[0] == rules.FIRST_RETRY

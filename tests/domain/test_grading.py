@@ -26,9 +26,11 @@ def test_option_order_differs_between_attempts_and_items() -> None:
     assert len({tuple(option_order(1, f"item-{n}", 6)) for n in range(30)}) > 10
 
 
-def test_true_false_keeps_the_authors_order() -> None:
+def test_true_false_and_contradiction_keep_the_authors_order() -> None:
     assert keeps_file_order("true_false")
+    assert keeps_file_order("contradiction")
     assert not keeps_file_order("single")
+    assert not keeps_file_order("multiple")
 
 
 @pytest.mark.parametrize(

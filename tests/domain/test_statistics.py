@@ -130,3 +130,32 @@ def test_parse_report_args() -> None:
     ):
         with pytest.raises(BadReportQueryError):
             parse_report_args(bad)
+
+
+def test_wilson_lower_bound_by_hand() -> None:
+    # (p + z²/2n − z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.96, z² = 3.8416.
+    assert st.wilson_lower_bound(0, 0) is None
+    assert st.wilson_lower_bound(0, 7) == 0.0
+    # 1 of 1: (1 + 1.9208 − 1.96·0.98) / 4.8416 = 1 / 4.8416.
+    assert st.wilson_lower_bound(1, 1) == pytest.approx(0.206543, abs=1e-6)
+    # 3 of 5: (0.6 + 0.38416 − 1.96·√(0.048 + 0.038416)) / 1.76832
+    #       = (0.98416 − 1.96·0.293966) / 1.76832 = 0.407987 / 1.76832.
+    assert st.wilson_lower_bound(3, 5) == pytest.approx(0.230720, abs=1e-6)
+    # 5 of 10: (0.5 + 0.19208 − 1.96·√(0.025 + 0.009604)) / 1.38416 = 0.327478 / 1.38416.
+    assert st.wilson_lower_bound(5, 10) == pytest.approx(0.236590, abs=1e-6)
+    # 10 of 10: 1 / (1 + 0.38416).
+    assert st.wilson_lower_bound(10, 10) == pytest.approx(0.722460, abs=1e-6)
+
+
+def test_most_missed_ranks_by_the_lower_bound_of_the_miss_rate() -> None:
+    # (key, answers, right). Share missed alone would put "one" (1 of 1 missed) first.
+    items = [
+        ("one", 1, 0),  # bound 0.2065
+        ("five", 5, 2),  # 3 of 5 missed: bound 0.2307
+        ("ten", 10, 5),  # 5 of 10 missed: bound 0.2366
+        ("clean", 4, 4),  # never missed: not listed
+        ("unseen", 0, 0),  # no answers: not listed
+        ("ten-again", 10, 5),  # the same bound as "ten": file order decides
+    ]
+    assert st.most_missed(items, limit=5) == ["ten", "ten-again", "five", "one"]
+    assert st.most_missed(items, limit=2) == ["ten", "ten-again"]

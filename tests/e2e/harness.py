@@ -16,6 +16,7 @@ from typing import Any
 from bot.config import BUNDLED_QUIZ_DIR, Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
+from bot.domain.clock import Clock
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
 from bot.telegram.app import QuizApplication, build_application, start_serving
@@ -59,7 +60,7 @@ async def running_bot(
     server: FakeTelegramServer,
     database_url: str,
     *,
-    clock: FakeClock | None = None,
+    clock: Clock | None = None,
     limiter: RetryingRateLimiter | None = None,
     lanes: int | None = None,
     **settings: Any,

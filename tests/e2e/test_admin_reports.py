@@ -50,6 +50,7 @@ async def test_admin_gets_summary_chart_and_csv(
         assert "alpha 0.42" in text
         assert "Most missed" in text
         assert "Passage C" in text
+        assert "1. tiny v1 c: 6 of 10 answers wrong (60%)" in text
         assert "Discernment" in text
         # First attempts: 9 of 22 flawed claims trusted, 9 of 20 sound ones doubted, and one
         # misreading of 43 answers (tests/services/test_reports.py has them by hand).

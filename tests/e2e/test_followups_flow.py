@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.db.models import FollowUp, Item, User
+from bot.domain.clock import utc_now
 from tests.e2e.harness import BotHarness, answer_buttons, running_bot
 from tests.e2e.test_learner_flow import answer, next_item
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
@@ -90,17 +91,25 @@ async def test_a_missed_item_brings_a_lesson_whose_answer_spaces_the_next(
         first_gap = planned.due_at - missed_at
         assert first_gap == dt.timedelta(hours=4) * 0.0001
 
-        # Due now, but Ana has the next question on screen: the dispatcher defers it.
-        clock.advance(minutes=5)
+        # Just before it is due Ana comes back to the quiz: the question is shown again.
+        clock.advance(seconds=1.4)
+        ana.mark()
+        ana.send_text("/quiz")
+        await ana.wait_for_message("Welcome back")
+        await next_item(ana)
+        # Due now, but Ana has the question on screen: the dispatcher defers it until the
+        # sitting is over (half an hour, scaled like every wait: 0.18 s here).
+        clock.advance(seconds=0.05)
         (deferred,) = await _eventually_rows(
             bot, 601, lambda rs: rs[0].due_at > clock(), "the follow-up to wait for the sitting"
         )
         assert deferred.status == "pending"
+        assert deferred.due_at == missed_at + dt.timedelta(seconds=1.4 + 0.18)
         assert not [m for m in ana.messages() if LESSON in m.content]
 
-        # Half an hour later the sitting is over: the lesson and a practice item arrive.
+        # The sitting is over: the lesson and a practice item arrive.
         ana.mark()
-        clock.advance(minutes=30)
+        clock.advance(seconds=0.2)
         lesson = await ana.wait_for_message(LESSON)
         assert "Practice" in lesson.content
         assert _practice_buttons(lesson)
@@ -149,6 +158,29 @@ async def test_a_missed_item_brings_a_lesson_whose_answer_spaces_the_next(
             if LESSON in str(c.params.get("text"))
         ]
         assert lessons_after == []
+    assert fake_telegram.rejected == []
+
+
+async def test_a_learner_who_leaves_mid_quiz_gets_the_lesson_at_a_small_scale(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """The real clock and job queue at QUIZBOT_FOLLOWUP_DELAY_SCALE 0.00002: the relearning
+    step (4 h) is 0.29 s and the end of a sitting (30 min) 0.04 s, so a learner who misses an
+    item and walks away from the next one gets the lesson within a second or two."""
+    scale = {"QUIZBOT_FOLLOWUP_DELAY_SCALE": 0.00002, "QUIZBOT_DISPATCH_INTERVAL": 0.1}
+    async with running_bot(fake_telegram, database_url, clock=utc_now, **scale) as bot:
+        eve = bot.user(603, "Eve")
+        eve.send_text("/lessons")
+        status = await eve.wait_for_message("Follow-up lessons are on")
+        eve.press(status, "Any time")  # whatever the hour of the test run
+        await eve.wait_for_message(lambda m: "• Any time" in str(m.button_texts))
+        eve.send_text("/quiz")
+        item = await next_item(eve)
+        press = await answer(bot, eve, item, right=False)
+        await eve.wait_for_answer(press)
+        await next_item(eve)  # and Eve leaves, the next question on screen
+        lesson = await eve.wait_for_message(LESSON, timeout=10)
+        assert _practice_buttons(lesson)
     assert fake_telegram.rejected == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import func, select
@@ -11,7 +12,13 @@ from bot.domain.limits import MESSAGE_TEXT_MAX
 from tests.e2e.harness import BotHarness, running_bot
 from tests.e2e.test_learner_flow import answer, next_item
 from tests.fakes import FakeTelegramServer
-from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
+from tests.quiz_samples import (
+    COLON_SLIPS,
+    broken_quiz_yaml,
+    colon_quiz_yaml,
+    line_of,
+    quiz_yaml,
+)
 
 TEACHER, ADMIN = 900, 990
 YAML = "application/x-yaml"
@@ -153,7 +160,7 @@ async def test_learners_and_bad_files_get_one_line_refusals(
     ) as bot:
         lea = bot.user(903, "Lea")
         lea.send_document("quiz.yaml", quiz_yaml().encode(), YAML)
-        await lea.wait_for_message("Only instructors can upload quiz files.")
+        await lea.wait_for_message("Only instructors can upload quiz files and articles.")
         for command in ("/cohort Sneaky", "/quizzes", "/share x y", "/public x"):
             lea.send_text(command)
             name = command.split()[0]
@@ -164,9 +171,12 @@ async def test_learners_and_bad_files_get_one_line_refusals(
         tess.send_document("huge.yaml", b"#" * 5_000_000, YAML)
         reply = await tess.wait_for_message("5.0 MB")
         assert "at most 1 MB" in reply.content
-        tess.send_document("notes.txt", b"id: x\n", "text/plain")
-        await tess.wait_for_message("Send the quiz as a .yaml or .yml file")
+        tess.send_document("notes.pdf", b"%PDF-1.4", "application/pdf")
+        await tess.wait_for_message("Send a quiz as a .yaml or .yml file")
         assert fake_telegram.calls_of("getFile") == []
+        # A .txt file is an article to draft from; a quiz in one is told how to upload it.
+        tess.send_document("notes.txt", b"id: x\n", "text/plain")
+        await tess.wait_for_message("To upload a quiz, send it as a .yaml file.")
 
         cases = [
             (bytes(range(256)) * 8, "the file is binary data, not text"),
@@ -196,6 +206,25 @@ async def test_learners_and_bad_files_get_one_line_refusals(
         async with bot.runtime.sessions() as session:
             count = await session.scalar(select(func.count()).select_from(Quiz))
         assert count == 1  # the bundled quiz only
+    assert fake_telegram.rejected == []
+
+
+async def test_an_upload_reports_every_unquoted_colon_at_once(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(
+        fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS=str(TEACHER)
+    ) as bot:
+        tess = bot.user(TEACHER, "Tess")
+        text = colon_quiz_yaml()
+        tess.send_document("colons.yaml", text.encode(), YAML)
+        reply = await tess.wait_for_message("Nothing was imported")
+        lines = [int(n) for n in re.findall(r"^\d+\. line (\d+):", reply.content, re.MULTILINE)]
+        assert lines == sorted(line_of(text, marker) for marker in COLON_SLIPS), reply.content
+        assert 'quote the value: question: "Critics: who are they?"' in html.unescape(
+            reply.content
+        )
+        assert await _versions(bot, "bike-lane") == []
     assert fake_telegram.rejected == []
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Answer, Item, User
+from bot.services import quizzes
+from bot.services.quizzes import QuizFile
 from tests.e2e.harness import (
     BotHarness,
     answer_buttons,
@@ -17,6 +19,7 @@ from tests.e2e.harness import (
     update_processed,
 )
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
+from tests.quiz_samples import contradiction_quiz_yaml
 
 ITEM_HEADER = re.compile(r"^Question (\d+) of (\d+)")
 
@@ -310,3 +313,22 @@ async def test_forgetme_asks_then_deletes_everything(
             assert await session.scalar(select(func.count()).select_from(User)) == 0
             assert await session.scalar(select(func.count()).select_from(Answer)) == 0
     assert fake_telegram.rejected == []
+
+
+async def test_contradiction_passages_come_in_the_written_order(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """The explanation may say "the third passage": C) must be the third one written."""
+    async with running_bot(fake_telegram, database_url) as bot:
+        async with bot.runtime.sessions() as session:
+            file = QuizFile("bridge.yaml", contradiction_quiz_yaml().encode(), read_source=None)
+            await quizzes.import_quizzes(session, [file], now=bot.runtime.clock())
+        ana = bot.user(507, "Ana")
+        ana.send_text("/quiz bridge")
+        item = await next_item(ana)
+        options = [str(b["callback_data"]).rsplit(":", 1)[1] for b in answer_buttons(item)]
+        assert options == ["0", "1", "2", "3"]
+        assert "C) The bridge opened in 1992" in item.content
+        await ana.wait_for_answer(await answer(bot, ana, item, right=False))
+        edited = await ana.wait_for_message(lambda m: m.message_id == item.message_id)
+        assert "The answer: C) The bridge opened in 1992." in edited.content

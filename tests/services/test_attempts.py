@@ -18,9 +18,11 @@ from bot.domain.errors import (
 from bot.domain.quizfile.model import Judgement, option_judgements
 from bot.domain.statistics import DetectionCounts
 from bot.runtime import Runtime
-from bot.services import attempts, learners
+from bot.services import attempts, learners, quizzes
+from bot.services.quizzes import QuizFile
 from bot.services.views import ItemView
 from tests.fakes.clock import FakeClock
+from tests.quiz_samples import contradiction_quiz_yaml
 
 
 async def _user(runtime: Runtime, telegram_id: int) -> int:
@@ -208,6 +210,22 @@ async def test_option_order_is_stable_per_attempt(runtime: Runtime) -> None:
     first = (await _start(runtime, uid)).item
     again = (await _start(runtime, uid)).item
     assert [o.file_index for o in first.options] == [o.file_index for o in again.options]
+
+
+async def test_contradiction_options_keep_the_written_order(runtime: Runtime) -> None:
+    """Passages of the source, shown as written to every learner (the shuffle would move them)."""
+    async with runtime.sessions() as s:
+        file = QuizFile("bridge.yaml", contradiction_quiz_yaml().encode(), read_source=None)
+        await quizzes.import_quizzes(s, [file], now=runtime.clock())
+    for telegram_id in range(1100, 1108):
+        uid = await _user(runtime, telegram_id)
+        async with runtime.sessions() as s:
+            start = await attempts.start_quiz(
+                s, user_id=uid, slug="bridge", round_size=5, now=runtime.clock()
+            )
+        assert start.item.kind == "contradiction"
+        assert [o.file_index for o in start.item.options] == [0, 1, 2, 3]
+        assert start.item.options[2].text == "The bridge opened in 1992"
 
 
 async def test_forget_user_deletes_everything(runtime: Runtime) -> None:

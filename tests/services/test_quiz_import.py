@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -230,3 +232,39 @@ async def test_json_upload_is_imported(runtime: Runtime) -> None:
     as_json = json.dumps(yaml.safe_load(quiz_yaml("as-json")), indent=2)
     [outcome] = await _import(runtime, _file(as_json), owner_id=await _user(runtime, 7011))
     assert outcome.item_count == 2
+
+
+def test_a_quiz_without_a_claim_list_keeps_its_content_hash() -> None:
+    """Versions are keyed by this hash: were it to change, every quiz would get a new version."""
+    check = quizzes.check_file(
+        _file(quiz_yaml()), skills={"sourcing", "vague-attribution"}, today=NOW_DATE
+    )
+    assert check.quiz is not None
+    assert check.source_text is not None
+    # The hash this quiz had before quiz files could hold a claim list.
+    assert quizzes.content_hash(check.quiz, check.source_text) == (
+        "c8becf09757e34edcaf071060c82682f9b6d698eb4c614fd7cd8097ea14c80b3"
+    )
+
+
+async def test_the_claim_list_is_content(runtime: Runtime) -> None:
+    """Adding or changing a claim list makes a new version, like any change of content."""
+    [first] = await _import(runtime, _file(quiz_yaml()))
+    text = quiz_yaml().replace("verdict: flawed\n", "claims: [C-critics]\n    verdict: flawed\n")
+    with_claims = text + CLAIM_LIST
+    [second] = await _import(runtime, _file(with_claims))
+    assert (first.version, second.version, second.unchanged) == (1, 2, False)
+    [same] = await _import(runtime, _file(with_claims))
+    assert same.unchanged
+    [third] = await _import(runtime, _file(with_claims.replace("names no one", "names nobody")))
+    assert third.version == 3
+
+
+NOW_DATE = dt.date(2026, 3, 1)
+CLAIM_LIST = """\
+claims:
+  - id: C-critics
+    passage: Critics say the lane will ruin local shops.
+    verdict: flawed
+    note: The article names no one and gives no figures for the shops.
+"""

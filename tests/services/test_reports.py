@@ -147,7 +147,8 @@ async def test_item_analysis_matches_hand_computation(runtime: Runtime) -> None:
         low = stats.discrimination is not None and stats.discrimination < 0.3
         assert ("low discrimination" in stats.flags) == low
 
-    # Most missed: lowest facility first (C and D at 0.4, then B at 6/11, then A at 7/12).
+    # Most missed: by the 95 % Wilson lower bound of the share wrong (C and D 6 of 10:
+    # 0.313, then B 5 of 11: 0.213, then A 5 of 12: 0.193).
     assert [i.key for i in report.most_missed][:2] == ["c", "d"]
     assert [i.key for i in report.most_missed][2:] == ["b", "a"]
 
@@ -327,20 +328,20 @@ async def test_export_has_one_row_per_answer_and_no_names(runtime: Runtime) -> N
     assert first["judgement"] == "flawed"  # A is flawed, and L1 saw it
     assert first["answered_at"] == "2026-01-05T09:00:00Z"
     assert float(first["seconds"]) == 11.0
-    assert first["attempt"]
+    assert first["sitting_id"]
     assert not first["followup"]
     multi = next(r for r in rows if r["learner"] == "p09" and r["item"] == "c")
     assert multi["chosen"] == "A;B;C"
     assert multi["correct"] == "0"
     assert multi["judgement"] == "sound"  # the wrong tick B trusts the claim
-    judged = {(r["learner"], r["item"], r["attempt"] != ""): r["judgement"] for r in rows}
+    judged = {(r["learner"], r["item"], r["sitting_id"] != ""): r["judgement"] for r in rows}
     assert judged["p04", "b", True] == "sound"  # gullible: wrong, yet judged sound
     assert judged["p09", "b", True] == "flawed"  # sceptical
     assert judged["p07", "b", True] == "neither"  # a misreading
     assert judged["p03", "c", True] == "flawed"  # part of the key: wrong, but a hit
     followups = [r for r in rows if r["followup"]]
     assert len(followups) == len(FOLLOWUP_ANSWERS)
-    assert all(not r["attempt"] for r in followups)
+    assert all(not r["sitting_id"] for r in followups)
     assert {r["cohort"] for r in rows if r["learner"] in {"p11", "p12"}} == {""}
 
     # An instructor's export holds their cohort's answers only.

@@ -23,6 +23,8 @@ GOOD = [
     cd.practice(56, 2),
     cd.practice_mask(56, frozenset({0, 1}), submit=True),
     cd.window("evening"),
+    cd.stage_button(78, skip=False),
+    cd.stage_button(78, skip=True),
 ]
 # Each good payload with something after it: a trailing newline (which `$` lets through),
 # junk, or another field.
@@ -35,6 +37,7 @@ PARSERS: list[Callable[[str], Any]] = [
     cd.parse_forget,
     cd.parse_practice,
     cd.parse_window,
+    cd.parse_stage,
 ]
 
 

@@ -3,7 +3,8 @@
 Instructors write quizzes by hand; one run must list everything to fix, each as
 ``FILE:LINE: message``. The models (`model.py`) check the shape of the file, `messages.py`
 words their errors; this module adds the checks that need the whole file: passages found in
-the source, ids, skills, answers, Telegram limits, and the item-writing checks of `lint.py`.
+the source, ids, skills, answers, Telegram limits, the claim list (`claim_checks.py`), and the
+item-writing checks of `lint.py`.
 
 Nothing here reads files: callers pass the text and a `read_source` callable.
 """
@@ -16,12 +17,14 @@ import difflib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.domain import limits
+from bot.domain.quizfile.claim_checks import check_claims
 from bot.domain.quizfile.item_checks import ItemChecker
 from bot.domain.quizfile.lint import Finding, lint_items
 from bot.domain.quizfile.messages import Problem, Report, as_errors
@@ -31,6 +34,7 @@ from bot.domain.quizfile.model import (
     SkillCatalogue,
     Verdict,
 )
+from bot.domain.quizfile.placeholders import find_placeholders, placeholder_message
 from bot.domain.quizfile.reader import Key, Path, parse_yaml
 
 QUIZ_TOP_LEVEL: Final = "the file must be a YAML mapping with id, title, source, items"
@@ -87,7 +91,12 @@ def validate_quiz(
     report = Report(file, parsed)
     if parsed.value is None:
         return QuizCheck(None, None, report.sorted())
-    raw = parsed.value
+    # A draft's "TODO" parts are errors at their lines; everything else is checked as usual.
+    todo = find_placeholders(parsed.value)
+    report.hidden = frozenset(todo.found)
+    for path, value in todo.found.items():
+        report.placeholder(path, placeholder_message(path, value, report.describe(path)))
+    raw = todo.checked
 
     quiz = report.model(Quiz, raw)
     # A valid quiz has its items checked already; otherwise check them one by one.
@@ -98,8 +107,10 @@ def validate_quiz(
     checker = ItemChecker(report, frozenset(skills), source_text, today)
     for index, item in items:
         checker.check(index, item)
-    _report_findings(lint_items(items), report)
-    if _lacks_sound_item(raw.get("items")):
+    check_claims(raw.get("claims"), raw.get("items"), report, checker.passages)
+    # Item-writing checks judge options and feedback, which an unfinished item lacks.
+    _report_findings(lint_items([(i, it) for i, it in items if i not in todo.items]), report)
+    if not todo.found and _lacks_sound_item(raw.get("items")):
         report.warning(
             ("items",),
             "no item has 'sound' as its right answer; a quiz where everything is flawed "
@@ -308,15 +319,23 @@ def _read_text_file(
             "text inline under source.text (as 'text: |' followed by the indented text)",
         )
         return None
+    # The path as the instructor would type it: from where they named the quiz file.
+    tried = str(PurePath(report.file).parent / name)
     try:
         return read_source(name).removeprefix("\ufeff")
     except UnicodeDecodeError:
-        report.error(path, f"source: the text file '{name}' is not UTF-8 text")
+        report.error(path, f"source: the text file '{tried}' is not UTF-8 text")
+    except FileNotFoundError:
+        report.error(
+            path,
+            f"source: no text file at '{tried}' ('text_file: {name}' is read from the quiz "
+            "file's folder)",
+        )
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
-        report.error(path, f"source: cannot read the text file '{name}': {reason}")
+        report.error(path, f"source: cannot read the text file '{tried}': {reason}")
     except ValueError as error:
-        report.error(path, f"source: cannot read the text file '{name}': {error}")
+        report.error(path, f"source: cannot read the text file '{tried}': {error}")
     return None
 
 

@@ -21,6 +21,37 @@ _ONE_CORRECT: Final = frozenset({ItemKind.SINGLE, ItemKind.TRUE_FALSE, ItemKind.
 _MAX_SKILLS_LISTED: Final = 20
 
 
+class SourcePassages:
+    """Finds quotes in the source text as the format promises: whitespace and quotes aside."""
+
+    def __init__(self, source_text: str) -> None:
+        self.source = normalise(source_text)
+        self.source_folded: str | None = None
+
+    def not_found(self, text: str) -> str | None:
+        """None when `text` occurs in the source; otherwise a hint on where it differs."""
+        source = self.source
+        text = normalise(text)
+        if text in source:
+            return None
+        if self.source_folded is None:
+            self.source_folded = source.casefold()
+        if text.casefold() in self.source_folded:
+            return " (it matches when capital letters are ignored: copy it exactly)"
+        matched = _longest_prefix_in(text, source)
+        if matched == 0:
+            return ""
+        return (
+            f" (the first {matched} characters match; it differs from: "
+            f"'{excerpt(text[matched:])}')"
+        )
+
+    def occurs_more_than_once(self, text: str) -> bool:
+        """Whether `text`, found in the source, occurs there again."""
+        text = normalise(text)
+        return self.source.find(text, self.source.find(text) + 1) != -1
+
+
 class ItemChecker:
     """Cross-checks of one valid item against the rest of the quiz."""
 
@@ -33,8 +64,7 @@ class ItemChecker:
     ) -> None:
         self.report = report
         self.skills = skills
-        self.source = normalise(source_text) if source_text is not None else None
-        self.source_folded: str | None = None
+        self.passages = SourcePassages(source_text) if source_text is not None else None
         self.today = today
 
     def check(self, index: int, item: Item) -> None:
@@ -98,16 +128,17 @@ class ItemChecker:
         )
 
     def _passages(self, at: Path, label: str, item: Item) -> None:
-        if self.source is None:
+        passages = self.passages
+        if passages is None:
             return
         report = self.report
         passage = normalise(item.passage)
-        missing = self._not_found(passage)
+        missing = passages.not_found(passage)
         if missing is not None:
             report.error(
                 (*at, "passage"), f"{label}: passage not found in the source text{missing}"
             )
-        elif self.source.find(passage, self.source.find(passage) + 1) != -1:
+        elif passages.occurs_more_than_once(passage):
             report.warning(
                 (*at, "passage"),
                 f"{label}: the passage occurs more than once in the source text; quote more of "
@@ -125,30 +156,13 @@ class ItemChecker:
                     "contradiction item each option quotes another place of the source",
                 )
                 continue
-            missing = self._not_found(text)
+            missing = passages.not_found(text)
             if missing is not None:
                 report.error(
                     path,
                     f"{label}, option {number + 1}: not found in the source text, which the "
                     f"options of a contradiction item must quote{missing}",
                 )
-
-    def _not_found(self, text: str) -> str | None:
-        """None when `text` occurs in the source; otherwise a hint on where it differs."""
-        source = self.source
-        if source is None or text in source:
-            return None
-        if self.source_folded is None:
-            self.source_folded = source.casefold()
-        if text.casefold() in self.source_folded:
-            return " (it matches when capital letters are ignored: copy it exactly)"
-        matched = _longest_prefix_in(text, source)
-        if matched == 0:
-            return ""
-        return (
-            f" (the first {matched} characters match; it differs from: "
-            f"'{excerpt(text[matched:])}')"
-        )
 
     def _sizes(self, at: Path, label: str, item: Item) -> None:
         report = self.report
@@ -210,7 +224,7 @@ class ItemChecker:
             report.warning(
                 (*at, "checked"),
                 f"{label}: facts checked on {checked.isoformat()}, over a year ago: check them "
-                "again (figures such as death tolls change)",
+                "again, since facts and figures can change",
             )
         elif age < 0:
             report.warning(

@@ -74,12 +74,20 @@ class Report:
         self.parsed = parsed
         self.raw: object = parsed.value
         self.problems: list[Problem] = [Problem(file, p.line, p.message) for p in parsed.problems]
+        # Paths whose only problem is that they are still to be written (placeholders.py).
+        self.hidden: frozenset[Path] = frozenset()
 
     def error(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
+        if path not in self.hidden:
+            self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
     def warning(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
+        if path not in self.hidden:
+            self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
+
+    def placeholder(self, path: Path, message: str) -> None:
+        """Report a part still to be written, the one problem shown at its path."""
+        self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
     def sorted(self) -> tuple[Problem, ...]:
         unique = dict.fromkeys(self.problems)
@@ -96,7 +104,9 @@ class Report:
                 name = _ENTRY_NAMES.get(str(previous), "entry")
                 ident = node.get("id") if isinstance(node, dict) else None
                 shown = (
-                    f" ('{ident}')" if isinstance(ident, str) and name in ("item", "skill") else ""
+                    f" ('{ident}')"
+                    if isinstance(ident, str) and name in ("item", "skill", "claim")
+                    else ""
                 )
                 parts.append(f"{name} {part + 1}{shown}")
             elif position + 1 == len(path) or not isinstance(path[position + 1], int):
@@ -112,11 +122,15 @@ class Report:
             return None
 
     def _translate(self, model: type[BaseModel], errors: Iterable[ErrorDetails]) -> None:
+        errors = list(errors)
+        misspelt = _misspelt_fields(model, errors)
         missing: dict[Path, list[str]] = {}
         for error in errors:
             loc: Path = tuple(error["loc"])
             if error["type"] == "missing" and loc and isinstance(loc[-1], str):
-                missing.setdefault(loc[:-1], []).append(loc[-1])
+                # "unknown field 'questoin' (did you mean 'question'?)" says it already.
+                if loc not in misspelt:
+                    missing.setdefault(loc[:-1], []).append(loc[-1])
                 continue
             self.error(loc, self._message(model, loc, error))
         for parent, fields in missing.items():
@@ -202,6 +216,8 @@ def _length_message(field: str, value: object, ctx: dict[str, Any]) -> str:
         return "the quiz needs at least one item"
     if field == "skills":
         return "the catalogue needs at least one skill"
+    if field == "claims":
+        return "the claim list is empty; list at least one claim, or remove 'claims:'"
     if "min_length" in ctx:
         return f"'{field}' needs at least {ctx['min_length']} entries; it has {count}"
     return f"'{field}' may have at most {ctx.get('max_length')} entries; it has {count}"
@@ -232,9 +248,28 @@ def _join_names(names: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def _closest(word: str, choices: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A " (did you mean 'x'?)" hint naming the closest choice, or nothing."""
+    close = _closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def _misspelt_fields(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> set[Path]:
+    """The paths of missing fields that an unknown field beside them is a misspelling of."""
+    misspelt: set[Path] = set()
+    for error in errors:
+        loc: Path = tuple(error["loc"])
+        if error["type"] != "extra_forbidden" or not loc:
+            continue
+        meant = _closest(str(loc[-1]), _fields_of(model, loc[:-1]))
+        if meant is not None:
+            misspelt.add((*loc[:-1], meant))
+    return misspelt
 
 
 def _show(value: object) -> str:

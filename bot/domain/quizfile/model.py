@@ -29,6 +29,7 @@ ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+ClaimId = Annotated[str, StringConstraints(pattern=CLAIM_ID_PATTERN)]
 
 
 def _date_as_text(value: object) -> object:
@@ -125,13 +126,16 @@ class Item(_Strict):
     )
     kind: ItemKind = ItemKind.SINGLE
     skill: Slug = Field(description="Id of a skill in quizzes/skills.yaml.")
-    claims: list[Annotated[str, StringConstraints(pattern=CLAIM_ID_PATTERN)]] = Field(
-        default_factory=list, description="Ids of the claims of the source this item covers."
+    claims: list[ClaimId] = Field(
+        default_factory=list,
+        description="Ids of the claims of the source this item covers; with a claim list in "
+        "the file, each must be one of its ids.",
     )
     verdict: Verdict | None = Field(
         default=None,
-        description="'sound' when the right answer is that the claim is sound, sourced or "
-        "consistent; 'flawed' when it is not. Used for discernment reports.",
+        description="'sound' when the right answer finds the claim sound, sourced or "
+        "consistent; 'flawed' when it does not. About the claim, not about which option is "
+        "'True'. Used for discernment reports.",
     )
     passage: Text = Field(description="Exact quote from the source text (whitespace may vary).")
     question: Text
@@ -163,6 +167,38 @@ class Source(_Strict):
     license: Text | None = None
 
 
+class FormName(StrEnum):
+    """One of the two parallel forms of an assessment set."""
+
+    A = "A"
+    B = "B"
+
+
+class Assessment(_Strict):
+    """Marks a quiz as one form of a pre-, post- and delayed test (docs/reports.md).
+
+    A form is taken through a cohort's tests only: its answers get no feedback until the
+    form is finished, change no skill's memory model, plan no follow-up, and /quiz does not
+    offer it.
+    """
+
+    set: Slug = Field(description="Id of the assessment set; its two forms share it.")
+    form: FormName = Field(description="'A' or 'B': the two parallel forms of the set.")
+
+
+class Claim(_Strict):
+    """One claim of the source: its words, whether it holds, and why."""
+
+    id: ClaimId = Field(description="The id items name in their 'claims' list (C01).")
+    passage: Text = Field(description="The claim's words: an exact quote of the source text.")
+    verdict: Verdict = Field(
+        description="'sound' when a reader who believes the passage as written is right to; "
+        "'flawed' when it is unsourced, inconsistent or wrong in a way that changes what a "
+        "reader believes. The same meaning as an item's verdict."
+    )
+    note: Text = Field(description="Why: how the claim is sourced and what is known about it.")
+
+
 class Quiz(_Strict):
     """One quiz file."""
 
@@ -170,8 +206,30 @@ class Quiz(_Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
     description: Text | None = None
+    assessment: Assessment | None = Field(
+        default=None,
+        description="Makes the quiz one form of a cohort's pre-, post- and delayed test "
+        "(set and form A or B) instead of a training quiz.",
+    )
     source: Source
+    claims: list[Claim] | None = Field(
+        default=None,
+        min_length=1,
+        description="The claims of the source that items refer to by id (optional).",
+    )
     items: list[Item] = Field(min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_parts(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        # A file without a claim list or an assessment keeps the content hash it had before
+        # files could hold them, so re-importing it does not make a new version.
+        data: dict[str, object] = handler(self)
+        for part in ("claims", "assessment"):
+            if data.get(part) is None:
+                data.pop(part, None)
+        return data
 
 
 class Skill(_Strict):

@@ -40,6 +40,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
+from bot.domain.quizfile.colons import COLON_PROBLEM, ColonScan, colon_messages, find_colons
 
 Key = str | int
 Path = tuple[Key, ...]
@@ -133,7 +134,12 @@ def parse_yaml(
     except _Refused as refused:
         return ParsedYaml(None, (*builder.problems, refused.problem))
     except MarkedYAMLError as error:
-        return ParsedYaml(None, (*builder.problems, _syntax_problem(error, text)))
+        first = _syntax_problem(error, text)
+        scan = find_colons(text, _Loader)
+        if scan.colons:  # the usual slip, often on many lines: report them all at once
+            other = () if COLON_PROBLEM in (error.problem or "") else (first,)
+            return ParsedYaml(None, (*other, *_with_colons(text, scan, max_nodes)))
+        return ParsedYaml(None, (*builder.problems, first))
     except yaml.YAMLError as error:  # a reader error without a mark: report it plainly
         return ParsedYaml(None, (*builder.problems, YamlProblem(1, f"YAML error: {error}")))
 
@@ -144,6 +150,21 @@ def parse_yaml(
             None, (*builder.problems, YamlProblem(builder.root_line, top_level_message))
         )
     return ParsedYaml(value, tuple(builder.problems), builder.key_lines)
+
+
+def _with_colons(text: str, scan: ColonScan, max_nodes: int) -> tuple[YamlProblem, ...]:
+    """Every unquoted ': ', and what else a parse finds once they are taken out."""
+    found = [YamlProblem(line, message) for line, message in colon_messages(text, scan, _Loader)]
+    builder = _Builder(max_nodes)
+    try:
+        builder.document(scan.repaired)
+    except _Refused as refused:
+        return (*found, *builder.problems, refused.problem)
+    except MarkedYAMLError as error:
+        return (*found, *builder.problems, _syntax_problem(error, scan.repaired))
+    except yaml.YAMLError as error:
+        return (*found, *builder.problems, YamlProblem(1, f"YAML error: {error}"))
+    return (*found, *builder.problems)
 
 
 def too_big_message(size: int, max_bytes: int = QUIZ_FILE_MAX_BYTES) -> str:

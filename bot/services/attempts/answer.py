@@ -8,7 +8,7 @@ after a crash reads the same rows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Insert, Integer, and_, bindparam, insert, select, update
@@ -30,6 +30,8 @@ from bot.domain.errors import (
 )
 from bot.domain.quizfile.model import Judgement
 from bot.services import content, item_views
+from bot.services.assessment import progress as tests
+from bot.services.assessment.views import StageOffer, StageStep
 from bot.services.attempts import sitting
 from bot.services.followups import plans as followup_plans
 from bot.services.reports import counters as report_counters
@@ -241,21 +243,23 @@ async def answer_item(
         now=now,
         attempt_id=attempt_id,
     )
-    await record_skill_review(
-        session,
-        user_id=user_id,
-        skill_id=item.skill_id,
-        correct=correct,
-        now=now,
-        delay_scale=delay_scale,
-        known=KnownState.of(row),
-        learner=LearnerSettings.of(row),
-    )
+    version = await content.version(session, attempt.quiz_version_id)
+    if not version.is_form:
+        # A test form measures, it does not train: no memory model, no follow-up.
+        await record_skill_review(
+            session,
+            user_id=user_id,
+            skill_id=item.skill_id,
+            correct=correct,
+            now=now,
+            delay_scale=delay_scale,
+            known=KnownState.of(row),
+            learner=LearnerSettings.of(row),
+        )
     await report_counters.count_attempt_answer(
         session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
     )
 
-    version = await content.version(session, attempt.quiz_version_id)
     view = await sitting.quiz_item_view(session, attempt, version, item)
     attempt.answered_count += 1
     attempt.correct_count += int(correct)
@@ -264,10 +268,22 @@ async def answer_item(
     adds = report_counters.attempt_counter_adds(item.verdict, recorded.judgement)
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
+    step: StageStep | None = None
+    offer: StageOffer | None = None
     if attempt.answered_count >= version.item_count:
         attempt.finished_at = now
         await report_counters.count_finished_attempt(
             session, attempt_id=attempt_id, total=attempt.correct_count
+        )
+        step, offer = await tests.after_attempt(
+            session,
+            user_id=user_id,
+            attempt_id=attempt_id,
+            is_form=version.is_form,
+            correct=attempt.correct_count,
+            total=version.item_count,
+            now=now,
+            delay_scale=delay_scale,
         )
     if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
         summary = await _round_summary(session, attempt, version)
@@ -291,7 +307,10 @@ async def answer_item(
         },
     )
     await session.commit()
-    return item_views.answer_result(view, item, chosen, correct, next_item, summary)
+    result = item_views.answer_result(view, item, chosen, correct, next_item, summary)
+    if not version.is_form and offer is None:
+        return result
+    return replace(result, withheld=version.is_form, stage_step=step, stage_offer=offer)
 
 
 @dataclass(frozen=True)
@@ -373,11 +392,17 @@ async def replay_answer(
         next_item = await sitting.quiz_item_view(session, attempt, version, current)
     else:
         summary = await _round_summary(session, attempt, version)
+    step: StageStep | None = None
+    offer: StageOffer | None = None
+    if attempt.finished_at is not None:
+        step, offer = await tests.replayed(
+            session, user_id=user_id, attempt_id=attempt_id, is_form=version.is_form
+        )
+    chosen, correct = list(latest.chosen), latest.correct
     # Commit, not rollback: a rollback would expire `latest`, which the result reads.
     await session.commit()
-    return item_views.answer_result(
-        view, item, list(latest.chosen), latest.correct, next_item, summary
-    )
+    result = item_views.answer_result(view, item, chosen, correct, next_item, summary)
+    return replace(result, withheld=version.is_form, stage_step=step, stage_offer=offer)
 
 
 async def record_skill_review(

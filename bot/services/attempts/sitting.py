@@ -13,6 +13,7 @@ from bot.db.models import Attempt
 from bot.domain.errors import (
     AlreadyAnsweredError,
     AlreadyContinuedError,
+    AssessmentFormError,
     AttemptGoneError,
     ButtonsOf,
     ItemClosedError,
@@ -59,6 +60,8 @@ async def start_quiz(
     quiz = await queries.quiz_by_slug(session, slug)
     if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
         raise UnknownQuizError(slug)
+    if quiz.assessment_set is not None:
+        raise AssessmentFormError(slug)
     attempt = await queries.open_attempt(session, user_id, quiz.id)
     resumed = attempt is not None
     if attempt is None:
@@ -77,7 +80,7 @@ async def start_quiz(
         session.add(attempt)
         await session.flush()
     version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
+    item = await present(session, attempt, version, now)
     await session.commit()
     return QuizStart(
         attempt_id=attempt.id,
@@ -103,7 +106,7 @@ async def continue_attempt(
     if attempt.answered_count != answered or attempt.current_item_id is not None:
         raise AlreadyContinuedError
     version = await content.version(session, attempt.quiz_version_id)
-    item = await _present(session, attempt, version, now)
+    item = await present(session, attempt, version, now)
     await session.commit()
     return item
 
@@ -146,7 +149,7 @@ async def own_attempt(session: AsyncSession, user_id: int, attempt_id: int) -> A
     return attempt
 
 
-async def _present(
+async def present(
     session: AsyncSession, attempt: Attempt, version: content.VersionContent, now: dt.datetime
 ) -> ItemView:
     """Put the next unanswered item on screen (or the current one again) and time it from now."""

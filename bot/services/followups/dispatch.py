@@ -52,7 +52,6 @@ from bot.services.views import FollowUpDelivery, ItemView, SkillLesson
 log = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 32  # messages in flight; the rate limiter paces them to Telegram's cap
-NEXT_PASS = dt.timedelta(minutes=1)  # a learner already messaged in a pass waits this long
 
 
 class RecipientBlockedError(Exception):
@@ -122,7 +121,8 @@ async def _candidates(
                 ),
             )
             .join(Quiz, Quiz.id == QuizVersion.quiz_id)
-            .where(Item.skill_id.in_(skills))
+            # A test form's items would be seen before the test: never practice items.
+            .where(Item.skill_id.in_(skills), Quiz.assessment_set.is_(None))
             .order_by(Item.id)
         )
     ).all()
@@ -190,7 +190,7 @@ async def prepare_deliveries(
             await cancel(session, ids, reason="lessons off or learner inactive")
             report.cancelled += len(ids)
             continue
-        until = rules.sitting_until(sittings.get(user_id), now)
+        until = rules.sitting_until(sittings.get(user_id), now, scale=scale)
         if until is not None:
             window = plans.window_of(user)
             await release(session, ids, worker=worker, due_at=rules.into_window(until, window))
@@ -200,7 +200,7 @@ async def prepare_deliveries(
         later = [r.id for r in rows[rules.MAX_SKILLS_PER_MESSAGE :]]
         if later:
             # Not a burst: the rest come in a later message, an hour (scaled) from now.
-            gap = rules.scaled_due(now=now, model_due=now + rules.NEXT_MESSAGE_GAP, scale=scale)
+            gap = now + rules.scaled(rules.NEXT_MESSAGE_GAP, scale)
             await release(
                 session,
                 later,
@@ -288,8 +288,9 @@ async def dispatch_due_followups(
         again = [c.id for c in claimed if c.user_id in messaged]
         if again:
             # Planned after this pass began (a quick answer): one message per pass per learner.
+            next_pass = now + rules.scaled(rules.NEXT_PASS, scale)
             async with sessions() as session:
-                await release(session, again, worker=worker, due_at=now + NEXT_PASS)
+                await release(session, again, worker=worker, due_at=next_pass)
                 await session.commit()
             report.deferred += len(again)
         async with sessions() as session:

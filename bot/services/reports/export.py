@@ -30,7 +30,9 @@ EXPORT_COLUMNS = (
     "judgement",
     "seconds",
     "answered_at",
-    "attempt",
+    # The id of the answer's sitting. It was "attempt", which read like a count ("third
+    # attempt"); docs/reports.md keeps a note of the old name.
+    "sitting_id",
     "followup",
 )
 

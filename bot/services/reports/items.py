@@ -74,6 +74,11 @@ class ItemStats:
     options: tuple[OptionCount, ...]
     flags: tuple[str, ...]  # why it needs checking; empty when it looks fine
 
+    @property
+    def wrong(self) -> int:
+        """Answers in scope that were not right."""
+        return self.answers - self.correct
+
 
 @dataclass(frozen=True)
 class VersionStats:

@@ -22,6 +22,7 @@ from bot.db import queries
 from bot.db.models import Attempt, SkillState
 from bot.domain import statistics as st
 from bot.domain.report_query import ReportQuery, Viewer
+from bot.services.assessment.report import AssessmentReport, cohort_assessment
 from bot.services.followups.stats import followup_stats
 from bot.services.reports.discernment import (
     DiscernmentGroup,
@@ -82,6 +83,9 @@ class QuizReport:
     cohorts: tuple[DiscernmentGroup, ...]
     learner_rows: tuple[LearnerDiscernment, ...]  # empty past LEARNER_ROWS_MAX learners
     followups: FollowUpStats
+    # The cohort's pre-, post- and delayed tests, when a cohort with tests is named (whatever
+    # quiz or period is named: the tests are the cohort's).
+    assessment: AssessmentReport | None = None
 
     @property
     def needs_checking(self) -> tuple[ItemStats, ...]:
@@ -104,11 +108,12 @@ async def quiz_report(
     latest = latest_followup_counts(scope, in_scope_users)
     readers = Readers(session)
     # Independent parts, the slowest first.
-    (overall, cohorts), skills, figures, followups = await asyncio.gather(
+    (overall, cohorts), skills, figures, followups, assessment = await asyncio.gather(
         readers.run(lambda s: discernment_groups(s, scope, first, latest)),
         readers.run(lambda s: _skill_mastery(s, scope, in_scope_users)),
         readers.run(lambda s: _attempt_figures(s, scope, attempt_conds)),
         readers.run(lambda s: followup_stats(s, now=now, users=in_scope_users, since=scope.since)),
+        readers.run(lambda s: _assessment(s, scope)),
     )
     learner_rows: tuple[LearnerDiscernment, ...] = ()
     if figures.learners <= LEARNER_ROWS_MAX:
@@ -116,10 +121,7 @@ async def quiz_report(
         learner_rows = await learner_discernment(session, first, latest)
     items = figures.items
     most_missed = tuple(
-        sorted(
-            (i for i in items if i.answers and i.facility is not None),
-            key=lambda i: (i.facility, -i.answers, i.item_id),
-        )[:MOST_MISSED]
+        st.most_missed(((i, i.answers, i.correct) for i in items), limit=MOST_MISSED)
     )
     return QuizReport(
         query=query,
@@ -139,7 +141,14 @@ async def quiz_report(
         cohorts=cohorts,
         learner_rows=learner_rows,
         followups=followups,
+        assessment=assessment,
     )
+
+
+async def _assessment(session: AsyncSession, scope: Scope) -> AssessmentReport | None:
+    if scope.cohort_id is None:
+        return None
+    return await cohort_assessment(session, cohort_id=scope.cohort_id)
 
 
 @dataclass(frozen=True)

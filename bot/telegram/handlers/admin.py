@@ -47,7 +47,7 @@ async def stats(turn: Turn) -> None:
     query = parse_report_args(turn.args)
     report = await turn.call(reports.quiz_report, viewer=viewer, query=query, now=turn.now())
     await turn.reply(render_reports.stats_text(report))
-    if report.attempts_started == 0:
+    if report.attempts_started == 0 and report.assessment is None:
         return
     bot = turn.context.bot
     await bot.send_chat_action(turn.chat_id, ChatAction.UPLOAD_PHOTO)

@@ -16,6 +16,8 @@ from bot.domain.roles import Role
 from bot.services import cohorts, quizzes
 from bot.services.quizzes import QuizFile
 from bot.telegram import render_instructor as ri
+from bot.telegram.handlers import assessment
+from bot.telegram.handlers.instructor_draft import draft_from_article, is_article
 from bot.telegram.handlers.turn import Turn, command
 from bot.telegram.render import escape_text
 
@@ -32,6 +34,7 @@ def register(app: QuizApplication) -> None:
         "quizzes": list_quizzes,
         "share": share,
         "public": public,
+        "assess": assessment.assess,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
@@ -41,13 +44,17 @@ def register(app: QuizApplication) -> None:
 
 @command
 async def upload(turn: Turn) -> None:
-    """Validate a quiz file sent as a document and import it, or list every problem."""
+    """Import a quiz file sent as a document (or list every problem); draft one from an
+    article (.txt, .html)."""
     if turn.role < Role.INSTRUCTOR:
         await turn.reply(ri.NOT_UPLOADER)
         return
     document = turn.message.document
     assert document is not None
     name = document.file_name or "quiz.yaml"
+    if is_article(name):
+        await draft_from_article(turn, document, name)
+        return
     if not name.lower().endswith(QUIZ_SUFFIXES):
         await turn.reply(ri.WRONG_FILE_TYPE.format(name=escape_text(name)))
         return

@@ -15,11 +15,19 @@ from bot.config import DEFAULT_QUIZ_ID
 from bot.domain.errors import AlreadyAnsweredError, AlreadyContinuedError, QuizbotError
 from bot.domain.roles import Role
 from bot.services import attempts, cohorts, learners
+from bot.services.assessment import flow as tests
 from bot.services.followups import practice as followup_practice
 from bot.services.followups import settings as followup_settings
 from bot.services.views import AnswerResult, ItemView
 from bot.telegram import callback_data as cd
-from bot.telegram import error_text, followup_render, menus, render, render_instructor
+from bot.telegram import (
+    error_text,
+    followup_render,
+    menus,
+    render,
+    render_assessment,
+    render_instructor,
+)
 from bot.telegram.context import QuizContext
 from bot.telegram.handlers.turn import INVALID_BUTTON, Turn, command, press
 from bot.telegram.intake.shared import REDELIVERED
@@ -62,6 +70,13 @@ async def start(turn: Turn) -> None:
     )
     if target.cohort is not None:
         await turn.reply(render_instructor.joined_text(target.cohort))
+        if target.cohort.tests is not None:
+            offer = target.cohort.tests
+            await turn.reply(
+                render_assessment.offer_text(offer), render_assessment.offer_keyboard(offer)
+            )
+        elif target.cohort.tests_elsewhere:
+            await turn.reply(render_assessment.ELSEWHERE)
     elif target.quiz_slug is not None:
         await _start_quiz(turn, target.quiz_slug)
     else:
@@ -81,6 +96,13 @@ async def quiz(turn: Turn) -> None:
 
 
 async def _start_quiz(turn: Turn, slug: str) -> None:
+    # A cohort's pre-test comes before any training, or it would not measure the start.
+    offer = await turn.call(tests.pending_pre_test, user_id=turn.user_id)
+    if offer is not None:
+        await turn.reply(
+            render_assessment.offer_text(offer), render_assessment.offer_keyboard(offer)
+        )
+        return
     try:
         started = await turn.call(
             attempts.start_quiz,
@@ -228,8 +250,17 @@ async def _grade(turn: Turn, attempt_id: int, item_id: int, chosen: list[int]) -
             raise
         await _replay(turn, attempt_id, item_id)
         return
-    await turn.popup(render.verdict_popup(result))
-    await _show_result(turn, result, *render.answered_text(result))
+    await turn.popup(
+        render_assessment.ANSWER_SAVED if result.withheld else render.verdict_popup(result)
+    )
+    await _show_result(turn, result, *_answered(result))
+
+
+def _answered(result: AnswerResult) -> tuple[str, str | None]:
+    """The question after the answer: a test's shows the choice only."""
+    if result.withheld:
+        return render_assessment.withheld_text(result), None
+    return render.answered_text(result)
 
 
 async def _replay(turn: Turn, attempt_id: int, item_id: int) -> None:
@@ -238,9 +269,14 @@ async def _replay(turn: Turn, attempt_id: int, item_id: int) -> None:
         attempts.replay_answer, user_id=turn.user_id, attempt_id=attempt_id, item_id=item_id
     )
     with contextlib.suppress(BadRequest):  # the query may have been answered before the crash
-        await turn.popup(render.verdict_popup(result) if result else None)
+        if result is None:
+            await turn.popup()
+        else:
+            await turn.popup(
+                render_assessment.ANSWER_SAVED if result.withheld else render.verdict_popup(result)
+            )
     if result is not None:
-        await _show_result(turn, result, *render.answered_text(result))
+        await _show_result(turn, result, *_answered(result))
 
 
 async def _show_result(turn: Turn, result: AnswerResult, text: str, rest: str | None) -> None:
@@ -250,9 +286,16 @@ async def _show_result(turn: Turn, result: AnswerResult, text: str, rest: str | 
         await turn.reply(rest)
     if result.next_item is not None:
         await _send_item(turn, result.next_item)
-    elif result.summary is not None:
+    elif result.stage_step is not None:
+        await turn.reply(render_assessment.step_text(result.stage_step))
+    elif result.summary is not None and not result.withheld:
         await turn.reply(
             render.summary_text(result.summary), render.continue_keyboard(result.summary)
+        )
+    if result.stage_offer is not None:
+        offer = result.stage_offer
+        await turn.reply(
+            render_assessment.offer_text(offer), render_assessment.offer_keyboard(offer)
         )
 
 
