@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BUNDLED_QUIZ_DIR, Settings
+from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
-from tests.db_support import IN_CI, Templates, pg_available, pg_drop
+from tests.db_support import IN_CI, TRAINING_QUIZ_DIR, Templates, pg_available, pg_drop
 from tests.fakes.clock import FakeClock
 from tests.fakes.fixtures import block_real_telegram, fake_telegram  # noqa: F401
 
@@ -73,12 +73,12 @@ async def runtime(database_url: str, clock: FakeClock) -> AsyncIterator[Runtime]
         DATABASE_URL=database_url,
         TELEGRAM_BOT_TOKEN="123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz",
         QUIZBOT_ROUND_SIZE=5,
-        QUIZBOT_QUIZ_DIR=BUNDLED_QUIZ_DIR,
+        QUIZBOT_QUIZ_DIR=TRAINING_QUIZ_DIR,
     )
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     async with sessions() as session:
-        await ensure_bundled_quizzes(session, BUNDLED_QUIZ_DIR, now=clock())
+        await ensure_bundled_quizzes(session, TRAINING_QUIZ_DIR, now=clock())
     try:
         yield Runtime(settings=settings, engine=engine, sessions=sessions, clock=clock)
     finally:

@@ -7,15 +7,35 @@ template database for PostgreSQL); every test gets a fresh copy, so tests never 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 
+from bot.config import BUNDLED_QUIZ_DIR, DEFAULT_QUIZ_ID
 from bot.db.engine import make_engine
 from bot.db.migrate import upgrade_database
+
+
+def _training_quizzes() -> Path:
+    """A copy of the bundled folder without the bundled test forms, for this test process.
+
+    Most tests expect the one training quiz, and the tests of pre- and post-tests bring
+    forms of their own (tests/data/assessment); tests/quizzes checks the whole bundled
+    folder. A copy, not links: a quiz's text file must be inside the quiz's own folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="quizbot-training-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for name in (f"{DEFAULT_QUIZ_ID}.yaml", "article.txt", "skills.yaml"):
+        shutil.copy(BUNDLED_QUIZ_DIR / name, folder / name)
+    return folder
+
+
+TRAINING_QUIZ_DIR = _training_quizzes()
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_HOST = os.environ.get("QUIZBOT_TEST_PG_HOST", "127.0.0.1")

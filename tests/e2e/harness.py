@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import BUNDLED_QUIZ_DIR, Settings
+from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import InboxUpdate
 from bot.domain.clock import Clock
@@ -22,6 +22,7 @@ from bot.services.quizzes import ensure_bundled_quizzes
 from bot.telegram.app import QuizApplication, build_application, start_serving
 from bot.telegram.intake.polling import InboxPoller
 from bot.telegram.limiter import RetryingRateLimiter
+from tests.db_support import TRAINING_QUIZ_DIR
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
 from tests.fakes.clock import FakeClock
 
@@ -49,7 +50,7 @@ def make_settings(database_url: str, server_url: str, **overrides: Any) -> Setti
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": server_url,
         "QUIZBOT_ROUND_SIZE": 5,
-        "QUIZBOT_QUIZ_DIR": BUNDLED_QUIZ_DIR,
+        "QUIZBOT_QUIZ_DIR": TRAINING_QUIZ_DIR,
     }
     values.update(overrides)
     return Settings(**values)
@@ -76,7 +77,7 @@ async def running_bot(
         clock=clock,
     )
     async with sessions() as session:
-        await ensure_bundled_quizzes(session, BUNDLED_QUIZ_DIR, now=clock())
+        await ensure_bundled_quizzes(session, TRAINING_QUIZ_DIR, now=clock())
     app = build_application(
         runtime, token=TOKEN, rate_limiter=limiter or RetryingRateLimiter(backoff=0.05)
     )

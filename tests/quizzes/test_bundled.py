@@ -197,3 +197,45 @@ def test_article_quiz_references_name_outlet_and_date() -> None:
 def test_corrected_overstatements_stay_out(overstatement: str) -> None:
     for path in [*QUIZ_FILES, BUNDLED_QUIZ_DIR / SKILLS_FILE]:
         assert overstatement not in path.read_text(encoding="utf-8"), path.name
+
+
+TEST_FORMS = {
+    "A": BUNDLED_QUIZ_DIR / "transfer-saudi-oil.yaml",
+    "B": BUNDLED_QUIZ_DIR / "transfer-monarch-count.yaml",
+}
+
+
+def test_the_bundled_test_forms_are_parallel() -> None:
+    """Two forms of one set, on different articles, alike in what they measure: the same
+    skills, as many sound as flawed claims, and the same kinds of item."""
+    forms = {name: _load(path) for name, path in TEST_FORMS.items()}
+    quizzes = {name: quiz for name, (quiz, _) in forms.items()}
+    assert {q.assessment.set for q in quizzes.values() if q.assessment} == {"transfer-2019"}
+    assert {n: q.assessment.form for n, q in quizzes.items() if q.assessment} == {
+        "A": "A",
+        "B": "B",
+    }
+    assert forms["A"][1] != forms["B"][1]
+    for quiz in quizzes.values():
+        assert 8 <= len(quiz.items) <= 10
+        verdicts = Counter(item.verdict for item in quiz.items)
+        assert verdicts == {
+            Verdict.SOUND: len(quiz.items) // 2,
+            Verdict.FLAWED: len(quiz.items) // 2,
+        }
+    skills = [Counter(item.skill for item in q.items) for q in quizzes.values()]
+    kinds = [Counter(item.kind for item in q.items) for q in quizzes.values()]
+    assert skills[0] == skills[1]
+    assert kinds[0] == kinds[1]
+
+
+def test_the_bundled_test_forms_give_a_guesser_no_cue() -> None:
+    """Across both forms, the key is strictly the longest option no more often than chance."""
+    items = [item for path in TEST_FORMS.values() for item in _one_answer_items(_load(path)[0])]
+    longest = 0
+    for item in items:
+        (key,) = item.correct_indices
+        sizes = [len(normalise(o.text)) for o in item.options]
+        longest += sizes[key] > max(s for n, s in enumerate(sizes) if n != key)
+    chance = sum(1 / len(item.options) for item in items)
+    assert longest <= chance, (longest, chance)

@@ -570,3 +570,24 @@ async def test_an_invitation_that_cannot_be_sent_waits_or_is_retried(
     assert await dispatch(runtime, inbox) == 0
     clock.now = row.due_at
     assert await dispatch(runtime, inbox) == 1
+
+
+async def test_the_bundled_set_is_the_default_where_it_is_the_only_one(runtime: Runtime) -> None:
+    """A fresh install imports the bundled folder: `/assess CODE on` needs no set named."""
+    from bot.config import BUNDLED_QUIZ_DIR
+
+    async with runtime.sessions() as s:
+        await quizzes.ensure_bundled_quizzes(s, BUNDLED_QUIZ_DIR, now=runtime.clock())
+    owner = await user(runtime, 900, "Tess")
+    async with runtime.sessions() as s:
+        code = (await cohorts.create_cohort(s, owner_id=owner, name="C", now=runtime.clock())).code
+    async with runtime.sessions() as s:
+        state = await setup.configure(
+            s, user_id=owner, admin=False, code=code, enabled=True, now=runtime.clock()
+        )
+    assert (state.enabled, state.set_id, state.delay_days) == (True, "transfer-2019", 14)
+
+    # The first learner takes form A first: the eight items of the Saudi report.
+    joined = await join(runtime, await user(runtime, 901), code)
+    assert joined.tests is not None
+    assert (joined.tests.stage, joined.tests.items) == (Stage.PRE, 8)

@@ -12,7 +12,7 @@ from bot.db.models import Item, Quiz, QuizVersion
 from bot.runtime import Runtime
 from bot.services import content
 from bot.services.quizzes import ensure_bundled_quizzes, import_skill_catalogue
-from tests.db_support import Templates
+from tests.db_support import TRAINING_QUIZ_DIR, Templates
 from tests.fakes.clock import FakeClock
 
 
@@ -67,7 +67,7 @@ async def test_each_database_has_its_own_copy(
             engines.append(engine)
             sessions = make_sessionmaker(engine)
             async with sessions() as s:
-                await ensure_bundled_quizzes(s, BUNDLED_QUIZ_DIR, now=clock())
+                await ensure_bundled_quizzes(s, TRAINING_QUIZ_DIR, now=clock())
                 version = (await s.scalars(select(QuizVersion))).one()
                 version.title = title  # the same ids in both files, different content
                 await s.commit()

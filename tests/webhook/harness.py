@@ -17,12 +17,12 @@ from typing import IO, Any
 
 import aiohttp
 
-from bot.config import BUNDLED_QUIZ_DIR
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.runtime import Runtime
 from bot.services.quizzes import ensure_bundled_quizzes
 from bot.telegram.intake.http import WebhookOptions, serve_webhook
 from bot.telegram.intake.worker import InboxWorker
+from tests.db_support import TRAINING_QUIZ_DIR
 from tests.e2e.harness import TOKEN, make_settings
 from tests.fakes import FakeTelegramServer
 from tests.fakes.clock import FakeClock
@@ -70,7 +70,7 @@ async def running_webhook(
         clock=clock,
     )
     async with sessions() as session:
-        await ensure_bundled_quizzes(session, BUNDLED_QUIZ_DIR, now=clock())
+        await ensure_bundled_quizzes(session, TRAINING_QUIZ_DIR, now=clock())
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     options = WebhookOptions(
@@ -192,7 +192,7 @@ def start_worker(
             "DATABASE_URL": database_url,
             "TELEGRAM_API_URL": server_url,
             "TELEGRAM_BOT_TOKEN": TOKEN,
-            "QUIZBOT_QUIZ_DIR": str(BUNDLED_QUIZ_DIR),
+            "QUIZBOT_QUIZ_DIR": str(TRAINING_QUIZ_DIR),
             "QUIZBOT_ROUND_SIZE": "5",
             "QUIZBOT_WEBHOOK_SECRET": SECRET,
             "PYTHONUNBUFFERED": "1",
