@@ -34,6 +34,8 @@ An answer: with probability K(t) the learner knows the skill and picks the key (
 slips); otherwise they guess among the options, weighed by their lean. A "choose all that
 apply" guess ticks each option with probability 1/2 (at least one). Seconds to answer:
 (6 + characters of passage, question and options / (20 * v)) * logN(0, 0.35), from 2 to 900.
+A test form's items (other articles, no feedback until the end) are answered from the same
+memory and teach nothing: the model assumes a skill carries over to a new article whole.
 """
 
 from __future__ import annotations
@@ -116,21 +118,25 @@ class Learner:
     memory: dict[str, SkillMemory] = field(default_factory=dict)
 
     def answer(
-        self, item: ItemFacts, at: float, rng: random.Random, *, gain: float = 1.0
+        self, item: ItemFacts, at: float, rng: random.Random, *, gain: float | None = 1.0
     ) -> list[int]:
-        """Choose options (file order) for an item at `at`, then learn from its feedback."""
+        """Choose options (file order) for an item at `at`, then learn from its feedback
+        (`gain` None: a test form, which shows no feedback, teaches nothing)."""
         memory = self.memory[item.skill_id]
+        # The same number of draws whatever the outcome, so that two runs of one seed
+        # (follow-ups on and off) stay on the same stream when their answers differ.
         knows = rng.random() < memory.knows(at)
         slips = rng.random() < SLIP
         guess = rng.random()
+        ticks = [rng.random() < 0.5 for _ in range(item.options)]
         if knows and not slips:
             chosen = list(item.correct)
         elif item.kind == "multiple":
-            ticked = [i for i in range(item.options) if rng.random() < 0.5]
-            chosen = ticked or [int(guess * item.options)]
+            chosen = [i for i, ticked in enumerate(ticks) if ticked] or [int(guess * item.options)]
         else:
             chosen = [self._guess(item, guess)]
-        memory.expose(at, self.rate, gain)
+        if gain is not None:
+            memory.expose(at, self.rate, gain)
         return chosen
 
     def _guess(self, item: ItemFacts, u: float) -> int:
