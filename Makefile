@@ -45,7 +45,7 @@ test: lint ## lint, then the whole test suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -n $(WORKERS)
 
 bench: $(VENV)/.installed-dev ## run the benchmarks and print their figures
-	for b in bench/bench_*.py bench/draft_recall.py; do $(BIN)/python $$b || exit 1; done
+	for b in bench/bench_*.py bench/draft_recall.py bench/simulate_cohort.py; do $(BIN)/python $$b || exit 1; done
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

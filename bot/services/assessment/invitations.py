@@ -13,10 +13,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Integer, Select, String, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.base import Base, UTCDateTime
 from bot.db.dialect import is_postgresql
 from bot.db.models import AssessmentStage, Attempt, CohortAssessment, User
 from bot.domain import followups as rules
@@ -45,58 +47,74 @@ class InvitationReport:
     blocked: int = 0
 
 
+# Core tables: a dispatcher pass claims every half minute and mostly finds nothing due, so its
+# statements are built once per dialect (as the follow-ups' claims are), with no ORM
+# bookkeeping per statement.
+STAGES = Base.metadata.tables[AssessmentStage.__tablename__]
+USERS = Base.metadata.tables[User.__tablename__]
+SETUPS = Base.metadata.tables[CohortAssessment.__tablename__]
+_statements: dict[bool, tuple[Select[Any] | None, Update]] = {}
+
+
+def _claim_statements(session: AsyncSession) -> tuple[Select[Any] | None, Update]:
+    """The pick (PostgreSQL only) and the claiming UPDATE of due invitations."""
+    postgresql = is_postgresql(session)
+    found = _statements.get(postgresql)
+    if found is not None:
+        return found
+    now = bindparam("claim_now", type_=UTCDateTime())
+    pick = (
+        select(STAGES.c.id)
+        .join(USERS, USERS.c.id == STAGES.c.user_id)
+        .join(SETUPS, SETUPS.c.cohort_id == STAGES.c.cohort_id)
+        .where(
+            or_(
+                and_(STAGES.c.status == StageStatus.PENDING.value, STAGES.c.due_at <= now),
+                and_(STAGES.c.status == StageStatus.CLAIMED.value, STAGES.c.lease_until < now),
+            ),
+            SETUPS.c.enabled.is_(True),
+            USERS.c.telegram_id.is_not(None),
+            USERS.c.is_active.is_(True),
+            USERS.c.lessons_enabled.is_(True),
+        )
+        .order_by(STAGES.c.due_at, STAGES.c.id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    stmt = update(STAGES).values(
+        status=StageStatus.CLAIMED.value,
+        claimed_by=bindparam("claim_worker", type_=String),
+        lease_until=bindparam("claim_until", type_=UTCDateTime()),
+        tries=STAGES.c.tries + 1,
+    )
+    locked: Select[Any] | None = None
+    if postgresql:
+        locked = pick.with_for_update(of=STAGES, skip_locked=True)
+        stmt = stmt.where(STAGES.c.id.in_(bindparam("claim_ids", expanding=True)))
+    else:
+        stmt = stmt.where(STAGES.c.id.in_(pick.scalar_subquery()))
+    stmt = stmt.returning(STAGES.c.id)
+    _statements[postgresql] = (locked, stmt)
+    return locked, stmt
+
+
 async def _claim(
     session: AsyncSession, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> list[int]:
     """Claim due invitations (expired claims first) of learners and cohorts that take them."""
-    pick = (
-        select(AssessmentStage.id)
-        .join(User, User.id == AssessmentStage.user_id)
-        .join(CohortAssessment, CohortAssessment.cohort_id == AssessmentStage.cohort_id)
-        .where(
-            or_(
-                and_(
-                    AssessmentStage.status == StageStatus.PENDING.value,
-                    AssessmentStage.due_at <= now,
-                ),
-                and_(
-                    AssessmentStage.status == StageStatus.CLAIMED.value,
-                    AssessmentStage.lease_until < now,
-                ),
-            ),
-            CohortAssessment.enabled.is_(True),
-            User.telegram_id.is_not(None),
-            User.is_active.is_(True),
-            User.lessons_enabled.is_(True),
-        )
-        .order_by(AssessmentStage.due_at, AssessmentStage.id)
-        .limit(limit)
-    )
-    stmt = update(AssessmentStage).values(
-        status=StageStatus.CLAIMED.value,
-        claimed_by=worker,
-        lease_until=now + lease,
-        tries=AssessmentStage.tries + 1,
-    )
-    if is_postgresql(session):
-        ids = list(
-            (
-                await session.scalars(pick.with_for_update(of=AssessmentStage, skip_locked=True))
-            ).all()
-        )
+    pick, stmt = _claim_statements(session)
+    params: dict[str, Any] = {
+        "claim_now": now,
+        "claim_limit": limit,
+        "claim_worker": worker,
+        "claim_until": now + lease,
+    }
+    if pick is not None:
+        ids = list((await session.scalars(pick, params)).all())
         if not ids:
             await session.commit()
             return []
-        stmt = stmt.where(AssessmentStage.id.in_(ids))
-    else:
-        stmt = stmt.where(AssessmentStage.id.in_(pick.scalar_subquery()))
-    claimed = list(
-        (
-            await session.scalars(
-                stmt.returning(AssessmentStage.id).execution_options(synchronize_session=False)
-            )
-        ).all()
-    )
+        params["claim_ids"] = ids
+    claimed = list((await session.scalars(stmt, params)).all())
     await session.commit()
     return claimed
 

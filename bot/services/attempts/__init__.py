@@ -9,6 +9,10 @@ Callers use the names below: `attempts.start_quiz(...)`, `attempts.answer_item(.
 """
 
 from bot.services.attempts.answer import (
+    LEARNER_COLUMNS,
+    STATE_COLUMNS,
+    KnownState,
+    LearnerSettings,
     RecordedAnswer,
     answer_item,
     record_answer,
@@ -18,6 +22,10 @@ from bot.services.attempts.answer import (
 from bot.services.attempts.sitting import continue_attempt, current_item, open_item, start_quiz
 
 __all__ = [
+    "LEARNER_COLUMNS",
+    "STATE_COLUMNS",
+    "KnownState",
+    "LearnerSettings",
     "RecordedAnswer",
     "answer_item",
     "continue_attempt",

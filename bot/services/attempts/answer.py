@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, insert, select, update
+from sqlalchemy import Insert, Integer, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +46,25 @@ ANSWERS = Base.metadata.tables[Answer.__tablename__]
 SKILL_STATES = Base.metadata.tables[SkillState.__tablename__]
 USERS = Base.metadata.tables[User.__tablename__]
 
+# What planning a follow-up reads of the learner, and of the skill's state: read with what
+# a use case reads anyway (LearnerSettings.of, KnownState.of), they cost no statement.
+LEARNER_COLUMNS = (
+    USERS.c.telegram_id,
+    USERS.c.is_active,
+    USERS.c.lessons_enabled,
+    USERS.c.timezone,
+    USERS.c.timezone_set,
+    USERS.c.window_start_hour,
+    USERS.c.window_end_hour,
+    USERS.c.language,
+)
+STATE_COLUMNS = (
+    SKILL_STATES.c.card,
+    SKILL_STATES.c.answered,
+    SKILL_STATES.c.correct,
+    SKILL_STATES.c.streak,
+)
+
 # One read for a press: the attempt (locked on PostgreSQL; SQLite's BEGIN IMMEDIATE already
 # holds the write lock), the learner's follow-up settings and the item's skill state.
 _ANSWER_READ = (
@@ -60,18 +79,8 @@ _ANSWER_READ = (
         ATTEMPTS.c.presented_at,
         ATTEMPTS.c.answered_count,
         ATTEMPTS.c.correct_count,
-        USERS.c.telegram_id,
-        USERS.c.is_active,
-        USERS.c.lessons_enabled,
-        USERS.c.timezone,
-        USERS.c.timezone_set,
-        USERS.c.language,
-        USERS.c.window_start_hour,
-        USERS.c.window_end_hour,
-        SKILL_STATES.c.card,
-        SKILL_STATES.c.answered,
-        SKILL_STATES.c.correct,
-        SKILL_STATES.c.streak,
+        *LEARNER_COLUMNS,
+        *STATE_COLUMNS,
     )
     .select_from(
         ATTEMPTS.join(USERS, USERS.c.id == ATTEMPTS.c.user_id).outerjoin(
@@ -86,6 +95,24 @@ _ANSWER_READ = (
     .with_for_update(of=ATTEMPTS)
 )
 _skill_state_upserts: dict[str, Insert] = {}
+# The attempt moved on after an answer, and its discernment counters added to. Built once:
+# building it per answer (the counters as expressions) cost more than running it.
+_ATTEMPT_UPDATE = (
+    update(ATTEMPTS)
+    .where(ATTEMPTS.c.id == bindparam("the_attempt"))
+    .values(
+        answered_count=bindparam("new_answered", type_=Integer),
+        correct_count=bindparam("new_correct", type_=Integer),
+        finished_at=bindparam("new_finished", type_=ATTEMPTS.c.finished_at.type),
+        current_item_id=bindparam("new_item", type_=Integer),
+        presented_at=bindparam("new_presented", type_=ATTEMPTS.c.presented_at.type),
+        **{
+            name: ATTEMPTS.c[name] + bindparam(f"add_{name}", type_=Integer)
+            for name in report_counters.ATTEMPT_COUNTERS
+        },
+    )
+)
+_ANSWER_INSERT = insert(ANSWERS)
 
 
 @dataclass
@@ -120,8 +147,8 @@ class _AttemptState:
 
 
 @dataclass(frozen=True)
-class _Learner:
-    """The learner's settings that planning a follow-up reads."""
+class LearnerSettings:
+    """The learner's settings that planning a follow-up reads (read with LEARNER_COLUMNS)."""
 
     telegram_id: int | None
     is_active: bool
@@ -133,7 +160,7 @@ class _Learner:
     language: str | None
 
     @classmethod
-    def of(cls, row: Any) -> _Learner:
+    def of(cls, row: Any) -> LearnerSettings:
         return cls(
             row.telegram_id,
             row.is_active,
@@ -147,13 +174,17 @@ class _Learner:
 
 
 @dataclass(frozen=True)
-class _KnownState:
-    """A skill state as read (all None when the learner has none yet)."""
+class KnownState:
+    """A skill state as read with STATE_COLUMNS (all None when the learner has none yet)."""
 
     card: dict[str, Any] | None
     answered: int | None
     correct: int | None
     streak: int | None
+
+    @classmethod
+    def of(cls, row: Any) -> KnownState:
+        return cls(row.card, row.answered, row.correct, row.streak)
 
 
 def _skill_state_upsert(session: AsyncSession) -> Insert:
@@ -229,8 +260,8 @@ async def answer_item(
             correct=correct,
             now=now,
             delay_scale=delay_scale,
-            known=_KnownState(row.card, row.answered, row.correct, row.streak),
-            learner=_Learner.of(row),
+            known=KnownState.of(row),
+            learner=LearnerSettings.of(row),
         )
     await report_counters.count_attempt_answer(
         session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
@@ -242,17 +273,12 @@ async def answer_item(
     attempt.current_item_id = None
     attempt.presented_at = None
     adds = report_counters.attempt_counter_adds(item.verdict, recorded.judgement)
-    changes: dict[str, Any] = {
-        "answered_count": attempt.answered_count,
-        "correct_count": attempt.correct_count,
-        **{name: ATTEMPTS.c[name] + add for name, add in adds.items()},
-    }
     next_item: ItemView | None = None
     summary: RoundSummary | None = None
     step: StageStep | None = None
     offer: StageOffer | None = None
     if attempt.answered_count >= version.item_count:
-        attempt.finished_at = changes["finished_at"] = now
+        attempt.finished_at = now
         await report_counters.count_finished_attempt(
             session, attempt_id=attempt_id, total=attempt.correct_count
         )
@@ -275,9 +301,18 @@ async def answer_item(
         attempt.current_item_id = following.id
         attempt.presented_at = now
         next_item = await sitting.quiz_item_view(session, attempt, version, following, language)
-    changes["current_item_id"] = attempt.current_item_id
-    changes["presented_at"] = attempt.presented_at
-    await session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(changes))
+    await session.execute(
+        _ATTEMPT_UPDATE,
+        {
+            "the_attempt": attempt_id,
+            "new_answered": attempt.answered_count,
+            "new_correct": attempt.correct_count,
+            "new_finished": attempt.finished_at,
+            "new_item": attempt.current_item_id,
+            "new_presented": attempt.presented_at,
+            **{f"add_{name}": add for name, add in adds.items()},
+        },
+    )
     await session.commit()
     result = item_views.answer_result(view, item, chosen, correct, next_item, summary)
     if not version.is_form and offer is None:
@@ -315,7 +350,7 @@ async def record_answer(
     judgement = item.judge(chosen)
     try:
         await session.execute(
-            insert(ANSWERS),
+            _ANSWER_INSERT,
             {
                 "attempt_id": attempt_id,
                 "followup_id": followup_id,
@@ -390,7 +425,7 @@ async def record_skill_review(
     correct: bool,
     now: dt.datetime,
     delay_scale: float = 1.0,
-    known: _KnownState | None = None,
+    known: KnownState | None = None,
     learner: followup_plans.LearnerPrefs | None = None,
 ) -> None:
     """Feed one graded answer into the learner's memory model, and plan its follow-up.
@@ -409,7 +444,7 @@ async def record_skill_review(
                 ).where(SKILL_STATES.c.user_id == user_id, SKILL_STATES.c.skill_id == skill_id)
             )
         ).one_or_none()
-        known = _KnownState(*state) if state is not None else _KnownState(None, None, None, None)
+        known = KnownState(*state) if state is not None else KnownState(None, None, None, None)
     outcome = mastery.review(known.card or mastery.new_card(now), correct, now)
     values = {
         "user_id": user_id,

@@ -10,18 +10,22 @@ next pass anywhere takes them over.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Select, String, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
+from bot.db.base import Base, UTCDateTime
 from bot.db.dialect import is_postgresql
 from bot.db.models import FollowUp
 from bot.domain import followups as rules
 
 BATCH = 100  # rows claimed at a time
+# Core, not the ORM, for the statements of every pass: no ORM bookkeeping per statement.
+FOLLOWUPS = Base.metadata.tables[FollowUp.__tablename__]
 LEASE = dt.timedelta(minutes=5)  # far longer than sending one batch takes, even with 429s
 
 
@@ -39,38 +43,84 @@ class Claimed:
 # ----------------------------------------------------------------------------- claiming
 
 
+# The claim's statements, built once per dialect and kind of claim and reused with new
+# parameters: a dispatcher pass runs every half minute, mostly finding nothing due, and
+# building the statements each time cost several times what running them did.
+_NOW = bindparam("claim_now", type_=UTCDateTime())
+_WHERE = {
+    "expired": (FOLLOWUPS.c.status == "claimed", FOLLOWUPS.c.lease_until < _NOW),
+    "due": (FOLLOWUPS.c.status == "pending", FOLLOWUPS.c.due_at <= _NOW),
+    "due_of_users": (
+        FOLLOWUPS.c.status == "pending",
+        FOLLOWUPS.c.due_at <= _NOW,
+        FOLLOWUPS.c.user_id.in_(bindparam("claim_users", expanding=True)),
+    ),
+}
+_statements: dict[tuple[str, str, bool], tuple[Select[Any] | None, Update]] = {}
+
+
+def _claim_statements(
+    session: AsyncSession, kind: str, limited: bool
+) -> tuple[Select[Any] | None, Update]:
+    """The pick (PostgreSQL only) and the claiming UPDATE for one kind of claim."""
+    postgresql = is_postgresql(session)
+    key = ("postgresql" if postgresql else "other", kind, limited)
+    found = _statements.get(key)
+    if found is not None:
+        return found
+    pick = select(FOLLOWUPS.c.id).where(*_WHERE[kind]).order_by(FOLLOWUPS.c.due_at, FOLLOWUPS.c.id)
+    if limited:
+        pick = pick.limit(bindparam("claim_limit", type_=Integer))
+    stmt = update(FOLLOWUPS).values(
+        status="claimed",
+        claimed_by=bindparam("claim_worker", type_=String),
+        lease_until=bindparam("claim_until", type_=UTCDateTime()),
+        tries=FOLLOWUPS.c.tries + 1,
+    )
+    if postgresql:
+        # Lock the picked rows, skipping those another worker has locked: two workers never
+        # pick the same row, and neither waits for the other.
+        locked: Select[Any] | None = pick.with_for_update(skip_locked=True)
+        stmt = stmt.where(FOLLOWUPS.c.id.in_(bindparam("claim_ids", expanding=True)))
+    else:
+        # SQLite: one statement under the write lock (BEGIN IMMEDIATE) is atomic.
+        locked = None
+        stmt = stmt.where(FOLLOWUPS.c.id.in_(pick.scalar_subquery()))
+    stmt = stmt.returning(
+        FOLLOWUPS.c.id,
+        FOLLOWUPS.c.user_id,
+        FOLLOWUPS.c.skill_id,
+        FOLLOWUPS.c.due_at,
+        FOLLOWUPS.c.tries,
+    ).execution_options(synchronize_session=False)
+    _statements[key] = (locked, stmt)
+    return locked, stmt
+
+
 async def _claim_where(
     session: AsyncSession,
-    conditions: Sequence[ColumnElement[bool]],
+    kind: str,
     *,
+    now: dt.datetime,
     worker: str,
     lease_until: dt.datetime,
     limit: int | None,
+    users: Sequence[int] = (),
 ) -> list[Claimed]:
-    """Claim rows matching `conditions`, oldest due first, skipping rows others hold."""
-    pick = select(FollowUp.id).where(*conditions).order_by(FollowUp.due_at, FollowUp.id)
+    """Claim rows of one kind (expired, due, due of these users), oldest due first,
+    skipping rows others hold."""
+    pick, stmt = _claim_statements(session, kind, limit is not None)
+    params: dict[str, Any] = {"claim_now": now, "claim_worker": worker, "claim_until": lease_until}
     if limit is not None:
-        pick = pick.limit(limit)
-    stmt = update(FollowUp).values(
-        status="claimed",
-        claimed_by=worker,
-        lease_until=lease_until,
-        tries=FollowUp.tries + 1,
-    )
-    if is_postgresql(session):
-        # Lock the picked rows, skipping those another worker has locked: two workers never
-        # pick the same row, and neither waits for the other.
-        ids = list((await session.scalars(pick.with_for_update(skip_locked=True))).all())
+        params["claim_limit"] = limit
+    if users:
+        params["claim_users"] = list(users)
+    if pick is not None:
+        ids = list((await session.scalars(pick, params)).all())
         if not ids:
             return []
-        stmt = stmt.where(FollowUp.id.in_(ids))
-    else:
-        # SQLite: one statement under the write lock (BEGIN IMMEDIATE) is atomic.
-        stmt = stmt.where(FollowUp.id.in_(pick.scalar_subquery()))
-    stmt = stmt.returning(
-        FollowUp.id, FollowUp.user_id, FollowUp.skill_id, FollowUp.due_at, FollowUp.tries
-    ).execution_options(synchronize_session=False)
-    rows = (await session.execute(stmt)).all()
+        params["claim_ids"] = ids
+    rows = (await session.execute(stmt, params)).all()
     return [Claimed(*row) for row in rows]
 
 
@@ -88,36 +138,16 @@ async def claim_due(
     given up as failed instead of being returned.
     """
     lease_until = now + lease
-    expired = await _claim_where(
-        session,
-        [FollowUp.status == "claimed", FollowUp.lease_until < now],
-        worker=worker,
-        lease_until=lease_until,
-        limit=limit,
+    claim = functools.partial(
+        _claim_where, session, now=now, worker=worker, lease_until=lease_until
     )
-    claimed = list(expired)
+    claimed = await claim("expired", limit=limit)
     if len(claimed) < limit:
-        claimed += await _claim_where(
-            session,
-            [FollowUp.status == "pending", FollowUp.due_at <= now],
-            worker=worker,
-            lease_until=lease_until,
-            limit=limit - len(claimed),
-        )
+        claimed += await claim("due", limit=limit - len(claimed))
     users = sorted({c.user_id for c in claimed})
     if users:
         # One message per learner: their other due skills go in the same message.
-        claimed += await _claim_where(
-            session,
-            [
-                FollowUp.status == "pending",
-                FollowUp.due_at <= now,
-                FollowUp.user_id.in_(users),
-            ],
-            worker=worker,
-            lease_until=lease_until,
-            limit=None,
-        )
+        claimed += await claim("due_of_users", limit=None, users=users)
     worn = [c.id for c in claimed if c.tries > rules.MAX_TRIES]
     if worn:
         await session.execute(
@@ -165,16 +195,30 @@ async def cancel(session: AsyncSession, ids: Sequence[int], *, reason: str) -> N
 
 # ------------------------------------------------------------------------ outcomes
 
+# One per message sent: built once, like the claims.
+_MARK_SENT = (
+    update(FOLLOWUPS)
+    .where(
+        FOLLOWUPS.c.id.in_(bindparam("sent_ids", expanding=True)),
+        FOLLOWUPS.c.status == "claimed",
+        FOLLOWUPS.c.claimed_by == bindparam("sent_by", type_=String),
+    )
+    .values(
+        status="sent",
+        sent_at=bindparam("sent_now", type_=UTCDateTime()),
+        lease_until=None,
+        error=None,
+    )
+    .execution_options(synchronize_session=False)
+)
+
 
 async def mark_sent(
     session: AsyncSession, *, ids: Sequence[int], worker: str, now: dt.datetime
 ) -> int:
     """Record that this worker sent its claimed rows; return how many it still held."""
     result = await session.execute(
-        update(FollowUp)
-        .where(FollowUp.id.in_(ids), FollowUp.status == "claimed", FollowUp.claimed_by == worker)
-        .values(status="sent", sent_at=now, lease_until=None, error=None)
-        .execution_options(synchronize_session=False)
+        _MARK_SENT, {"sent_ids": list(ids), "sent_by": worker, "sent_now": now}
     )
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)

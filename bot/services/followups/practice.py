@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import FollowUp, Skill
+from bot.db.base import Base, UTCDateTime
+from bot.db.models import FollowUp, Skill, SkillState, User
 from bot.domain import grading, languages
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -22,6 +24,7 @@ from bot.domain.errors import (
     NotYourButtonsError,
 )
 from bot.services import attempts, content, item_views
+from bot.services.followups.plans import FOLLOWUPS
 from bot.services.views import (
     ItemView,
     PracticeResult,
@@ -42,11 +45,12 @@ async def practice_view(
 
 # ---------------------------------------------------------------------- practice answers
 
+USERS = Base.metadata.tables[User.__tablename__]
+SKILL_STATES = Base.metadata.tables[SkillState.__tablename__]
 
-async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -> FollowUp:
-    row = (
-        await session.scalars(select(FollowUp).where(FollowUp.id == followup_id).with_for_update())
-    ).one_or_none()
+
+def _check_open(row: Any, user_id: int) -> None:
+    """Raise unless the follow-up (a row or None) is this learner's, its item still open."""
     if row is None:
         raise LessonGoneError
     if row.user_id != user_id:
@@ -55,6 +59,14 @@ async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -
         raise AlreadyAnsweredError
     if row.item_id is None or row.status not in ("sent", "claimed"):
         raise ItemClosedError(ButtonsOf.LESSON)
+
+
+async def _own_followup(session: AsyncSession, user_id: int, followup_id: int) -> FollowUp:
+    row = (
+        await session.scalars(select(FollowUp).where(FollowUp.id == followup_id).with_for_update())
+    ).one_or_none()
+    _check_open(row, user_id)
+    assert row is not None
     return row
 
 
@@ -67,6 +79,50 @@ async def open_practice(
     view = await practice_view(session, row.id, row.item_id, language)
     await session.rollback()  # read only; releases the row lock on PostgreSQL
     return view
+
+
+# The answer's one read: the follow-up (locked on PostgreSQL), the learner's settings and
+# the skill's state, which planning the next follow-up needs.
+_PRACTICE_READ = (
+    select(
+        FOLLOWUPS.c.user_id,
+        FOLLOWUPS.c.status,
+        FOLLOWUPS.c.item_id,
+        FOLLOWUPS.c.skill_id,
+        FOLLOWUPS.c.sent_at,
+        *attempts.LEARNER_COLUMNS,
+        *attempts.STATE_COLUMNS,
+    )
+    .select_from(
+        FOLLOWUPS.join(USERS, USERS.c.id == FOLLOWUPS.c.user_id).outerjoin(
+            SKILL_STATES,
+            and_(
+                SKILL_STATES.c.user_id == FOLLOWUPS.c.user_id,
+                SKILL_STATES.c.skill_id == FOLLOWUPS.c.skill_id,
+            ),
+        )
+    )
+    .where(FOLLOWUPS.c.id == bindparam("followup_id", type_=Integer))
+    .with_for_update(of=FOLLOWUPS)
+)
+_MARK_ANSWERED = (
+    update(FOLLOWUPS)
+    .where(FOLLOWUPS.c.id == bindparam("answered_id", type_=Integer))
+    .values(
+        status="answered",
+        answered_at=bindparam("answered_now", type_=UTCDateTime()),
+        sent_at=bindparam("answered_sent", type_=UTCDateTime()),
+        lease_until=None,
+    )
+)
+_MESSAGE_ROWS = (
+    select(FOLLOWUPS.c.id, FOLLOWUPS.c.status, FOLLOWUPS.c.item_id, FOLLOWUPS.c.skill_id)
+    .where(
+        FOLLOWUPS.c.user_id == bindparam("message_user", type_=Integer),
+        FOLLOWUPS.c.sent_at == bindparam("message_sent", type_=UTCDateTime()),
+    )
+    .order_by(FOLLOWUPS.c.due_at, FOLLOWUPS.c.id)
+)
 
 
 async def answer_practice(
@@ -82,9 +138,12 @@ async def answer_practice(
     """Grade a follow-up's practice item once, feed the memory model, plan the next one.
 
     The answer's next_item is the practice item of the next skill of the same message.
+    Like a quiz answer, it reads once and writes with plain statements: a learner answers
+    a practice item about as often as a quiz item.
     """
-    row = await _own_followup(session, user_id, followup_id)
-    assert row.item_id is not None
+    row = (await session.execute(_PRACTICE_READ, {"followup_id": followup_id})).one_or_none()
+    _check_open(row, user_id)
+    assert row is not None
     item = await content.item(session, row.item_id)
     grading.check_choice(item.kind, len(item.options), chosen)
     correct = grading.grade(item.correct_indices, chosen)
@@ -97,12 +156,12 @@ async def answer_practice(
         correct=correct,
         shown_at=sent_at,
         now=now,
-        followup_id=row.id,
+        followup_id=followup_id,
     )
-    row.status = "answered"
-    row.answered_at = now
-    row.sent_at = sent_at
-    row.lease_until = None
+    await session.execute(
+        _MARK_ANSWERED,
+        {"answered_id": followup_id, "answered_now": now, "answered_sent": sent_at},
+    )
     await attempts.record_skill_review(
         session,
         user_id=user_id,
@@ -110,58 +169,58 @@ async def answer_practice(
         correct=correct,
         now=now,
         delay_scale=delay_scale,
+        # The state read is the follow-up's skill: the practice item's, as it was chosen.
+        known=attempts.KnownState.of(row) if row.skill_id == item.skill_id else None,
+        learner=attempts.LearnerSettings.of(row),
     )
-    view = await practice_view(session, row.id, item.id, language)
-    siblings = await _message_rows(session, row)
-    next_view = await _next_practice(session, row, siblings, language)
-    lessons = await _lessons_of(session, row, siblings, language)
+    view = await practice_view(session, followup_id, item.id, language)
+    siblings = (
+        await session.execute(_MESSAGE_ROWS, {"message_user": user_id, "message_sent": sent_at})
+    ).all()
+    next_view = await _next_practice(session, followup_id, siblings, language)
+    lessons = await _lessons_of(session, followup_id, siblings, language)
     await session.commit()
     result = item_views.answer_result(view, item, chosen, correct, next_view)
     return PracticeResult(answer=result, lessons=lessons)
 
 
-async def _message_rows(session: AsyncSession, row: FollowUp) -> list[FollowUp]:
-    """The rows sent in the same message as `row` (marked sent together), in message order."""
-    found = (
-        await session.scalars(
-            select(FollowUp)
-            .where(FollowUp.user_id == row.user_id, FollowUp.sent_at == row.sent_at)
-            .order_by(FollowUp.due_at, FollowUp.id)
-        )
-    ).all()
-    return list(found)
-
-
 async def _next_practice(
-    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp], language: str | None
+    session: AsyncSession, followup_id: int, siblings: Sequence[Any], language: str | None
 ) -> ItemView | None:
-    """The next unanswered practice item of the message `row` came in."""
+    """The next unanswered practice item of the message the follow-up came in."""
     following = next(
-        (s for s in siblings if s.id != row.id and s.status == "sent" and s.item_id is not None),
+        (
+            s
+            for s in siblings
+            if s.id != followup_id and s.status == "sent" and s.item_id is not None
+        ),
         None,
     )
-    if following is None or following.item_id is None:
+    if following is None:
         return None
     return await practice_view(session, following.id, following.item_id, language)
 
 
 async def _lessons_of(
-    session: AsyncSession, row: FollowUp, siblings: Sequence[FollowUp], language: str | None
+    session: AsyncSession, followup_id: int, siblings: Sequence[Any], language: str | None
 ) -> tuple[SkillLesson, ...]:
-    """The message's lessons if `row`'s item is the one shown in the message itself."""
+    """The message's lessons if the follow-up's item is the one shown in the message itself."""
     first = next((s for s in siblings if s.item_id is not None), None)
-    if first is None or first.id != row.id:
+    if first is None or first.id != followup_id:
         return ()
     skills = {
-        s.id: s
-        for s in (
-            await session.scalars(
-                select(Skill).where(Skill.id.in_([r.skill_id for r in siblings]))
+        skill_id: (
+            languages.translated(name, words, language, "name"),
+            languages.translated(lesson, words, language, "lesson"),
+        )
+        for skill_id, name, lesson, words in await session.execute(
+            select(Skill.id, Skill.name, Skill.lesson, Skill.translations).where(
+                Skill.id.in_([r.skill_id for r in siblings])
             )
-        ).all()
+        )
     }
     return tuple(
-        lesson_of(s, language) for r in siblings if (s := skills.get(r.skill_id)) is not None
+        SkillLesson(r.skill_id, *skills[r.skill_id]) for r in siblings if r.skill_id in skills
     )
 
 
