@@ -28,12 +28,12 @@ run: $(VENV)/.installed ## serve Telegram by long polling (needs TELEGRAM_BOT_TO
 	$(BIN)/quizbot run
 
 lint: $(VENV)/.installed-dev ## ruff lint and format check, and vulture for dead code
-	$(BIN)/ruff check bot tests bench tools
-	$(BIN)/ruff format --check bot tests bench tools
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 	$(BIN)/vulture bot vulture_allowlist.py --min-confidence 60 --exclude bot/migrations
 
 locale: $(VENV)/.installed-dev ## extract the sentences, update every catalog, compile them (bot/locale)
-	$(BIN)/python -m tools.catalogs
+	$(BIN)/python -m scripts.catalogs
 
 typecheck: $(VENV)/.installed-dev ## mypy on bot/
 	$(BIN)/mypy

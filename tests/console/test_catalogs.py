@@ -12,7 +12,7 @@ from babel.messages.catalog import Message
 from bot.console import i18n
 from bot.domain.languages import LANGUAGES
 from bot.domain.limits import CALLBACK_ANSWER_MAX, MESSAGE_TEXT_MAX, telegram_length
-from tools import catalogs
+from scripts import catalogs
 
 # Telegram shows about 20 characters of a button on a phone before it cuts the label.
 BUTTON_WIDTH = 20

@@ -1,8 +1,8 @@
 """`make locale`: the sentences into bot/locale/messages.pot, each language's .po brought up
 to date, the English catalog filled in, and every .mo compiled.
 
-    python -m tools.catalogs            extract, update, compile
-    python -m tools.catalogs --check    say what is out of date
+    python -m scripts.catalogs            extract, update, compile
+    python -m scripts.catalogs --check    say what is out of date
 
 tests/console/test_catalogs.py runs the same checks.
 

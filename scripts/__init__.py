@@ -1,0 +1,1 @@
+"""Developer scripts run from the checkout (not shipped in the package)."""

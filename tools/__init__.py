@@ -1,1 +1,0 @@
-"""Developer tools run from the checkout (not shipped in the package)."""
