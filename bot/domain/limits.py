@@ -28,6 +28,9 @@ LESSON_COMFORTABLE = 800  # characters in a lesson above which a warning suggest
 ITEM_FOOTER_MAX = 60  # the footer line, e.g. "Question 12 of 36 · skill name"
 VERDICT_LINE_MAX = 40  # the first line of the feedback, e.g. "✅ Right!"
 OPTION_LETTERS = "ABCDEFGH"  # buttons show these instead of option texts
+# The line under a "choose all" item telling how to answer, in any of the bot's languages
+# (a test holds every catalog to it).
+MULTIPLE_HINT_MAX = 100
 
 
 def telegram_length(text: str) -> int:
@@ -35,7 +38,9 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def item_message_length(passage: str, question: str, options: Sequence[str]) -> int:
+def item_message_length(
+    passage: str, question: str, options: Sequence[str], *, multiple: bool = False
+) -> int:
     """Worst-case length of the message that asks an item.
 
     The Telegram renderer follows this plain-text layout, so keep the two in step::
@@ -49,13 +54,16 @@ def item_message_length(passage: str, question: str, options: Sequence[str]) -> 
         …
 
         {footer of up to ITEM_FOOTER_MAX characters}
+
+        {for a "choose all" item, its hint of up to MULTIPLE_HINT_MAX characters}
     """
     text = f"«{passage}»\n\n{question}\n\n"
     text += "".join(
         f"{letter}) {option}\n" for letter, option in zip(OPTION_LETTERS, options, strict=False)
     )
     # A blank line before the footer is counted too: the renderer may add one.
-    return telegram_length(text) + 1 + ITEM_FOOTER_MAX + _extra_option_lines(options)
+    hint = 2 + MULTIPLE_HINT_MAX if multiple else 0  # with the blank line before it
+    return telegram_length(text) + 1 + ITEM_FOOTER_MAX + _extra_option_lines(options) + hint
 
 
 def feedback_message_length(passage: str, explanation: str, feedback: str | None) -> int:

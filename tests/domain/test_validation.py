@@ -932,6 +932,9 @@ def test_message_length_estimates_follow_the_layout() -> None:
     asked = limits.item_message_length("P", "Q?", ["one", "two"])
     layout = "«P»\n\nQ?\n\nA) one\nB) two\n"
     assert asked == len(layout) + 1 + limits.ITEM_FOOTER_MAX
+    # A "choose all" item also carries the line that says how to answer it.
+    multiple = limits.item_message_length("P", "Q?", ["one", "two"], multiple=True)
+    assert multiple == asked + 2 + limits.MULTIPLE_HINT_MAX
     answered = limits.feedback_message_length("P", "E", "F")
     assert answered == limits.VERDICT_LINE_MAX + len("\n\nF\n\nE\n\n«P»")
     assert limits.telegram_length("a😀") == 3

@@ -192,7 +192,9 @@ class ItemChecker:
                     f"{limits.POLL_OPTION_MAX} it will not fit in a Telegram poll",
                 )
         texts = [option.text for option in item.options]
-        asked = limits.item_message_length(item.passage, item.question, texts)
+        asked = limits.item_message_length(
+            item.passage, item.question, texts, multiple=item.kind == ItemKind.MULTIPLE
+        )
         if asked > limits.MESSAGE_TEXT_MAX:
             report.error(
                 at,
