@@ -145,8 +145,8 @@ async def test_kill_9_mid_quiz_loses_nothing_and_counts_nothing_twice(
     finally:
         await engine.dispose()
     # A press redelivered after a crash is shown again: its callback may have been answered
-    # and its message (text or buttons) edited before the kill. Those repeats are the only calls Telegram
-    # refuses here, and they are harmless.
+    # and its message (text or buttons) edited before the kill. Those repeats are the only
+    # calls Telegram refuses here, and they are harmless.
     expected = {
         ("answerCallbackQuery", "query is too old"),
         ("editMessageText", "message is not modified"),
