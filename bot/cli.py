@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import shlex
 import shutil
@@ -26,7 +27,7 @@ from bot.console import i18n
 from bot.console.error_text import describe
 from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
-from bot.domain.languages import LANGUAGES
+from bot.domain.languages import LANGUAGES, from_environment
 from bot.domain.quizfile.checks import validate_skill_catalogue
 from bot.domain.quizfile.messages import as_errors
 from bot.domain.quizfile.schema import quiz_json_schema
@@ -76,8 +77,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             async with runtime.sessions() as session:
                 # Test forms are taken through a cohort's tests, not played here.
                 ids = [q.slug for q in await list_quizzes(session) if q.form is None]
-            with i18n.use(args.lang):
-                message = f"quizbot demo: {unknown_quiz(slug, ids)}"
+            message = f"quizbot demo: {unknown_quiz(slug, ids)}"
             raise UserFacingError(message, EXIT_CONFIG) from None
 
 
@@ -401,8 +401,7 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     except QuizbotError as exc:
         message = describe(exc, usage=REPORT_USAGE)
         raise UserFacingError(f"quizbot stats: {message}", EXIT_BAD_INPUT) from None
-    with i18n.use(args.lang):
-        print(report_text(report))
+    print(report_text(report))
     if args.chart:
         from bot.telegram.chart import render_chart
 
@@ -444,6 +443,17 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, metavar="N", help="only the last N days")
 
 
+def _lang_option(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, help=help)
+
+
+def _language(args: argparse.Namespace) -> str:
+    """The language of the command's words: --lang, else the terminal's (LANG and the rest,
+    as gettext reads them), else English."""
+    chosen: str | None = getattr(args, "lang", None)
+    return chosen or from_environment(os.environ)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -456,11 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play the bundled quiz in the terminal (no token needed)")
     demo.add_argument("--quiz", help=f"quiz id (default: {DEFAULT_QUIZ_ID})")
     demo.add_argument("--player", help="local player name (default: demo)")
-    demo.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        help="the language of the demo's own words, kept for the player (default: the "
-        "player's last choice, else en); quizzes stay in the language they were written in",
+    _lang_option(
+        demo,
+        "the language of the demo's own words, kept for the player (default: the player's "
+        "last choice, else the terminal's); quizzes stay in the language they were written in",
     )
     demo.set_defaults(handler=cmd_demo)
 
@@ -528,9 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
     _report_options(stats)
     stats.add_argument("--chart", metavar="FILE.png", help="also write the chart as a PNG")
-    stats.add_argument(
-        "--lang", choices=LANGUAGES, help="the language of the report's words (default: en)"
-    )
+    _lang_option(stats, "the language of the report's words (default: the terminal's)")
     stats.set_defaults(handler=cmd_stats)
     export = sub.add_parser("export", help="one CSV row per recorded answer")
     _report_options(export)
@@ -545,6 +552,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Set once, so every sentence the command prints, its errors too, is in one language.
+    with i18n.use(_language(args)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         configure_logging(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from bot.services.quizzes import ensure_bundled_quizzes
 from tests.db_support import IN_CI, TRAINING_QUIZ_DIR, Templates, pg_available, pg_drop
 from tests.fakes.clock import FakeClock
 from tests.fakes.fixtures import block_real_telegram, fake_telegram  # noqa: F401
+
+# The command line speaks the terminal's language; the tests expect English unless they ask.
+for _variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture

@@ -110,7 +110,8 @@ class ConsoleDemo:
             user = await learners.console_user(
                 session, name=self._player, now=self._clock(), language=self._language
             )
-        with i18n.use(user.language):
+        # A player who never chose one gets the terminal's language (set by the command line).
+        with i18n.use(user.language or i18n.language()):
             return await self._play(user.id)
 
     async def _play(self, user_id: int) -> int:

@@ -30,6 +30,21 @@ def from_telegram(language_code: str | None) -> str:
     return supported(base) or ENGLISH
 
 
+def from_environment(environ: Mapping[str, str]) -> str:
+    """The terminal's language, as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES, LANG):
+    "km_KH.UTF-8" gives Khmer; unset, "C" or a language the bot does not speak, English."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(variable)
+        if value:
+            # LANGUAGE may list several ("km:en"); the first one the bot speaks wins.
+            for code in value.split(":"):
+                found = supported(code.split(".")[0].split("_")[0].split("-")[0].lower())
+                if found:
+                    return found
+            return ENGLISH
+    return ENGLISH
+
+
 def zone_for(timezone: str, language: str | None, *, chosen: bool) -> str:
     """The learner's time zone: the one they set (`chosen`), else their language's."""
     return timezone if chosen else _ZONES.get(language or ENGLISH, DEFAULT_ZONE)

@@ -289,3 +289,22 @@ def test_lang_plays_the_demo_in_khmer_and_the_player_keeps_it(tmp_path: Path) ->
     assert refused.returncode == 2
     assert "invalid choice" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_without_lang_the_demo_speaks_the_terminals_language(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    env = {**_env(db), "LANG": "km_KH.UTF-8"}
+    khmer = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input="q\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert khmer.returncode == 0, khmer.stderr
+    assert "សំណួរទី 1 នៃ" in khmer.stdout
+    # The terminal's language was not the player's choice: an English terminal gets English.
+    assert "Question 1 of" in _run(db, "q\n").stdout
