@@ -45,7 +45,8 @@ def test_a_translation_is_used_where_there_is_one() -> None:
     ("environ", "language"),
     [({"LANG": "km_KH.UTF-8"}, "km"), ({"LANG": "en_US.UTF-8"}, "en"), ({"LANG": "C.UTF-8"}, "en"),
      ({}, "en"), ({"LANG": "fr_FR.UTF-8"}, "en"), ({"LC_ALL": "km_KH", "LANG": "en_US"}, "km"),
-     ({"LC_MESSAGES": "en_GB", "LANG": "km_KH"}, "en"), ({"LANGUAGE": "fr:km", "LANG": "en_US"}, "km"),
+     ({"LC_MESSAGES": "en_GB", "LANG": "km_KH"}, "en"),
+     ({"LANGUAGE": "fr:km", "LANG": "en_US"}, "km"),
      ({"LANGUAGE": "", "LANG": "km"}, "km")],
 )  # fmt: skip
 def test_the_terminal_language_is_read_as_gettext_reads_it(
