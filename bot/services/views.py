@@ -124,6 +124,16 @@ class QuizStart:
 
 
 @dataclass(frozen=True)
+class QuizChoice:
+    """A quiz a learner may start instead: its number (for a button), id, title, language."""
+
+    quiz_id: int
+    slug: str
+    title: str
+    language: str
+
+
+@dataclass(frozen=True)
 class QuizProgress:
     """A learner's standing in one quiz (latest attempt)."""
 

@@ -98,6 +98,7 @@ def register_handlers(app: QuizApplication) -> None:
     app.add_handler(CallbackQueryHandler(learner.practice_press, pattern=cd.PRACTICE_MASK_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.window_press, pattern=cd.WINDOW_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.language_press, pattern=cd.LANGUAGE_PATTERN))
+    app.add_handler(CallbackQueryHandler(learner.quiz_press, pattern=cd.QUIZ_PATTERN))
     app.add_handler(CallbackQueryHandler(assessment.stage_press, pattern=cd.STAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(learner.unknown_button))
     # Instructors' commands and uploads; before the learners' document handler, which

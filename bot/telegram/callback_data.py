@@ -11,6 +11,7 @@
     win:<preset>                      choose the daily window for follow-ups (/lessons)
     lang:<code>                       choose the bot's language (/language)
     tst:<stage>:go | tst:<stage>:skip start (or continue) or skip one of a cohort's tests
+    qz:<quiz>                         start (or resume) another quiz offered by /quiz
 
 Anything that does not match exactly, as a whole, is refused: buttons can be forged by any
 client. Handlers take a payload only when all of it matches (`*_PATTERN`); the rest goes to
@@ -39,6 +40,7 @@ _PRACTICE_MASK = re.compile(rf"(fum|fus):{_ID}:([0-9a-f]{{1,2}})")
 _WINDOW = re.compile(r"win:([a-z]{1,12})")
 _LANGUAGE = re.compile(r"lang:([a-z]{2,3})")
 _STAGE = re.compile(rf"tst:{_ID}:(go|skip)")
+_QUIZ = re.compile(rf"qz:{_ID}")
 
 
 def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
@@ -60,6 +62,7 @@ PRACTICE_MASK_PATTERN = _whole(_PRACTICE_MASK)
 WINDOW_PATTERN = _whole(_WINDOW)
 LANGUAGE_PATTERN = _whole(_LANGUAGE)
 STAGE_PATTERN = _whole(_STAGE)
+QUIZ_PATTERN = _whole(_QUIZ)
 
 
 class BadCallbackData(ValueError):
@@ -220,3 +223,16 @@ def parse_stage(data: str) -> StagePress:
     if not m:
         raise BadCallbackData(data)
     return StagePress(int(m[1]), skip=m[2] == "skip")
+
+
+def quiz_button(quiz_id: int) -> str:
+    """A button that starts (or resumes) another quiz."""
+    return _fit(f"qz:{quiz_id}")
+
+
+def parse_quiz(data: str) -> int:
+    """The quiz number of a `qz:` payload, or raise BadCallbackData."""
+    m = _QUIZ.fullmatch(data)
+    if not m:
+        raise BadCallbackData(data)
+    return int(m[1])

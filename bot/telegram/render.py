@@ -6,6 +6,7 @@ quizzes, and a stray `<` must not break a message or inject markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,6 +20,7 @@ from bot.services.views import (
     ItemView,
     OptionView,
     Owned,
+    QuizChoice,
     QuizStart,
     RoundSummary,
     ScoreReport,
@@ -88,6 +90,30 @@ def quiz_intro_text(started: QuizStart, round_size: int) -> str:
             language=language_name(started.language)
         )
     return text
+
+
+# Telegram shows about 20 characters of a button on a phone; the list above it has the rest.
+_BUTTON_TITLE = 20
+
+
+def other_quizzes_text(choices: Sequence[QuizChoice]) -> str:
+    """The other quizzes the learner may take, each with the language it is written in."""
+    lines = [f"• {escape_text(c.title)} ({language_name(c.language)})" for c in choices]
+    return _("Other quizzes for you: tap one to switch.") + "\n" + "\n".join(lines)
+
+
+def other_quizzes_keyboard(choices: Sequence[QuizChoice]) -> InlineKeyboardMarkup:
+    """A button per other quiz, its title cut to what a phone shows."""
+
+    def label(title: str) -> str:
+        return title if len(title) <= _BUTTON_TITLE else title[: _BUTTON_TITLE - 1] + "…"
+
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label(c.title), callback_data=cd.quiz_button(c.quiz_id))]
+            for c in choices
+        ]
+    )
 
 
 def _short_options(item: ItemView) -> bool:

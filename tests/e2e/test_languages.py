@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.db.models import User
+from bot.db.models import Quiz, User
 from tests.e2e.harness import BotHarness, answer_buttons, running_bot
 from tests.e2e.test_learner_flow import answer
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
@@ -193,3 +193,54 @@ async def test_a_cohorts_quizzes_show_their_language_learners_first(
 
 def _quiz(slug: str, language: str) -> bytes:
     return quiz_yaml(slug, title="Title", language=language).encode()
+
+
+async def test_quiz_offers_the_learners_other_quizzes_their_language_first(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS="900") as bot:
+        tess = bot.user(900, "Tess")
+        uploads = [
+            ("bike-lane", "Bike lane news", "en"),
+            ("kh-bike", "ផ្លូវកង់ថ្មី", "km"),
+            ("hidden", "Not for learners", "en"),
+        ]
+        for slug, title, language in uploads:
+            text = quiz_yaml(slug, title=title, language=language)
+            tess.send_document(f"{slug}.yaml", text.encode(), "application/x-yaml")
+            await tess.wait_for_message(f"Imported quiz {slug}")
+            if slug != "hidden":
+                tess.send_text(f"/public {slug}")
+                await tess.wait_for_message("is public")
+
+        sok = bot.user(602, "Sok", language_code="km")
+        sok.send_text("/quiz")
+        intro = await sok.wait_for_message("ជាជុំៗ")
+        assert intro.content.index("ផ្លូវកង់ថ្មី (ខ្មែរ)") < intro.content.index(
+            "Bike lane news (អង់គ្លេស)"
+        )
+        assert "កម្រងសំណួរផ្សេងទៀតសម្រាប់អ្នក" in intro.content  # "Other quizzes for you"
+        assert "Not for learners" not in intro.content  # Tess's own quiz, not shared
+        assert [row[0]["text"] for row in intro.buttons] == ["ផ្លូវកង់ថ្មី", "Bike lane news"]
+        await sok.wait_for_message(_is_khmer_item)  # the bundled quiz starts as before
+
+        sok.press(intro, "ផ្លូវកង់ថ្មី")
+        started = await sok.wait_for_message(lambda m: "ផ្លូវកង់ថ្មី" in m.content and not m.buttons)
+        assert "ជាជុំៗ" in started.content
+        await sok.wait_for_message(lambda m: m.content.startswith("សំណួរទី 1 នៃ 2 ·"))
+
+        # A forged button, or one naming a quiz Sok may not take, starts nothing and says so.
+        async with bot.runtime.sessions() as session:
+            hidden = await session.scalar(select(Quiz.id).where(Quiz.slug == "hidden"))
+        for data in (f"qz:{hidden}", "qz:999999", "qz:0", "qz:1x"):
+            press = sok.press_data(intro, data)
+            answered = await sok.wait_for_answer(press)
+            assert answered["text"] != ""
+            assert "hidden" not in answered["text"]
+        assert not [m for m in sok.messages() if "Not for learners" in m.content]
+
+        # A learner with a named quiz gets no list.
+        sok.send_text("/quiz kh-bike")
+        resumed = await sok.wait_for_message(lambda m: m.content.startswith("សូមស្វាគមន៍"))
+        assert not resumed.buttons
+    assert fake_telegram.rejected == []

@@ -26,6 +26,7 @@ GOOD = [
     cd.language("km"),
     cd.stage_button(78, skip=False),
     cd.stage_button(78, skip=True),
+    cd.quiz_button(91),
 ]
 # Each good payload with something after it: a trailing newline (which `$` lets through),
 # junk, or another field.
@@ -40,6 +41,7 @@ PARSERS: list[Callable[[str], Any]] = [
     cd.parse_window,
     cd.parse_language,
     cd.parse_stage,
+    cd.parse_quiz,
 ]
 
 

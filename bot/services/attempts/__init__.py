@@ -1,6 +1,7 @@
 """Use cases of a quiz sitting.
 
 - `sitting.py`: start or resume a quiz, continue after a round, the item on screen;
+- `choices.py`: the other quizzes a learner may take, their language first;
 - `answer.py`: answer an item (graded and recorded exactly once, the skill's memory and
   follow-up updated, the attempt moved on), and show a recorded answer again after a crash.
   Follow-up practice answers are recorded through it too.
@@ -19,6 +20,7 @@ from bot.services.attempts.answer import (
     record_skill_review,
     replay_answer,
 )
+from bot.services.attempts.choices import chosen_quiz, other_quizzes
 from bot.services.attempts.sitting import continue_attempt, current_item, open_item, start_quiz
 
 __all__ = [
@@ -28,9 +30,11 @@ __all__ = [
     "LearnerSettings",
     "RecordedAnswer",
     "answer_item",
+    "chosen_quiz",
     "continue_attempt",
     "current_item",
     "open_item",
+    "other_quizzes",
     "record_answer",
     "record_skill_review",
     "replay_answer",

@@ -7,6 +7,7 @@ worded as a popup or a reply) is `turn.py`'s.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -20,7 +21,7 @@ from bot.services import attempts, cohorts, learners
 from bot.services.assessment import flow as tests
 from bot.services.followups import practice as followup_practice
 from bot.services.followups import settings as followup_settings
-from bot.services.views import AnswerResult, ItemView
+from bot.services.views import AnswerResult, ItemView, QuizChoice
 from bot.telegram import callback_data as cd
 from bot.telegram import (
     error_text,
@@ -94,10 +95,37 @@ async def help_command(turn: Turn) -> None:
 @command
 async def quiz(turn: Turn) -> None:
     """Start or resume a quiz (the bundled article quiz when none is named)."""
-    await _start_quiz(turn, turn.args[0].lower() if turn.args else DEFAULT_QUIZ_ID)
+    if turn.args:
+        await _start_quiz(turn, turn.args[0].lower())
+        return
+    # None named: the bundled quiz, with the others this learner may take offered under it.
+    others = await turn.call(
+        attempts.other_quizzes,
+        user_id=turn.user_id,
+        but=DEFAULT_QUIZ_ID,
+        language=i18n.language(),
+        see_all=turn.role >= Role.ADMIN,
+    )
+    await _start_quiz(turn, DEFAULT_QUIZ_ID, others)
 
 
-async def _start_quiz(turn: Turn, slug: str) -> None:
+@press(cd.parse_quiz)
+async def quiz_press(turn: Turn, quiz_id: int) -> None:
+    """Start (or resume) the quiz picked under /quiz."""
+    slug = await turn.call(
+        attempts.chosen_quiz,
+        user_id=turn.user_id,
+        quiz_id=quiz_id,
+        see_all=turn.role >= Role.ADMIN,
+    )
+    if slug is None:
+        await turn.popup(_(INVALID_BUTTON))
+        return
+    await turn.popup()
+    await _start_quiz(turn, slug)
+
+
+async def _start_quiz(turn: Turn, slug: str, others: Sequence[QuizChoice] = ()) -> None:
     # A cohort's pre-test comes before any training, or it would not measure the start.
     offer = await turn.call(tests.pending_pre_test, user_id=turn.user_id)
     if offer is not None:
@@ -119,7 +147,14 @@ async def _start_quiz(turn: Turn, slug: str) -> None:
         # A quiz that cannot start points the learner to the one that always can.
         await turn.reply(f"{error_text.reply_html(error)} {_(MAIN_QUIZ_HINT)}")
         return
-    await turn.reply(render.quiz_intro_text(started, turn.settings.round_size))
+    intro = render.quiz_intro_text(started, turn.settings.round_size)
+    if others:
+        await turn.reply(
+            f"{intro}\n\n{render.other_quizzes_text(others)}",
+            render.other_quizzes_keyboard(others),
+        )
+    else:
+        await turn.reply(intro)
     await _send_item(turn, started.item)
 
 
