@@ -22,9 +22,18 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import DEFAULT_QUIZ_ID, ConfigError, Settings, load_settings
+from bot.config import (
+    DEFAULT_QUIZ_ID,
+    BadSettingError,
+    ConfigError,
+    Settings,
+    TokenMissingError,
+    load_settings,
+)
 from bot.console import i18n
+from bot.console.columns import pad, width
 from bot.console.error_text import describe
+from bot.console.i18n import N_, _, ngettext
 from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.languages import LANGUAGES, from_environment
@@ -51,7 +60,7 @@ def _database_error(exc: BaseException) -> UserFacingError:
     # The driver's text is specific ("database is locked", "file is not a database") and
     # carries no secrets; the URL is not repeated, since it may hold a password.
     detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return UserFacingError(f"database error: {detail}", EXIT_CONFIG)
+    return UserFacingError(_("database error: {detail}").format(detail=detail), EXIT_CONFIG)
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -105,7 +114,7 @@ def _program() -> list[str]:
 
 async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     async with open_runtime(settings, bundled=False):
-        print("database schema is up to date")
+        print(_("database schema is up to date"))
     return EXIT_OK
 
 
@@ -214,10 +223,25 @@ async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
         return await _quiz_versions(settings, args.quiz)
     async with open_runtime(settings) as runtime, runtime.sessions() as session:
         listings = await list_quizzes(session)
-    print(f"{'id':<28} {'version':>7} {'items':>5}  title")
+    # The columns are as wide as the English has them, or as their heading when wider.
+    heads = [_("id"), _("version"), _("items")]
+    widths = [max(w, width(h)) for w, h in zip((28, 7, 5), heads, strict=True)]
+
+    def line(cells: list[str], title: str) -> str:
+        id_, version, items = (
+            pad(cell, w, right=i > 0)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return f"{id_} {version} {items}  {title}"
+
+    print(line(heads, _("title")))
     for q in listings:
-        form = f" (test form {q.form[1]} of the set {q.form[0]})" if q.form else ""
-        print(f"{q.slug:<28} {q.version:>7} {q.item_count:>5}  {q.title}{form}")
+        form = (
+            " " + _("(test form {form} of the set {set})").format(form=q.form[1], set=q.form[0])
+            if q.form
+            else ""
+        )
+        print(line([q.slug, str(q.version), str(q.item_count)], f"{q.title}{form}"))
     return EXIT_OK
 
 
@@ -229,14 +253,46 @@ async def _quiz_versions(settings: Settings, slug: str) -> int:
         try:
             quiz = await quiz_versions(session, slug=slug.lower())
         except UnknownQuizError:
-            raise UserFacingError(f"there is no quiz '{slug}'", EXIT_BAD_INPUT) from None
-    who = "public" if quiz.is_public else "cohorts: " + (", ".join(quiz.cohorts) or "none")
+            raise UserFacingError(
+                _("there is no quiz '{slug}'").format(slug=slug), EXIT_BAD_INPUT
+            ) from None
+    who = (
+        _("public")
+        if quiz.is_public
+        else _("cohorts: {names}").format(names=", ".join(quiz.cohorts) or _("none"))
+    )
     print(f"{quiz.slug}: {quiz.title} ({who})")
-    print("version imported   items attempts finished answers right")
+    # As wide as the English columns, or as a heading when wider; the first and the last
+    # two are right-aligned, the date left-aligned.
+    heads = [
+        _("version"),
+        _("imported"),
+        _("items"),
+        _("attempts"),
+        _("finished"),
+        _("answers"),
+        _("right"),
+    ]
+    widths = [max(w, width(h)) for w, h in zip((7, 10, 5, 8, 8, 7, 5), heads, strict=True)]
+    print(
+        " ".join(
+            pad(h, w, right=i != 1) for i, (h, w) in enumerate(zip(heads, widths, strict=True))
+        ).rstrip()
+    )
     for v in quiz.versions:
+        cells = [
+            str(v.number),
+            f"{v.imported_at:%Y-%m-%d}",
+            str(v.item_count),
+            str(v.attempts),
+            str(v.finished),
+            str(v.answers),
+            f"{v.percent}%",
+        ]
         print(
-            f"{v.number:>7} {v.imported_at:%Y-%m-%d} {v.item_count:>5} {v.attempts:>8} "
-            f"{v.finished:>8} {v.answers:>7} {v.percent:>4}%"
+            " ".join(
+                pad(c, w, right=i != 1) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
         )
     return EXIT_OK
 
@@ -255,32 +311,44 @@ def _write_draft(article: str, out_name: str | None) -> int:
     if out_name != "-" and out.exists():
         # A draft may already be half written: never overwrite it.
         raise UserFacingError(
-            f"{out} exists; delete it or give another name with --out", EXIT_CONFIG
+            _("{file} exists; delete it or give another name with --out").format(file=out),
+            EXIT_CONFIG,
         )
     try:
         size = path.stat().st_size
         data = b"" if size > ARTICLE_MAX_BYTES else path.read_bytes()
     except FileNotFoundError:
-        raise UserFacingError(f"{article}: no such file", EXIT_CONFIG) from None
+        raise UserFacingError(
+            _("{file}: no such file").format(file=article), EXIT_CONFIG
+        ) from None
     except IsADirectoryError:
-        raise UserFacingError(f"{article}: is a folder, not a file", EXIT_CONFIG) from None
+        raise UserFacingError(
+            _("{file}: is a folder, not a file").format(file=article), EXIT_CONFIG
+        ) from None
     except OSError as exc:
-        raise UserFacingError(f"{article}: cannot read: {exc.strerror}", EXIT_CONFIG) from None
+        raise UserFacingError(
+            _("{file}: cannot read: {reason}").format(file=article, reason=exc.strerror),
+            EXIT_CONFIG,
+        ) from None
     try:
         draft = draft_quiz(path.name, data, size=size)
     except ArticleRejectedError as exc:
         raise UserFacingError(f"{article}: {describe(exc)}", EXIT_CONFIG) from None
-    summary = (
-        f"{draft.items} items to complete, from an article of {draft.words} words. Write "
-        'every "TODO", then check the file with `quizbot quiz validate` and load it with '
-        "`quizbot quiz import` (docs/drafting.md)."
-    )
+    summary = ngettext(
+        '{n} item to complete, from an article of {words} words. Write every "TODO", then '
+        "check the file with `quizbot quiz validate` and load it with `quizbot quiz import` "
+        "(docs/drafting.md).",
+        '{n} items to complete, from an article of {words} words. Write every "TODO", then '
+        "check the file with `quizbot quiz validate` and load it with `quizbot quiz import` "
+        "(docs/drafting.md).",
+        draft.items,
+    ).format(n=draft.items, words=draft.words)
     if out_name == "-":
         sys.stdout.write(draft.text)
-        print(f"draft quiz: {summary}", file=sys.stderr)
+        print(_("draft quiz: {summary}").format(summary=summary), file=sys.stderr)
         return EXIT_OK
     out.write_text(draft.text, encoding="utf-8")
-    print(f"wrote {out}: {summary}")
+    print(_("wrote {file}: {summary}").format(file=out, summary=summary))
     return EXIT_OK
 
 
@@ -310,34 +378,46 @@ def _webhook_options(settings: Settings, args: argparse.Namespace) -> Any:
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     )
     if not url:
-        raise UserFacingError("webhook: give --url (or set QUIZBOT_WEBHOOK_URL)", EXIT_CONFIG)
+        raise UserFacingError(_("webhook: give --url (or set QUIZBOT_WEBHOOK_URL)"), EXIT_CONFIG)
     if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
-        raise UserFacingError(f"webhook: --url must be an https:// URL, not {url!r}", EXIT_CONFIG)
+        raise UserFacingError(
+            _("webhook: --url must be an https:// URL, not {url}").format(url=repr(url)),
+            EXIT_CONFIG,
+        )
     port = args.port if args.port is not None else settings.webhook_port
     if not 0 <= port <= 65535:
-        raise UserFacingError(f"webhook: --port must be 0-65535, not {port}", EXIT_CONFIG)
+        raise UserFacingError(
+            _("webhook: --port must be 0-65535, not {port}").format(port=port), EXIT_CONFIG
+        )
     if not secret:
         raise UserFacingError(
-            "webhook: give --secret (or set QUIZBOT_WEBHOOK_SECRET)", EXIT_CONFIG
+            _("webhook: give --secret (or set QUIZBOT_WEBHOOK_SECRET)"), EXIT_CONFIG
         )
     # Redacted from here on, even if it is refused below: a refused secret may still be one
     # that is in use elsewhere.
     redact_webhook_secret(secret)
     if not _SECRET.fullmatch(secret):
         raise UserFacingError(
-            "webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+            _("webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -"),
             EXIT_CONFIG,
         )
     if len(secret) < MIN_SECRET:
         # Anyone who can guess it can post updates in any learner's name.
         raise UserFacingError(
-            f"webhook: the secret must be at least {MIN_SECRET} characters; make one with: "
-            'python -c "import secrets; print(secrets.token_urlsafe(32))"',
+            _(
+                "webhook: the secret must be at least {n} characters; make one with: {command}"
+            ).format(
+                n=MIN_SECRET,
+                command='python -c "import secrets; print(secrets.token_urlsafe(32))"',
+            ),
             EXIT_CONFIG,
         )
     path = args.path or webhook_path(url)
     if not path.startswith("/") or path in RESERVED_PATHS:
-        raise UserFacingError(f"webhook: {path!r} cannot be the webhook path", EXIT_CONFIG)
+        raise UserFacingError(
+            _("webhook: {path} cannot be the webhook path").format(path=repr(path)),
+            EXIT_CONFIG,
+        )
     return WebhookOptions(
         url=url,
         listen=args.listen or settings.webhook_listen,
@@ -358,13 +438,16 @@ async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
         try:
             await serve_webhook(runtime, options)
         except InvalidToken:
-            raise UserFacingError("Telegram refused TELEGRAM_BOT_TOKEN", EXIT_CONFIG) from None
+            raise UserFacingError(_("Telegram refused TELEGRAM_BOT_TOKEN"), EXIT_CONFIG) from None
         except TelegramError as exc:
-            raise UserFacingError(f"webhook: Telegram said: {exc}", EXIT_CONFIG) from None
+            raise UserFacingError(
+                _("webhook: Telegram said: {error}").format(error=exc), EXIT_CONFIG
+            ) from None
         except OSError as exc:
             raise UserFacingError(
-                f"webhook: cannot listen on {options.listen}:{options.port}: "
-                f"{exc.strerror or exc}",
+                _("webhook: cannot listen on {address}: {reason}").format(
+                    address=f"{options.listen}:{options.port}", reason=exc.strerror or exc
+                ),
                 EXIT_CONFIG,
             ) from None
     return EXIT_OK
@@ -372,7 +455,9 @@ async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
-REPORT_USAGE = "Usage: quizbot stats|export [--quiz ID] [--version N] [--cohort CODE] [--days N]"
+REPORT_USAGE = N_(
+    "Usage: quizbot stats|export [--quiz ID] [--version N] [--cohort CODE] [--days N]"
+)
 
 
 def _report_query(args: argparse.Namespace) -> Any:
@@ -396,17 +481,21 @@ async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
         async with open_runtime(settings) as runtime, runtime.sessions() as session:
             # Whoever runs the terminal holds the database: they see what an admin sees.
             report = await quiz_report(
-                session, viewer=Viewer(None, Role.ADMIN), query=query, now=runtime.clock()
+                session,
+                viewer=Viewer(None, Role.ADMIN),
+                query=query,
+                now=runtime.clock(),
+                language=i18n.language(),
             )
     except QuizbotError as exc:
-        message = describe(exc, usage=REPORT_USAGE)
+        message = describe(exc, usage=_(REPORT_USAGE))
         raise UserFacingError(f"quizbot stats: {message}", EXIT_BAD_INPUT) from None
     print(report_text(report))
     if args.chart:
         from bot.telegram.chart import render_chart
 
         await asyncio.to_thread(Path(args.chart).write_bytes, render_chart(report))
-        print(f"chart written to {args.chart}", file=sys.stderr)
+        print(_("chart written to {file}").format(file=args.chart), file=sys.stderr)
     return EXIT_OK
 
 
@@ -430,9 +519,14 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
                         session, viewer=viewer, query=query, now=runtime.clock(), out=out
                     )
     except QuizbotError as exc:
-        message = describe(exc, usage=REPORT_USAGE)
+        message = describe(exc, usage=_(REPORT_USAGE))
         raise UserFacingError(f"quizbot export: {message}", EXIT_BAD_INPUT) from None
-    print(f"exported {rows} answers to {args.out}", file=sys.stderr)
+    print(
+        ngettext("exported {n} answer to {file}", "exported {n} answers to {file}", rows).format(
+            n=rows, file=args.out
+        ),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -443,7 +537,10 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, metavar="N", help="only the last N days")
 
 
-def _lang_option(parser: argparse.ArgumentParser, help: str) -> None:
+MESSAGES_HELP = "the language of the command's messages (default: the terminal's)"
+
+
+def _lang_option(parser: argparse.ArgumentParser, help: str = MESSAGES_HELP) -> None:
     parser.add_argument("--lang", choices=LANGUAGES, help=help)
 
 
@@ -474,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser("run", help="serve Telegram by long polling")
+    _lang_option(run)
     run.set_defaults(handler=cmd_run)
 
     hook = sub.add_parser("webhook", help="serve Telegram by webhook (one of several workers)")
@@ -488,11 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument(
         "--path", metavar="P", help="local path of the webhook (default: the URL's path)"
     )
+    _lang_option(hook)
     hook.set_defaults(handler=cmd_webhook)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply the migrations").set_defaults(handler=cmd_db_upgrade)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    _lang_option(upgrade)
+    upgrade.set_defaults(handler=cmd_db_upgrade)
 
     quiz = sub.add_parser("quiz", help="draft, validate, import and list quizzes")
     quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
@@ -512,6 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "quiz", nargs="?", metavar="QUIZ-ID", help="list this quiz's versions with statistics"
     )
+    _lang_option(listing)
     listing.set_defaults(handler=cmd_quiz_list)
     quiz_sub.add_parser("schema", help="print the JSON Schema of the quiz format").set_defaults(
         handler=cmd_quiz_schema
@@ -532,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the draft (default: ARTICLE's name with .draft.yaml; - for "
         "stdout); an existing file is never overwritten",
     )
+    _lang_option(draft)
     draft.set_defaults(handler=cmd_quiz_draft)
 
     stats = sub.add_parser("stats", help="score summary, item analysis and discernment")
@@ -544,6 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--out", required=True, metavar="FILE.csv", help="where to write (- for stdout)"
     )
+    _lang_option(export)
     export.set_defaults(handler=cmd_export)
     return parser
 
@@ -567,7 +671,7 @@ def _run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        print(f"quizbot: {exc}", file=sys.stderr)
+        print(f"quizbot: {_config_error(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except QuizImportError as exc:
         for problem in exc.problems:
@@ -584,3 +688,14 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _config_error(error: ConfigError) -> str:
+    """A configuration error in the command's language (a validator's reason stays as the
+    validator says it)."""
+    match error:
+        case TokenMissingError():
+            return _("TELEGRAM_BOT_TOKEN is not set; get one from @BotFather")
+        case BadSettingError(name=name, detail=detail):
+            return _("bad setting {name}: {detail}").format(name=name, detail=detail)
+    return str(error)

@@ -118,12 +118,26 @@ class Settings(BaseSettings):
     def token(self) -> str:
         """The bot token, or raise ConfigError with a one-line message."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
-            raise ConfigError("TELEGRAM_BOT_TOKEN is not set; get one from @BotFather")
+            raise TokenMissingError("TELEGRAM_BOT_TOKEN is not set; get one from @BotFather")
         return self.telegram_bot_token.get_secret_value().strip()
 
 
 class ConfigError(Exception):
-    """The configuration cannot work; the message is for the operator."""
+    """The configuration cannot work; the message is for the operator (in English: the
+    command line words each kind in the terminal's language)."""
+
+
+class TokenMissingError(ConfigError):
+    """TELEGRAM_BOT_TOKEN is not set."""
+
+
+class BadSettingError(ConfigError):
+    """A setting's value is refused; `detail` is the validator's reason."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"bad setting {name}: {detail}")
+        self.name = name
+        self.detail = detail
 
 
 def to_async_url(url: str) -> str:
@@ -147,4 +161,4 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = first["loc"][0] if first["loc"] else "setting"
-        raise ConfigError(f"bad setting {name}: {first['msg']}") from None
+        raise BadSettingError(str(name), first["msg"]) from None

@@ -114,3 +114,26 @@ def test_the_wheel_speaks_khmer(installed: Path, tmp_path: Path) -> None:
     )
     assert "សំណួរទី 1 នៃ" in played
     assert "Question 1 of" not in played
+
+
+def test_the_wheel_draws_the_chart_in_khmer(installed: Path, tmp_path: Path) -> None:
+    """The Khmer font ships in the wheel: the chart finds it and misses no glyph."""
+    env = _env(tmp_path)
+    chart = tmp_path / "chart.png"
+    _run([str(installed / "quizbot"), "db", "upgrade"], tmp_path, env)
+    result = subprocess.run(
+        [str(installed / "quizbot"), "stats", "--lang", "km", "--chart", str(chart)],
+        cwd=tmp_path, env={**env, "PYTHONWARNINGS": "error"}, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ស្ថិតិ៖")
+    assert "Glyph" not in result.stderr
+    assert "findfont" not in result.stderr
+    font = _run(
+        [str(installed / "python"), "-c", "import bot.paths as p; "
+         "print(p.package_folder('fonts') / 'NotoSansKhmer.ttf')"],
+        cwd=tmp_path, env=env,
+    ).strip()  # fmt: skip
+    assert Path(font).is_file()
+    assert Path(font).is_relative_to(installed.parent)

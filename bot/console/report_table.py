@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import textwrap
-import unicodedata
 
+from bot.console.columns import width as _width
 from bot.console.i18n import _, ngettext, number, percent
+from bot.console.report_words import (
+    flags_words,
+    group_words,
+    scope_words,
+    stage_words,
+    verdict_words,
+)
 from bot.domain.statistics import (
     MIN_COMPLETE_ATTEMPTS,
     DetectionCounts,
@@ -23,17 +30,6 @@ def _pct(value: float | None) -> str:
 def _num(value: float | None, digits: int = 2) -> str:
     # Adding 0.0 turns a rounded -0.0 into 0.0, so no "-0.00" is shown.
     return "-" if value is None else number(round(value, digits) + 0.0, digits)
-
-
-def _width(text: str) -> int:
-    """Columns a terminal gives `text`: marks over or under a letter (most Khmer vowel signs,
-    the coeng and the consonant under it) take none of their own."""
-    width = 0
-    after_coeng = False
-    for char in text:
-        width += not (unicodedata.category(char) in {"Mn", "Me"} or after_coeng)
-        after_coeng = char == "\u17d2"
-    return width
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
@@ -71,7 +67,7 @@ def report_text(report: QuizReport) -> str:
     """The whole report, items included, as plain text for a terminal."""
     q = report.query
     title = q.quiz or _("all quizzes")
-    scope = [report.scope]
+    scope = [scope_words(report.scope)]
     if q.version is not None:
         scope.append(_("version {version}").format(version=q.version))
     if q.days is not None:
@@ -159,7 +155,7 @@ def report_text(report: QuizReport) -> str:
                     str(i.version),
                     i.key,
                     i.skill_id,
-                    i.verdict or "",
+                    verdict_words(i.verdict),
                     str(i.answers),
                     _pct(i.facility),
                     _num(i.discrimination),
@@ -167,7 +163,7 @@ def report_text(report: QuizReport) -> str:
                     " ".join(
                         f"{o.letter}{'*' if o.correct else ''}:{o.chosen}" for o in i.options
                     ),
-                    ", ".join(i.flags),
+                    flags_words(i.flags),
                 ]
                 for i in report.items
             ],
@@ -199,7 +195,7 @@ def report_text(report: QuizReport) -> str:
     groups = [report.discernment, *report.cohorts]
     rows = []
     for g in groups:
-        rows.append([g.label, _("first attempt"), *_detection(g.first)])
+        rows.append([group_words(g), _("first attempt"), *_detection(g.first)])
         rows.append(["", _("latest follow-ups"), *_detection(g.latest)])
     out += _table(
         [
@@ -282,7 +278,7 @@ def assessment_table(tests: AssessmentReport) -> list[str]:
         [_("test"), _("taken"), _("skipped"), _("open"), _("right"), "d'", "c"],
         [
             [
-                f"{stage.stage.value}",
+                stage_words(stage.stage),
                 str(stage.taken),
                 str(stage.skipped),
                 str(stage.open),
@@ -308,7 +304,7 @@ def assessment_table(tests: AssessmentReport) -> list[str]:
         shown = change.enough and paired is not None and paired.d_z is not None
         rows.append(
             [
-                f"{change.first.value} -> {change.second.value}",
+                f"{stage_words(change.first)} -> {stage_words(change.second)}",
                 str(change.pairs),
                 str(change.first_takers),
                 _pct(change.attrition),

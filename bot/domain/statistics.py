@@ -10,6 +10,7 @@ import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from statistics import NormalDist
 from typing import TypeVar
 
@@ -103,15 +104,23 @@ def cronbach_alpha(
     return k / (k - 1) * (1 - var_items / var_t)
 
 
-def needs_checking(facility: float | None, discrimination: float | None) -> tuple[str, ...]:
+class ItemFlag(StrEnum):
+    """Why an item deserves a look; the adapters word it for the reader."""
+
+    VERY_HARD = "very hard"
+    VERY_EASY = "very easy"
+    LOW_DISCRIMINATION = "low discrimination"
+
+
+def needs_checking(facility: float | None, discrimination: float | None) -> tuple[ItemFlag, ...]:
     """Why an item deserves a look (empty when it looks fine)."""
-    reasons: list[str] = []
+    reasons: list[ItemFlag] = []
     if facility is not None and facility < FACILITY_LOW:
-        reasons.append("very hard")
+        reasons.append(ItemFlag.VERY_HARD)
     if facility is not None and facility > FACILITY_HIGH:
-        reasons.append("very easy")
+        reasons.append(ItemFlag.VERY_EASY)
     if discrimination is not None and discrimination < LOW_DISCRIMINATION:
-        reasons.append("low discrimination")
+        reasons.append(ItemFlag.LOW_DISCRIMINATION)
     return tuple(reasons)
 
 

@@ -7,6 +7,7 @@ import textwrap
 from html import escape
 
 from bot.console.i18n import N_, _, ngettext, number, percent
+from bot.console.report_words import flags_words, group_words, scope_words
 from bot.domain.assessment import Stage
 from bot.domain.statistics import (
     MIN_COMPLETE_ATTEMPTS,
@@ -20,7 +21,7 @@ from bot.services.reports import QuizReport
 # The chat shows the items most worth a look; `quizbot stats` lists them all.
 CHECK_ROWS_MAX = 10
 PASSAGE_MAX = 160
-CAPTION = N_("Scores, skills and discernment")
+CAPTION = N_("Scores, skills and discernment: {quiz}")
 
 
 def export_caption(rows: int) -> str:
@@ -57,7 +58,7 @@ def num(value: float | None, digits: int = 2) -> str:
 
 def _filters(report: QuizReport) -> str:
     q = report.query
-    parts = [report.scope]
+    parts = [scope_words(report.scope)]
     if q.version is not None:
         parts.append(_("version {version}").format(version=q.version))
     if q.days is not None:
@@ -73,7 +74,7 @@ def _filters(report: QuizReport) -> str:
 
 def stats_caption(report: QuizReport) -> str:
     """The chart's caption (well under Telegram's 1024 characters)."""
-    return f"{_(CAPTION)}: {(report.query.quiz or _('all quizzes'))[:64]}"
+    return _(CAPTION).format(quiz=(report.query.quiz or _("all quizzes"))[:64])
 
 
 def _detection_line(label: str, s: DetectionSummary) -> str:
@@ -267,7 +268,7 @@ def stats_text(report: QuizReport) -> str:
             check.append(
                 f"• {_e(item.quiz)} v{item.version} <code>{_e(item.key)}</code>: "
                 + _("{flags} (right {share}, discrimination {discrimination})").format(
-                    flags=_e(", ".join(item.flags)),
+                    flags=_e(flags_words(item.flags)),
                     share=pct(item.facility),
                     discrimination=num(item.discrimination),
                 )
@@ -294,7 +295,7 @@ def stats_text(report: QuizReport) -> str:
     ]
     for group in report.cohorts:
         disc.append(
-            f"• {_e(group.label)}: d′ {num(group.first.mean_d_prime)} → "
+            f"• {_e(group_words(group))}: d′ {num(group.first.mean_d_prime)} → "
             f"{num(group.latest.mean_d_prime)}, c {num(group.first.mean_criterion)} → "
             f"{num(group.latest.mean_criterion)}"
         )

@@ -76,12 +76,34 @@ async def test_stats_and_export_in_the_terminal(
     assert "Traceback" not in err
 
 
-async def test_stats_in_khmer(runtime: Runtime, database_url: str) -> None:
+async def test_stats_in_khmer(runtime: Runtime, database_url: str, tmp_path: Path) -> None:
     async with runtime.sessions() as session:
-        await build_class(session)
-    code, out, err = await _quizbot(database_url, "stats", "--quiz", "tiny", "--lang", "km")
+        built = await build_class(session)
+    chart = tmp_path / "chart.png"
+    code, out, err = await _quizbot(
+        database_url, "stats", "--quiz", "tiny", "--lang", "km", "--chart", str(chart)
+    )
     assert code == 0, err
-    assert out.startswith("ស្ថិតិ៖ tiny")  # "Stats: tiny"
+    assert out.startswith("ស្ថិតិ៖ tiny (អ្នករៀនទាំងអស់)")  # "Stats: tiny (all learners)"
+    # The skills by their Khmer names, the flags and verdicts in Khmer words.
+    assert "អ្នកណាជាអ្នកនិយាយ?" in out  # sourcing: "Who says so?"
+    assert "Who says so?" not in out
+    assert "កម្រិតបែងចែកទាប" in out  # low discrimination
+    assert "low discrimination" not in out
+    assert re.search(r"^tiny +1 +a +sourcing +មានចំណុចខ្វះខាត ", out, re.MULTILINE)  # flawed
+    assert "អ្នករៀនទាំងអស់ក្នុងរបាយការណ៍នេះ" in out  # the discernment row of everyone
+    assert "all learners in scope" not in out
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+    assert err.strip() == f"បានសរសេរគំនូសតាងទៅ {chart}"  # "chart written to"
+    assert "Glyph" not in err
+    target = tmp_path / "answers.csv"
+    code, _out, err = await _quizbot(
+        database_url, "export", "--quiz", "tiny", "--out", str(target), "--lang", "km"
+    )
+    assert code == 0, err
+    assert err.strip() == f"បាននាំចេញចម្លើយ {built.answers} ទៅ {target}"
+    # The header stays as documented, whatever the language.
+    assert target.read_text(encoding="utf-8").startswith("learner,cohort,quiz,")
     assert "attempts finished" not in out
     # "attempts finished 10 (completion 83%)", padded to the longest label as drawn
     assert re.search(r"^ការធ្វើបានបញ្ចប់ +10  \(អត្រាបញ្ចប់ 83%\)$", out, re.MULTILINE)

@@ -152,3 +152,30 @@ async def test_new_admin_sees_a_class_that_played_through_the_bot(
         assert {r["quiz"] for r in rows} == {"nk-arms-article"}
         assert not {"Ana", "Ben"} & {r["learner"] for r in rows}
     assert fake_telegram.rejected == []
+
+
+async def test_a_khmer_admin_reads_stats_in_khmer(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    async with running_bot(fake_telegram, database_url, clock=FakeClock(NOW), **ROLES) as bot:
+        await _class(bot)
+        admin = bot.user(900, "Ada", language_code="km")
+        admin.send_text("/stats tiny")
+        text = (await admin.wait_for_message("ស្ថិតិ៖ tiny")).content
+        assert "អ្នករៀនទាំងអស់" in text  # the scope: all learners
+        assert "all learners" not in text
+        # The skills by their Khmer names (bot/quizzes/skills.yaml), not the English ones.
+        assert "អ្នកណាជាអ្នកនិយាយ?" in text  # sourcing: "Who says so?"
+        assert "ចំណងជើង ធៀបនឹងខ្លឹមសារ" in text  # headline-body
+        assert "Who says so?" not in text
+        assert "Headline versus body" not in text
+        assert "កម្រិតបែងចែកទាប" in text  # the flag "low discrimination"
+        assert "low discrimination" not in text
+        photo = await _photo(admin)
+        assert photo.caption == "ពិន្ទុ ជំនាញ និងការបែងចែក៖ tiny"
+
+        admin.send_text("/stats tiny cohort=alpha")
+        text = (await admin.wait_for_message("ក្រុមសិក្សា Class alpha")).content
+        assert "cohort Class alpha" not in text
+        await _photo(admin)
+    assert fake_telegram.rejected == []

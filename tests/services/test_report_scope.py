@@ -12,6 +12,7 @@ from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
 from bot.runtime import Runtime
 from bot.services import reports
+from bot.services.reports import Covers, ScopeLabel
 from bot.telegram.error_text import describe
 from tests.scope_data import build_classes, upload
 
@@ -67,12 +68,12 @@ async def test_an_instructors_report_leaves_out_other_instructors_private_quizze
     report = await _report(runtime, c.amy, ReportQuery())
     assert {v.quiz for v in report.versions} == {"amy-quiz", "nk-arms-article"}
     assert {i.quiz for i in report.items} == {"amy-quiz", "nk-arms-article"}
-    assert [g.label for g in report.cohorts] == ["Amy class"]
+    assert [g.cohort for g in report.cohorts] == ["Amy class"]
     # Bob's own report has his quiz, and only his cohort.
     report = await _report(runtime, c.bob, ReportQuery())
     assert "bob-secret" in {v.quiz for v in report.versions}
     assert "amy-quiz" not in {v.quiz for v in report.versions}
-    assert [g.label for g in report.cohorts] == ["Bob class"]
+    assert [g.cohort for g in report.cohorts] == ["Bob class"]
 
 
 async def test_another_instructors_private_quiz_is_no_quiz_at_all(runtime: Runtime) -> None:
@@ -98,9 +99,9 @@ async def test_another_instructors_cohort_is_no_cohort_at_all(runtime: Runtime) 
         assert hidden == unknown.replace("Nope123", c.bob_code)
     # Her own cohort works, and is named in the report.
     mine = await _report(runtime, c.amy, ReportQuery(quiz="amy-quiz", cohort=c.amy_code))
-    assert (mine.scope, mine.learners) == ("cohort Amy class", 1)
+    assert (mine.scope, mine.learners) == (ScopeLabel(Covers.COHORT, "Amy class"), 1)
     admin = await _report(runtime, ADMIN, ReportQuery(cohort=c.bob_code))
-    assert admin.scope == "cohort Bob class"
+    assert admin.scope == ScopeLabel(Covers.COHORT, "Bob class")
 
 
 async def test_an_upload_does_not_reveal_another_instructors_private_quiz(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import logging
 import statistics
 import struct
 from statistics import NormalDist
 
 import pytest
+from matplotlib.text import Text
 from sqlalchemy import func, select
 
+from bot.console import i18n
 from bot.db.models import Answer
 from bot.domain import statistics as st
 from bot.domain.errors import (
@@ -25,7 +28,7 @@ from bot.domain.report_query import ReportQuery, Viewer
 from bot.domain.roles import Role
 from bot.runtime import Runtime
 from bot.services import reports
-from bot.telegram.chart import render_chart
+from bot.telegram.chart import chart_figure, render_chart
 from tests.fakes.clock import FakeClock
 from tests.reports_data import (
     FOLLOWUP_ANSWERS,
@@ -219,7 +222,7 @@ async def test_discernment_first_attempt_and_latest_followups(runtime: Runtime) 
     assert l2.latest == st.DetectionCounts(0, 1, 0, 1, misreadings=1)
 
     # Per cohort: alpha is L1..L6, beta L7..L10.
-    by_label = {g.label: g for g in report.cohorts}
+    by_label = {g.cohort: g for g in report.cohorts}
     assert set(by_label) == {"Class alpha", "Class beta"}
     alpha_d = [_d_and_c(*c[:4]) for c in counts[:6]]
     assert by_label["Class alpha"].first.mean_d_prime == pytest.approx(
@@ -288,7 +291,7 @@ async def test_access_rules(runtime: Runtime) -> None:
     teacher = Viewer(user_id=built.instructors["teacher"], role=Role.INSTRUCTOR)
     mine = await _report(runtime, viewer=teacher)
     assert mine.learners == 6
-    assert [g.label for g in mine.cohorts] == ["Class alpha"]
+    assert [g.cohort for g in mine.cohorts] == ["Class alpha"]
     # Another's cohort is refused as one that does not exist: its name does not leak.
     with pytest.raises(UnknownCohortError) as no_cohort:
         await _report(runtime, ReportQuery(quiz="tiny", cohort="beta"), viewer=teacher)
@@ -420,3 +423,25 @@ async def test_gullible_and_sceptical_choices_on_a_sound_item_move_c_apart(
     assert c["sceptical"] == pytest.approx(0.0, abs=1e-12)
     assert c["sceptical"] < c["misread"] < c["gullible"] == c["right"]
     assert c["gullible"] > 0
+
+
+async def test_chart_in_khmer_draws_khmer_words_with_a_khmer_font(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _build(runtime)
+    async with runtime.sessions() as session:
+        report = await reports.quiz_report(
+            session, viewer=ADMIN, query=TINY, now=NOW, language="km"
+        )
+    # A missing glyph is a warning, and warnings fail the tests; font look-ups log instead.
+    with i18n.use("km"), caplog.at_level(logging.INFO, logger="matplotlib"):
+        figure = chart_figure(report)
+        figure.canvas.draw()
+        png = render_chart(report)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    words = "\n".join(t.get_text() for t in figure.findobj(Text))
+    assert "ជំនាញ" in words  # "skills"
+    assert "អ្នកណាជាអ្នកនិយាយ?" in words  # the skill "Who says so?" by its Khmer name
+    assert "Skills across learners" not in words
+    assert "Who says so?" not in words

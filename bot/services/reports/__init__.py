@@ -17,15 +17,18 @@ for the adapters.
 from bot.services.reports.discernment import DiscernmentGroup, LearnerDiscernment
 from bot.services.reports.export import EXPORT_COLUMNS, export_answers
 from bot.services.reports.items import ItemStats, OptionCount, VersionStats
+from bot.services.reports.scope import Covers, ScopeLabel
 from bot.services.reports.summary import QuizReport, SkillMastery, quiz_report
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "Covers",
     "DiscernmentGroup",
     "ItemStats",
     "LearnerDiscernment",
     "OptionCount",
     "QuizReport",
+    "ScopeLabel",
     "SkillMastery",
     "VersionStats",
     "export_answers",

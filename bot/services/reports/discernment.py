@@ -36,7 +36,7 @@ LATEST_FOLLOWUPS = 10
 class DiscernmentGroup:
     """Discernment of a group at the first attempt and in the latest follow-ups."""
 
-    label: str
+    cohort: str | None  # the cohort's name; None for all the learners in scope
     first: st.DetectionSummary
     latest: st.DetectionSummary
 
@@ -239,7 +239,7 @@ async def discernment_groups(
         groups[phase].setdefault(cohort_id, []).append((found, number))
     first_groups, latest_groups = groups[0], groups[1]
     overall_group = DiscernmentGroup(
-        label="all learners in scope",
+        cohort=None,
         first=st.summarise_detection(first_groups.pop(None)),
         latest=st.summarise_detection(latest_groups.pop(None)),
     )
@@ -253,13 +253,13 @@ async def discernment_groups(
         sorted(
             (
                 DiscernmentGroup(
-                    label=names.get(cohort_id, "?"),
+                    cohort=names.get(cohort_id, "?"),
                     first=st.summarise_detection(first_groups.get(cohort_id, [])),
                     latest=st.summarise_detection(latest_groups.get(cohort_id, [])),
                 )
                 for cohort_id in cohort_ids
             ),
-            key=lambda g: g.label,
+            key=lambda g: g.cohort or "",
         )
     )
     return overall_group, cohorts

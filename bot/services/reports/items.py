@@ -72,7 +72,7 @@ class ItemStats:
     discrimination: float | None  # corrected item-rest correlation
     median_seconds: float | None  # to the nearest second
     options: tuple[OptionCount, ...]
-    flags: tuple[str, ...]  # why it needs checking; empty when it looks fine
+    flags: tuple[st.ItemFlag, ...]  # why it needs checking; empty when it looks fine
 
     @property
     def wrong(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -23,6 +24,22 @@ from bot.domain.report_query import ReportQuery, Viewer, check_may_report
 from bot.domain.roles import Role
 
 
+class Covers(StrEnum):
+    """Whose answers a report counts, before any quiz, version or period is named."""
+
+    EVERYONE = "everyone"  # an admin's report: every learner
+    OWN = "own"  # an instructor's: their quizzes, and their cohorts' learners on public ones
+    COHORT = "cohort"  # one cohort's learners
+
+
+@dataclass(frozen=True)
+class ScopeLabel:
+    """What a report covers, as plain values: the adapters word it for the reader."""
+
+    covers: Covers
+    cohort: str | None = None  # the cohort's name, with Covers.COHORT
+
+
 @dataclass(frozen=True)
 class Scope:
     """Resolved filters: which versions, learners and period a report covers."""
@@ -31,7 +48,7 @@ class Scope:
     cohort_id: int | None
     since: dt.datetime | None
     owner_id: int | None  # an instructor: only their quizzes and their cohorts' learners
-    label: str
+    label: ScopeLabel
     # The instructor named a quiz of their own: every row of it passes the owner condition.
     owner_has_quiz: bool = False
     # A quiz was named: a learner's attempts in scope are all at that one quiz.
@@ -130,7 +147,7 @@ async def resolve_scope(
             raise UnknownCohortError(query.cohort)
     owner_id: int | None = None
     owns_quiz = False
-    label = "all learners"
+    label = ScopeLabel(Covers.EVERYONE)
     if limited:
         owner_id = viewer.user_id
         if owner_id is None:
@@ -142,9 +159,9 @@ async def resolve_scope(
             )
             if not has_cohort:
                 raise OutsideOwnReportError
-        label = "your quizzes and your cohorts' learners"
+        label = ScopeLabel(Covers.OWN)
     if cohort is not None:
-        label = f"cohort {cohort.name}"
+        label = ScopeLabel(Covers.COHORT, cohort.name)
     return Scope(
         version_ids=version_ids,
         cohort_id=cohort.id if cohort else None,

@@ -40,7 +40,7 @@ from bot.services.reports.items import (
     versions_by_id,
 )
 from bot.services.reports.reading import Readers
-from bot.services.reports.scope import Scope, resolve_scope
+from bot.services.reports.scope import Scope, ScopeLabel, resolve_scope
 from bot.services.views import FollowUpStats
 
 # Per-learner discernment rows are listed for a class, not for a whole population.
@@ -67,7 +67,7 @@ class QuizReport:
     """Everything /stats and `quizbot stats` show."""
 
     query: ReportQuery
-    scope: str  # "everything", or what an instructor's report is limited to
+    scope: ScopeLabel  # whose answers it counts: everyone's, an instructor's, a cohort's
     learners: int
     attempts_started: int
     attempts_finished: int
@@ -94,9 +94,15 @@ class QuizReport:
 
 
 async def quiz_report(
-    session: AsyncSession, *, viewer: Viewer, query: ReportQuery, now: dt.datetime
+    session: AsyncSession,
+    *,
+    viewer: Viewer,
+    query: ReportQuery,
+    now: dt.datetime,
+    language: str | None = None,
 ) -> QuizReport:
-    """The score summary, item analysis, reliability, discernment and follow-up figures.
+    """The score summary, item analysis, reliability, discernment and follow-up figures,
+    the skills named in `language` where the catalogue translates them.
 
     On PostgreSQL the parts are read on connections of their own (see reading.py): they see
     committed data only, so call it on a session without uncommitted writes of its own.
@@ -110,7 +116,7 @@ async def quiz_report(
     # Independent parts, the slowest first.
     (overall, cohorts), skills, figures, followups, assessment = await asyncio.gather(
         readers.run(lambda s: discernment_groups(s, scope, first, latest)),
-        readers.run(lambda s: _skill_mastery(s, scope, in_scope_users)),
+        readers.run(lambda s: _skill_mastery(s, scope, in_scope_users, language)),
         readers.run(lambda s: _attempt_figures(s, scope, attempt_conds)),
         readers.run(lambda s: followup_stats(s, now=now, users=in_scope_users, since=scope.since)),
         readers.run(lambda s: _assessment(s, scope)),
@@ -225,7 +231,10 @@ async def _attempt_figures(
 
 
 async def _skill_mastery(
-    session: AsyncSession, scope: Scope, in_scope_users: Select[Any] | None
+    session: AsyncSession,
+    scope: Scope,
+    in_scope_users: Select[Any] | None,
+    language: str | None,
 ) -> tuple[SkillMastery, ...]:
     """Per skill: learners, their mean share right, and how many have it mastered."""
     conds: list[ColumnElement[bool]] = [SkillState.answered > 0]
@@ -248,7 +257,7 @@ async def _skill_mastery(
         .group_by(SkillState.skill_id)
         .order_by(SkillState.skill_id)
     )
-    names = await queries.skill_names(session)
+    names = await queries.skill_names(session, language)
     return tuple(
         SkillMastery(
             skill_id=skill_id,

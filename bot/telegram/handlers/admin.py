@@ -13,6 +13,7 @@ from telegram import InputFile
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
+from bot.console import i18n
 from bot.console.i18n import N_
 from bot.domain.report_query import ReportQuery, Viewer, check_may_report, parse_report_args
 from bot.services import reports
@@ -46,7 +47,13 @@ async def stats(turn: Turn) -> None:
     viewer = _viewer(turn)
     check_may_report(viewer)
     query = parse_report_args(turn.args)
-    report = await turn.call(reports.quiz_report, viewer=viewer, query=query, now=turn.now())
+    report = await turn.call(
+        reports.quiz_report,
+        viewer=viewer,
+        query=query,
+        now=turn.now(),
+        language=i18n.language(),
+    )
     await turn.reply(render_reports.stats_text(report))
     if report.attempts_started == 0 and report.assessment is None:
         return
