@@ -25,7 +25,12 @@ from bot.db.models import Answer, Attempt, Cohort, Item, Quiz, QuizCohort, QuizV
 from bot.domain.errors import QuizImportError, UnknownQuizError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile import import_problems
-from bot.domain.quizfile.checks import QuizCheck, validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile.checks import (
+    QuizCheck,
+    SourceRefused,
+    validate_quiz,
+    validate_skill_catalogue,
+)
 from bot.domain.quizfile.messages import Problem
 from bot.domain.quizfile.model import Quiz as QuizModel
 from bot.domain.quizfile.model import SkillCatalogue
@@ -88,9 +93,9 @@ def source_reader(folder: Path) -> ReadSource:
     def read(relative: str) -> str:
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder.resolve()):
-            raise ValueError(f"text_file must be inside the quiz's folder: {relative}")
+            raise SourceRefused.outside_folder(relative)
         if target.stat().st_size > QUIZ_FILE_MAX_BYTES:
-            raise ValueError(f"{relative} is over 1 MB")
+            raise SourceRefused.too_big(relative)
         return target.read_text(encoding="utf-8-sig")
 
     return read

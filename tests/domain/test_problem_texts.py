@@ -14,7 +14,12 @@ from hypothesis import HealthCheck, given, settings
 
 from bot.console import i18n
 from bot.domain.languages import LANGUAGES
-from bot.domain.quizfile.checks import QuizCheck, validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile.checks import (
+    QuizCheck,
+    SourceRefused,
+    validate_quiz,
+    validate_skill_catalogue,
+)
 from bot.domain.quizfile.messages import Problem
 from bot.domain.text import Text, joined, say, verbatim
 from scripts import catalogs
@@ -160,3 +165,24 @@ def test_a_broken_skill_catalogue_renders_in_khmer() -> None:
 @given(text=mutated_quiz())
 def test_the_problems_of_fuzzed_files_render_in_khmer(text: str) -> None:
     _assert_khmer(_check(text).problems, "q.yaml")
+
+
+def test_a_refused_text_file_says_why_in_khmer() -> None:
+    text = quiz_yaml().replace("  text: |\n", "  text_file: article.txt\n")
+    text = "".join(line for line in text.splitlines(True) if not line.startswith("    The city"))
+
+    def read_source(name: str) -> str:
+        raise SourceRefused.too_big(name)
+
+    check = validate_quiz(
+        text, file="q.yaml", skills={"sourcing"}, read_source=read_source, today=TODAY
+    )
+    problem = next(p for p in check.problems if p.message.startswith("source:"))
+    assert (
+        problem.message
+        == "source: cannot read the text file 'article.txt': article.txt is over 1 MB"
+    )
+    with i18n.use("km"):
+        assert i18n.render(problem.text) == (
+            "source៖ មិនអាចអានឯកសារអត្ថបទ 'article.txt' បានទេ៖ article.txt មានទំហំលើសពី 1 MB"
+        )

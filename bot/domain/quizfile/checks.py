@@ -289,6 +289,24 @@ def _check_item_ids(raw_items: object, report: Report) -> None:
             first_lines[item_id] = report.parsed.line_of(path)
 
 
+class SourceRefused(ValueError):
+    """`read_source` will not read the text file; `reason` says why, for the reader."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+    @classmethod
+    def outside_folder(cls, name: str) -> SourceRefused:
+        """The path leads out of the quiz's folder (through a link, say)."""
+        return cls(say(N_("text_file must be inside the quiz's folder: {name}"), name=name))
+
+    @classmethod
+    def too_big(cls, name: str) -> SourceRefused:
+        """The text file is over the size limit of a quiz file."""
+        return cls(say(N_("{name} is over 1 MB"), name=name))
+
+
 _UNSAFE_PATH = re.compile(r"^(?:[/\\]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
 
 
@@ -376,12 +394,14 @@ def _read_text_file(
         # The system's own words for why (English): "Permission denied".
         reason = error.strerror or str(error) or type(error).__name__
         report.error(path, _unreadable(tried, reason))
+    except SourceRefused as refused:
+        report.error(path, _unreadable(tried, refused.reason))
     except ValueError as error:
         report.error(path, _unreadable(tried, str(error)))
     return None
 
 
-def _unreadable(file: str, reason: str) -> Text:
+def _unreadable(file: str, reason: Text | str) -> Text:
     return say(
         N_("source: cannot read the text file '{file}': {reason}"), file=file, reason=reason
     )
