@@ -38,7 +38,7 @@ from bot.domain.clock import utc_now
 from bot.domain.errors import QuizbotError, QuizImportError
 from bot.domain.languages import LANGUAGES, from_environment
 from bot.domain.quizfile.checks import validate_skill_catalogue
-from bot.domain.quizfile.messages import as_errors
+from bot.domain.quizfile.messages import Problem, as_errors
 from bot.domain.quizfile.schema import quiz_json_schema
 from bot.logging_setup import configure_logging, redact_webhook_secret
 from bot.runtime import open_runtime
@@ -119,6 +119,10 @@ async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 STRICT_HELP = "treat warnings (item-writing checks included) as errors"
+PROBLEMS_LANG_HELP = (
+    "the language of the problems and results (default: the terminal's); field names, "
+    "values and check names stay as the file spells them"
+)
 OUTPUT_RULE = (
     "Problems (FILE:LINE: message, errors and warnings) go to stderr, with the line that sums "
     "them up ('nothing imported: ...'); results (ok lines, what was imported, reports) to "
@@ -126,17 +130,22 @@ OUTPUT_RULE = (
 )
 
 
-def _problem(line: object) -> None:
+def _problem(line: str) -> None:
     """Print a problem to stderr, after the results printed so far, so the two stay in order."""
     sys.stdout.flush()
     print(line, file=sys.stderr, flush=True)
+
+
+def _located(problem: Problem) -> str:
+    """A problem of a quiz file as ``FILE:LINE: message``, in the command's language."""
+    return i18n.render(problem.located())
 
 
 def _catalogue_skills(settings: Settings) -> set[str]:
     path = settings.quiz_dir / "skills.yaml"
     catalogue, problems = validate_skill_catalogue(path.read_bytes(), file=str(path))
     if catalogue is None:
-        raise UserFacingError("\n".join(str(p) for p in problems), EXIT_BAD_INPUT)
+        raise UserFacingError("\n".join(_located(p) for p in problems), EXIT_BAD_INPUT)
     return {s.id for s in catalogue.skills}
 
 
@@ -154,11 +163,15 @@ async def cmd_quiz_validate(settings: Settings, args: argparse.Namespace) -> int
         if args.strict:
             check = check.strict()
         for problem in check.problems:
-            _problem(problem)
+            _problem(_located(problem))
         if not check.ok:
             failed = True
         elif check.quiz is not None:
-            print(f"{file.name}: ok, quiz '{check.quiz.id}' with {len(check.quiz.items)} items")
+            print(
+                _("{file}: ok, quiz '{id}' with {n} items").format(
+                    file=file.name, id=check.quiz.id, n=len(check.quiz.items)
+                )
+            )
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
@@ -168,10 +181,14 @@ def _validate_catalogue(file: Any, *, strict: bool) -> bool:
     if strict:
         problems = as_errors(problems)
     for problem in problems:
-        _problem(problem)
+        _problem(_located(problem))
     if catalogue is None or any(p.severity == "error" for p in problems):
         return False
-    print(f"{file.name}: ok, skill catalogue with {len(catalogue.skills)} skills")
+    print(
+        _("{file}: ok, skill catalogue with {n} skills").format(
+            file=file.name, n=len(catalogue.skills)
+        )
+    )
     return True
 
 
@@ -182,11 +199,15 @@ def _read(name: str) -> Any:
     try:
         return read_quiz_file(path)
     except FileNotFoundError:
-        raise UserFacingError(f"{name}:1: no such file", EXIT_BAD_INPUT) from None
+        message = _("{file}:1: no such file").format(file=name)
+        raise UserFacingError(message, EXIT_BAD_INPUT) from None
     except IsADirectoryError:
-        raise UserFacingError(f"{name}:1: is a folder, not a quiz file", EXIT_BAD_INPUT) from None
+        message = _("{file}:1: is a folder, not a quiz file").format(file=name)
+        raise UserFacingError(message, EXIT_BAD_INPUT) from None
     except OSError as exc:
-        raise UserFacingError(f"{name}:1: cannot read: {exc.strerror}", EXIT_BAD_INPUT) from None
+        # The system's own words say why ("Permission denied").
+        message = _("{file}:1: cannot read: {reason}").format(file=name, reason=exc.strerror)
+        raise UserFacingError(message, EXIT_BAD_INPUT) from None
 
 
 async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -199,21 +220,42 @@ async def cmd_quiz_import(settings: Settings, args: argparse.Namespace) -> int:
                 session, files, now=runtime.clock(), strict=args.strict
             )
         except QuizImportError as exc:
-            for problem in exc.problems:
-                _problem(problem)
-            _problem(f"nothing imported: {len(exc.problems)} problem(s)")
+            for line in _problem_lines(exc):
+                _problem(line)
+            count = len(exc.problems)
+            # "problem(s)" in English whatever the count: scripts may read this line.
+            _problem(
+                ngettext(
+                    "nothing imported: {n} problem(s)", "nothing imported: {n} problem(s)", count
+                ).format(n=count)
+            )
             return EXIT_BAD_INPUT
     for outcome in outcomes:
-        for warning in outcome.warnings:
-            _problem(warning)
+        for warning in outcome.warning_problems:
+            _problem(_located(warning))
         if outcome.unchanged:
-            print(f"quiz {outcome.slug} version {outcome.version}: already up to date")
+            print(
+                _("quiz {id} version {version}: already up to date").format(
+                    id=outcome.slug, version=outcome.version
+                )
+            )
         else:
             print(
-                f"imported quiz {outcome.slug} version {outcome.version}: "
-                f"{outcome.item_count} items, skills {', '.join(outcome.skills)}"
+                _("imported quiz {id} version {version}: {n} items, skills {skills}").format(
+                    id=outcome.slug,
+                    version=outcome.version,
+                    n=outcome.item_count,
+                    skills=", ".join(outcome.skills),
+                )
             )
     return EXIT_OK
+
+
+def _problem_lines(exc: QuizImportError) -> list[str]:
+    """The refused import's problems as ``FILE:LINE: message`` lines, in the command's language."""
+    if exc.located:
+        return [_located(problem) for problem in exc.located]
+    return list(exc.problems)
 
 
 async def cmd_quiz_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -602,12 +644,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    _lang_option(validate, PROBLEMS_LANG_HELP)
     validate.set_defaults(handler=cmd_quiz_validate)
     imp = quiz_sub.add_parser(
         "import", help="validate, then import all-or-nothing", epilog=OUTPUT_RULE
     )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    _lang_option(imp, PROBLEMS_LANG_HELP)
     imp.set_defaults(handler=cmd_quiz_import)
     listing = quiz_sub.add_parser("list", help="the quizzes with version and item count")
     listing.add_argument(
@@ -674,8 +718,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"quizbot: {_config_error(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except QuizImportError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        for line in _problem_lines(exc):
+            print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     except QuizbotError as exc:  # e.g. `quizbot demo --quiz` with a quiz that has no version
         print(f"quizbot: {describe(exc)}", file=sys.stderr)

@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "bot" / "locale"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
-# N_ and NP_ mark a sentence where it is defined; _ and pgettext translate it where it is used.
-KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2)}
+# N_, NN_ and NP_ mark a sentence where it is defined; _, ngettext and pgettext (or, for the
+# domain's texts, bot/domain/text.py's `Text.render`) translate it where it is used.
+KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2), "NN_": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
 WIDTH = 99
 CREATED = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)

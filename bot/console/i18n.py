@@ -26,6 +26,7 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
 from bot.domain.languages import ENGLISH, LANGUAGES
+from bot.domain.text import Text
 from bot.paths import package_folder
 
 DOMAIN = "messages"
@@ -69,6 +70,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """`message` in the current language, told apart by `context` ("button": a short label)."""
     return _catalog(language()).pgettext(context, message)
+
+
+def render(text: Text) -> str:
+    """A text of the domain (a quiz file's problem) in the current language."""
+    return text.render(_catalog(language()))
 
 
 def N_(message: str) -> str:

@@ -318,8 +318,9 @@ class OutsideOwnReportError(ReportAccessDeniedError):
 class QuizImportError(QuizbotError):
     """A quiz file has problems; nothing was imported.
 
-    `problems` are ``FILE:LINE: message`` lines for terminals; `located` holds the same
-    problems with their parts apart, for adapters that show them another way (the chat).
+    `problems` are ``FILE:LINE: message`` lines in English (logs); `located` holds the same
+    problems with their parts apart, for adapters to render in their reader's language and
+    way (the chat numbers them by line, the terminal prints ``FILE:LINE: message``).
     """
 
     def __init__(self, problems: list[str], located: Sequence[Problem] = ()) -> None:

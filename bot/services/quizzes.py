@@ -24,7 +24,13 @@ from bot.db import queries
 from bot.db.models import Answer, Attempt, Cohort, Item, Quiz, QuizCohort, QuizVersion, Skill
 from bot.domain.errors import QuizImportError, UnknownQuizError
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
-from bot.domain.quizfile.checks import QuizCheck, validate_quiz, validate_skill_catalogue
+from bot.domain.quizfile import import_problems
+from bot.domain.quizfile.checks import (
+    QuizCheck,
+    SourceRefused,
+    validate_quiz,
+    validate_skill_catalogue,
+)
 from bot.domain.quizfile.messages import Problem
 from bot.domain.quizfile.model import Quiz as QuizModel
 from bot.domain.quizfile.model import SkillCatalogue
@@ -87,9 +93,9 @@ def source_reader(folder: Path) -> ReadSource:
     def read(relative: str) -> str:
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder.resolve()):
-            raise ValueError(f"text_file must be inside the quiz's folder: {relative}")
+            raise SourceRefused.outside_folder(relative)
         if target.stat().st_size > QUIZ_FILE_MAX_BYTES:
-            raise ValueError(f"{relative} is over 1 MB")
+            raise SourceRefused.too_big(relative)
         return target.read_text(encoding="utf-8-sig")
 
     return read
@@ -111,9 +117,10 @@ async def import_skill_catalogue(
 ) -> SkillCatalogue:
     """Validate and upsert the skill catalogue; raise QuizImportError with every problem."""
     catalogue, problems = validate_skill_catalogue(data, file=file)
-    errors = [str(p) for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity == "error"]
     if catalogue is None or errors:
-        raise QuizImportError(errors or [f"{file}:1: the skill catalogue could not be read"])
+        errors = errors or [Problem(file, 1, import_problems.catalogue_unreadable())]
+        raise QuizImportError([str(p) for p in errors], errors)
     for skill in catalogue.skills:
         row = await session.get(Skill, skill.id)
         translations: dict[str, Any] | None = {
@@ -183,9 +190,7 @@ async def import_quizzes(
         # Another upload of the same quiz id committed between our checks and our insert.
         await session.rollback()
         names = ", ".join(f.name for f in files)
-        problem = Problem(
-            names, 1, "another upload of this quiz was saved at the same moment; send it again"
-        )
+        problem = Problem(names, 1, import_problems.saved_meanwhile())
         raise QuizImportError([str(problem)], [problem]) from None
     return outcomes
 
@@ -201,10 +206,7 @@ def _repeated_ids(files: Sequence[QuizFile], checks: Sequence[QuizCheck]) -> lis
         if slug in first:
             problems.append(
                 Problem(
-                    file.name,
-                    check.id_line,
-                    f"the quiz id '{slug}' is also the id of {first[slug]}; "
-                    "each quiz needs its own id",
+                    file.name, check.id_line, import_problems.id_in_two_files(slug, first[slug])
                 )
             )
         else:
@@ -226,14 +228,10 @@ async def _ownership_problems(
         if quiz is None or quiz.owner_id == owner_id:
             continue
         if quiz.is_public:
-            whose = "a bundled quiz" if quiz.owner_id is None else "another instructor's quiz"
-            message = (
-                f"the quiz id '{check.quiz.id}' belongs to {whose}: you may upload new "
-                "versions only of your own quizzes; choose another id"
-            )
+            message = import_problems.id_of_another(check.quiz.id, bundled=quiz.owner_id is None)
         else:
             # Another instructor's private quiz: saying so would tell that it exists.
-            message = "this quiz id is not available; choose another id"
+            message = import_problems.id_not_available()
         problems.append(Problem(file.name, check.id_line, message))
     return problems
 
@@ -266,7 +264,8 @@ async def _assessment_problems(
         marker = _marker(check.quiz)
         quiz = await queries.quiz_by_slug(session, check.quiz.id)
         if quiz is not None and _marker(quiz) != marker:
-            problems.append(Problem(file.name, check.id_line, _part_changed(quiz, marker)))
+            changed = import_problems.part_changed(quiz.slug, _marker(quiz), marker)
+            problems.append(Problem(file.name, check.id_line, changed))
             continue
         if marker is None:
             continue
@@ -283,36 +282,11 @@ async def _assessment_problems(
         if other is not None or marker in taken:
             # Another instructor's private quiz is not named: that would tell it exists.
             named = other is None or other.is_public or other.owner_id == owner_id
-            holder = (
-                f"the quiz '{other.slug if other else taken[marker]}'"
-                if named
-                else ("another quiz")
-            )
-            problems.append(
-                Problem(
-                    file.name,
-                    check.id_line,
-                    f"{holder} is form {form} of the set '{set_id}' already; each form of a "
-                    "set is one quiz: use the other form or another set id",
-                )
-            )
+            holder = (other.slug if other else taken[marker]) if named else None
+            taken_text = import_problems.form_taken(holder, form, set_id)
+            problems.append(Problem(file.name, check.id_line, taken_text))
         taken.setdefault(marker, check.quiz.id)
     return problems
-
-
-def _part_changed(quiz: Quiz, marker: tuple[str, str] | None) -> str:
-    was = _marker(quiz)
-    if was is None:
-        return f"the quiz '{quiz.slug}' is a training quiz; a test form needs a quiz id of its own"
-    if marker is None:
-        return (
-            f"the quiz '{quiz.slug}' is form {was[1]} of the set '{was[0]}': keep its "
-            "'assessment' (a training quiz needs a quiz id of its own)"
-        )
-    return (
-        f"the quiz '{quiz.slug}' is form {was[1]} of the set '{was[0]}'; its set and form "
-        "cannot change: use a new quiz id"
-    )
 
 
 def content_hash(quiz: QuizModel, source_text: str) -> str:

@@ -6,7 +6,7 @@ command to send (/quiz, /share …).
 
 from __future__ import annotations
 
-from bot.console.i18n import N_, _, number
+from bot.console.i18n import N_, _, number, render
 from bot.domain import errors
 from bot.domain.limits import CALLBACK_ANSWER_MAX
 from bot.telegram.render import escape_text
@@ -89,7 +89,9 @@ def describe(error: errors.QuizbotError, *, usage: str | None = None) -> str:
             return _("Only admins and instructors can see reports.")
         case errors.OutsideOwnReportError():
             return _("You can see reports only on your own quizzes and cohorts.")
-        case errors.QuizImportError(problems=problems):
+        case errors.QuizImportError(problems=problems, located=located):
+            if located:
+                return "\n".join(render(problem.located()) for problem in located)
             return "\n".join(problems)
         case errors.AssessmentFormError(slug=slug):
             return _(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Final
 
-from bot.console.i18n import N_, _, language_name, ngettext, number, percent
+from bot.console.i18n import N_, _, language_name, ngettext, number, percent, render
 from bot.domain.limits import MESSAGE_TEXT_MAX, QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile.messages import Problem
 from bot.services.views import (
@@ -73,12 +73,11 @@ def too_big_text(size: int) -> str:
 
 
 def _problem_line(problem: Problem) -> str:
-    # The problems themselves are the validator's (domain/quizfile/messages.py), in English.
+    # The problems themselves are the validator's (domain/quizfile/), rendered here.
+    message = render(problem.text)
     if problem.severity == "warning":
-        return _("line {line}: warning: {message}").format(
-            line=problem.line, message=problem.message
-        )
-    return _("line {line}: {message}").format(line=problem.line, message=problem.message)
+        return _("line {line}: warning: {message}").format(line=problem.line, message=message)
+    return _("line {line}: {message}").format(line=problem.line, message=message)
 
 
 def _blocks(lines: Sequence[str]) -> str:

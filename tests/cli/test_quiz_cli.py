@@ -32,8 +32,12 @@ from tests.quiz_samples import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _quizbot(db: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _quizbot(
+    db: Path, *args: str, cwd: Path | None = None, lang: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "QUIZBOT_LOG_LEVEL": "WARNING"}
+    if lang is not None:
+        env["LANG"] = lang
     env.pop("TELEGRAM_BOT_TOKEN", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -160,6 +164,61 @@ def test_problems_go_to_stderr_and_results_to_stdout(tmp_path: Path, quizbot: Cl
         f"'{tmp_path / 'week3' / 'texts' / 'article.txt'}' ('text_file: texts/article.txt' is "
         "read from the quiz file's folder)"
     ]
+
+
+def test_validate_and_import_speak_khmer_with_lang(tmp_path: Path, quizbot: Cli) -> None:
+    """Every problem in Khmer at its line; ids, field names and check names as written."""
+    good = _write(tmp_path, "good.yaml", quiz_yaml())
+    lax_text = quiz_yaml("lax").replace("        feedback: Look at", "        # ")
+    lax = _write(tmp_path, "lax.yaml", lax_text)
+    text = broken_quiz_yaml()
+    bad = _write(tmp_path, "bad.yaml", text)
+    db = tmp_path / "q.db"
+
+    result = quizbot(db, "quiz", "validate", "--lang", "km", str(good), str(lax), str(bad))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{good}: ត្រឹមត្រូវ កម្រងសំណួរ 'bike-lane' មានសំណួរ 2",
+        f"{lax}: ត្រឹមត្រូវ កម្រងសំណួរ 'lax' មានសំណួរ 2",
+    ]
+    warning = line_of(lax_text, "No: it gives no source")
+    assert result.stderr.splitlines()[0] == (
+        f"{lax}:{warning}: ការព្រមាន៖ សំណួរទី 1 ('q1'), ជម្រើសទី 2៖ ជម្រើសខុសដែលគ្មាន "
+        "'feedback' (មតិត្រឡប់); សូមប្រាប់ថាហេតុអ្វីអ្នកអានអាចរើសវា និងអត្ថបទដកស្រង់បង្ហាញអ្វី "
+        "(មតិត្រឡប់ដែលជួយឲ្យរៀន៖ Shute 2008) [no-feedback]"
+    )
+    problems = [line for line in result.stderr.splitlines() if line.startswith(f"{bad}:")]
+    assert [int(p.split(":")[1]) for p in problems] == [
+        line_of(text, "skill: sourcin"),
+        line_of(text, "secret minutes"),
+        line_of(text, "- id: q2"),
+    ]
+    assert problems[2] == f"{bad}:{line_of(text, '- id: q2')}: សំណួរទី 2 ('q2')៖ ខ្វះវាល 'question'"
+    assert "passage" not in result.stderr
+
+    refused = quizbot(db, "quiz", "import", "--lang", "km", str(good), str(bad))
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.splitlines()[-1] == "មិនបាននាំចូលអ្វីទេ៖ មានបញ្ហា 3"
+    imported = quizbot(db, "quiz", "import", "--lang", "km", str(lax))
+    assert imported.stdout.splitlines() == [
+        "បាននាំចូលកម្រងសំណួរ lax កំណែ 1៖ សំណួរ 2, ជំនាញ sourcing, vague-attribution"
+    ]
+    assert imported.stderr.startswith(f"{lax}:{warning}: ការព្រមាន៖ សំណួរទី 1 ('q1')")
+    again = quizbot(db, "quiz", "import", "--lang", "km", str(lax))
+    assert again.stdout.splitlines() == ["កម្រងសំណួរ lax កំណែ 1៖ ទាន់សម័យរួចហើយ"]
+    # The same commands in English, as before.
+    assert "nothing imported: 3 problem(s)" in quizbot(db, "quiz", "import", str(bad)).stderr
+
+
+def test_validate_speaks_the_terminals_language(tmp_path: Path) -> None:
+    text = broken_quiz_yaml()
+    bad = _write(tmp_path, "bad.yaml", text)
+    line = line_of(text, "- id: q2")
+    khmer = _quizbot(tmp_path / "q.db", "quiz", "validate", str(bad), lang="km_KH.UTF-8")
+    assert khmer.returncode == 1
+    assert f"{bad}:{line}: សំណួរទី 2 ('q2')៖ ខ្វះវាល 'question'" in khmer.stderr.splitlines()
+    english = _quizbot(tmp_path / "q.db", "quiz", "validate", str(bad), lang="C.UTF-8")
+    assert f"{bad}:{line}: item 2 ('q2'): missing field 'question'" in english.stderr
 
 
 def test_help_states_where_problems_and_results_go() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot.db.models import Quiz, User
 from tests.e2e.harness import BotHarness, answer_buttons, running_bot
 from tests.e2e.test_learner_flow import answer
 from tests.fakes import ChatMessage, FakeTelegramServer, FakeUser
-from tests.quiz_samples import quiz_yaml
+from tests.quiz_samples import broken_quiz_yaml, line_of, quiz_yaml
 
 KHMER_ITEM = "សំណួរទី 1 នៃ"
 
@@ -188,6 +190,47 @@ async def test_a_cohorts_quizzes_show_their_language_learners_first(
         joined = await ana.wait_for_message("Its quizzes")
         lines = [line for line in joined.content.splitlines() if line.startswith("/quiz")]
         assert lines == ["/quiz a-english – Title (English)", "/quiz b-khmer – Title (Khmer)"]
+    assert fake_telegram.rejected == []
+
+
+async def test_a_khmer_instructor_gets_the_problems_of_an_upload_in_khmer(
+    fake_telegram: FakeTelegramServer, database_url: str
+) -> None:
+    """Each problem in Khmer at its line; field names, ids and values as the file has them."""
+    async with running_bot(fake_telegram, database_url, QUIZBOT_INSTRUCTOR_IDS="801") as bot:
+        dara = bot.user(801, "Dara", language_code="km")
+        broken = broken_quiz_yaml("class-quiz")
+        dara.send_document("class-quiz.yaml", broken.encode(), "application/x-yaml")
+        reply = await dara.wait_for_message("មិនបាននាំចូលអ្វីទេ")  # "Nothing was imported"
+        numbered = re.findall(r"^(\d+)\. បន្ទាត់ (\d+)៖ (.*)$", reply.content, re.MULTILINE)
+        assert [(int(n), int(line)) for n, line, _ in numbered] == [
+            (1, line_of(broken, "skill: sourcin")),
+            (2, line_of(broken, "secret minutes")),
+            (3, line_of(broken, "- id: q2")),
+        ]
+        skill, passage, question = (text for _, _, text in numbered)
+        assert skill.startswith(
+            "សំណួរទី 1 ('q1')៖ មិនស្គាល់ជំនាញ 'sourcin' (តើអ្នកចង់សរសេរ 'sourcing' មែនទេ?); ជំនាញដែលមាន៖ "
+        )
+        assert passage.startswith("សំណួរទី 1 ('q1')៖ រកមិនឃើញអត្ថបទដកស្រង់នេះក្នុងអត្ថបទប្រភពទេ (តួអក្សរ ")
+        assert "'secret minutes'" in passage
+        assert question == "សំណួរទី 2 ('q2')៖ ខ្វះវាល 'question'"
+        assert "passage not found" not in reply.content
+
+        # Imported, with a warning worth a look, in Khmer.
+        stale = quiz_yaml("class-quiz").replace(
+            "    explanation: The minutes are a public record anyone can check.\n",
+            "    explanation: The minutes are a public record anyone can check.\n"
+            "    checked: 2020-01-15\n",
+        )
+        dara.send_document("class-quiz.yaml", stale.encode(), "application/x-yaml")
+        reply = await dara.wait_for_message("គួរពិនិត្យមើល")  # "Worth a look"
+        line = line_of(stale, "checked: 2020")
+        assert (
+            f"បន្ទាត់ {line}៖ ការព្រមាន៖ សំណួរទី 1 ('q1')៖ ការពិតត្រូវបានពិនិត្យនៅថ្ងៃ 2020-01-15"
+            in reply.content
+        )
+        assert "over a year ago" not in reply.content
     assert fake_telegram.rejected == []
 
 

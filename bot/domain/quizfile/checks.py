@@ -27,7 +27,7 @@ from bot.domain import limits
 from bot.domain.quizfile.claim_checks import check_claims
 from bot.domain.quizfile.item_checks import ItemChecker
 from bot.domain.quizfile.lint import Finding, lint_items
-from bot.domain.quizfile.messages import Problem, Report, as_errors
+from bot.domain.quizfile.messages import Problem, Report, as_errors, placed
 from bot.domain.quizfile.model import (
     Item,
     Quiz,
@@ -36,9 +36,10 @@ from bot.domain.quizfile.model import (
 )
 from bot.domain.quizfile.placeholders import find_placeholders, placeholder_message
 from bot.domain.quizfile.reader import Key, Path, parse_yaml
+from bot.domain.text import N_, Text, say
 
-QUIZ_TOP_LEVEL: Final = "the file must be a YAML mapping with id, title, source, items"
-CATALOGUE_TOP_LEVEL: Final = "the file must be a YAML mapping with a 'skills' list"
+QUIZ_TOP_LEVEL: Final = N_("the file must be a YAML mapping with id, title, source, items")
+CATALOGUE_TOP_LEVEL: Final = N_("the file must be a YAML mapping with a 'skills' list")
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def validate_quiz(
     todo = find_placeholders(parsed.value)
     report.hidden = frozenset(todo.found)
     for path, value in todo.found.items():
-        report.placeholder(path, placeholder_message(path, value, report.describe(path)))
+        report.placeholder(path, placed(report.describe(path), placeholder_message(path, value)))
     raw = todo.checked
 
     quiz = report.model(Quiz, raw)
@@ -113,8 +114,12 @@ def validate_quiz(
     if not todo.found and _lacks_sound_item(raw.get("items")):
         report.warning(
             ("items",),
-            "no item has 'sound' as its right answer; a quiz where everything is flawed "
-            "trains suspicion, not discernment",
+            say(
+                N_(
+                    "no item has 'sound' as its right answer; a quiz where everything is "
+                    "flawed trains suspicion, not discernment"
+                )
+            ),
         )
 
     problems = report.sorted()
@@ -141,14 +146,18 @@ def validate_skill_catalogue(
         for index, skill in enumerate(skills):
             if not isinstance(skill, dict):
                 continue
-            label = report.describe(("skills", index))
+            label = report.entry(("skills", index))
             skill_id = skill.get("id")
             if isinstance(skill_id, str):
                 line = parsed.line_of(("skills", index, "id"))
                 if skill_id in first_lines:
                     report.error(
                         ("skills", index, "id"),
-                        f"duplicate skill id '{skill_id}' (first at line {first_lines[skill_id]})",
+                        say(
+                            N_("duplicate skill id '{id}' (first at line {line})"),
+                            id=skill_id,
+                            line=first_lines[skill_id],
+                        ),
                     )
                 else:
                     first_lines[skill_id] = line
@@ -160,7 +169,11 @@ def validate_skill_catalogue(
                 lesson = words.get("lesson") if isinstance(words, dict) else None
                 if isinstance(lesson, str):
                     where = ("skills", index, "translations", language, "lesson")
-                    _check_lesson(lesson.strip(), where, f"{label} ({language})", report)
+                    # No words, so no catalog entry: the template stays as it is.
+                    in_language = Text(
+                        "{place} ({language})", (("place", label), ("language", language))
+                    )
+                    _check_lesson(lesson.strip(), where, in_language, report)
 
     problems = report.sorted()
     if catalogue is None or any(p.severity == "error" for p in problems):
@@ -234,14 +247,15 @@ def _report_findings(findings: Iterable[Finding], report: Report) -> None:
     """Report item-writing findings as warnings, each named by its check."""
     for finding in findings:
         message = finding.message
-        if finding.option is not None:
-            message = f"option {finding.option + 1}: {message}"
         if finding.item is not None:
-            label = report.describe(("items", finding.item))
-            message = (
-                f"{label}, {message}" if finding.option is not None else f"{label}: {message}"
-            )
-        report.warning(finding.path, f"{message} [{finding.code}]")
+            about: Path = ("items", finding.item)
+            if finding.option is not None:
+                about += ("options", finding.option)
+            message = placed(report.describe(about), message)
+        # The check's name stays as it is: docs/quiz-format.md explains each one by it.
+        report.warning(
+            finding.path, say(N_("{problem} [{check}]"), problem=message, check=finding.code)
+        )
 
 
 def _lacks_sound_item(raw_items: object) -> bool:
@@ -264,10 +278,33 @@ def _check_item_ids(raw_items: object, report: Report) -> None:
         path: Path = ("items", index, "id")
         if item_id in first_lines:
             report.error(
-                path, f"duplicate item id '{item_id}' (first at line {first_lines[item_id]})"
+                path,
+                say(
+                    N_("duplicate item id '{id}' (first at line {line})"),
+                    id=item_id,
+                    line=first_lines[item_id],
+                ),
             )
         else:
             first_lines[item_id] = report.parsed.line_of(path)
+
+
+class SourceRefused(ValueError):
+    """`read_source` will not read the text file; `reason` says why, for the reader."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+    @classmethod
+    def outside_folder(cls, name: str) -> SourceRefused:
+        """The path leads out of the quiz's folder (through a link, say)."""
+        return cls(say(N_("text_file must be inside the quiz's folder: {name}"), name=name))
+
+    @classmethod
+    def too_big(cls, name: str) -> SourceRefused:
+        """The text file is over the size limit of a quiz file."""
+        return cls(say(N_("{name} is over 1 MB"), name=name))
 
 
 _UNSAFE_PATH = re.compile(r"^(?:[/\\]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
@@ -282,12 +319,12 @@ def _source_text(
     text = raw_source.get("text")
     text_file = raw_source.get("text_file")
     if text is not None and text_file is not None:
-        report.error(("source",), "source: give either 'text' or 'text_file', not both")
+        report.error(("source",), say(N_("source: give either 'text' or 'text_file', not both")))
         return None
     if text is None and text_file is None:
         report.error(
             ("source",),
-            "source: the source text is missing: add 'text' (inline) or 'text_file'",
+            say(N_("source: the source text is missing: add 'text' (inline) or 'text_file'")),
         )
         return None
     if text is None:
@@ -301,7 +338,7 @@ def _source_text(
     if not text.strip():
         report.error(
             ("source", "text" if "text" in raw_source else "text_file"),
-            "source: the source text is empty",
+            say(N_("source: the source text is empty")),
         )
         return None
     return text
@@ -314,15 +351,25 @@ def _read_text_file(
     if _UNSAFE_PATH.search(name):
         report.error(
             path,
-            f"source: 'text_file' must be a path relative to the quiz file, inside its folder; "
-            f"got '{name}'",
+            say(
+                N_(
+                    "source: 'text_file' must be a path relative to the quiz file, inside its "
+                    "folder; got '{name}'"
+                ),
+                name=name,
+            ),
         )
         return None
     if read_source is None:
         report.error(
             path,
-            "source: 'text_file' cannot be read from a file sent in the chat; put the source "
-            "text inline under source.text (as 'text: |' followed by the indented text)",
+            say(
+                N_(
+                    "source: 'text_file' cannot be read from a file sent in the chat; put the "
+                    "source text inline under source.text (as 'text: |' followed by the "
+                    "indented text)"
+                )
+            ),
         )
         return None
     # The path as the instructor would type it: from where they named the quiz file.
@@ -330,32 +377,65 @@ def _read_text_file(
     try:
         return read_source(name).removeprefix("\ufeff")
     except UnicodeDecodeError:
-        report.error(path, f"source: the text file '{tried}' is not UTF-8 text")
+        report.error(path, say(N_("source: the text file '{file}' is not UTF-8 text"), file=tried))
     except FileNotFoundError:
         report.error(
             path,
-            f"source: no text file at '{tried}' ('text_file: {name}' is read from the quiz "
-            "file's folder)",
+            say(
+                N_(
+                    "source: no text file at '{file}' ('text_file: {name}' is read from the "
+                    "quiz file's folder)"
+                ),
+                file=tried,
+                name=name,
+            ),
         )
     except OSError as error:
+        # The system's own words for why (English): "Permission denied".
         reason = error.strerror or str(error) or type(error).__name__
-        report.error(path, f"source: cannot read the text file '{tried}': {reason}")
+        report.error(path, _unreadable(tried, reason))
+    except SourceRefused as refused:
+        report.error(path, _unreadable(tried, refused.reason))
     except ValueError as error:
-        report.error(path, f"source: cannot read the text file '{tried}': {error}")
+        report.error(path, _unreadable(tried, str(error)))
     return None
 
 
-def _check_lesson(lesson: str, path: Path, label: str, report: Report) -> None:
+def _unreadable(file: str, reason: Text | str) -> Text:
+    return say(
+        N_("source: cannot read the text file '{file}': {reason}"), file=file, reason=reason
+    )
+
+
+def _check_lesson(lesson: str, path: Path, label: Text, report: Report) -> None:
     size = len(lesson)
     if size > limits.LESSON_MAX:
         report.error(
             path,
-            f"{label}: the lesson is {size} characters; the limit is {limits.LESSON_MAX} "
-            "(lessons are read on a phone)",
+            placed(
+                label,
+                say(
+                    N_(
+                        "the lesson is {size} characters; the limit is {limit} "
+                        "(lessons are read on a phone)"
+                    ),
+                    size=size,
+                    limit=limits.LESSON_MAX,
+                ),
+            ),
         )
     elif size > limits.LESSON_COMFORTABLE:
         report.warning(
             path,
-            f"{label}: the lesson is {size} characters; keep it under "
-            f"{limits.LESSON_COMFORTABLE}: lessons are read on a phone",
+            placed(
+                label,
+                say(
+                    N_(
+                        "the lesson is {size} characters; keep it under {limit}: lessons are "
+                        "read on a phone"
+                    ),
+                    size=size,
+                    limit=limits.LESSON_COMFORTABLE,
+                ),
+            ),
         )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.quizfile.item_checks import SourcePassages
-from bot.domain.quizfile.messages import Report, did_you_mean
+from bot.domain.quizfile.item_checks import PASSAGE_REPEATED, SourcePassages, passage_not_found
+from bot.domain.quizfile.messages import Report, did_you_mean, placed
 from bot.domain.quizfile.model import Verdict
 from bot.domain.quizfile.reader import Path
+from bot.domain.text import N_, say
 
 _VERDICTS = frozenset(v.value for v in Verdict)
 
@@ -38,8 +39,15 @@ def check_claims(
         if claim_id not in used:
             report.warning(
                 ("claims", claim.index, "id"),
-                f"{report.describe(('claims', claim.index))}: no item refers to this claim; "
-                "name it in an item's 'claims' or remove it [unused-claim]",
+                placed(
+                    report.entry(("claims", claim.index)),
+                    say(
+                        N_(
+                            "no item refers to this claim; name it in an item's 'claims' or "
+                            "remove it [unused-claim]"
+                        )
+                    ),
+                ),
             )
 
 
@@ -60,7 +68,10 @@ def _listed_claims(
         if claim_id in listed:
             first = report.parsed.line_of(("claims", listed[claim_id].index, "id"))
             report.error(
-                ("claims", index, "id"), f"duplicate claim id '{claim_id}' (first at line {first})"
+                ("claims", index, "id"),
+                say(
+                    N_("duplicate claim id '{id}' (first at line {line})"), id=claim_id, line=first
+                ),
             )
             continue
         verdict = claim.get("verdict")
@@ -70,16 +81,12 @@ def _listed_claims(
 
 def _check_passage(index: int, passage: str, report: Report, passages: SourcePassages) -> None:
     path: Path = ("claims", index, "passage")
-    label = report.describe(("claims", index))
+    label = report.entry(("claims", index))
     missing = passages.not_found(passage)
     if missing is not None:
-        report.error(path, f"{label}: passage not found in the source text{missing}")
+        report.error(path, placed(label, passage_not_found(missing)))
     elif passages.occurs_more_than_once(passage):
-        report.warning(
-            path,
-            f"{label}: the passage occurs more than once in the source text; quote more of it "
-            "so that it points at one place",
-        )
+        report.warning(path, placed(label, say(PASSAGE_REPEATED)))
 
 
 def _check_references(
@@ -89,14 +96,23 @@ def _check_references(
     named = item.get("claims")
     if not isinstance(named, list):
         return set()
-    label = report.describe(("items", index))
+    label = report.entry(("items", index))
     ids = [claim_id for claim_id in named if isinstance(claim_id, str)]
     for number, claim_id in enumerate(named):
         if isinstance(claim_id, str) and claim_id not in listed:
             report.error(
                 ("items", index, "claims", number),
-                f"{label}: unknown claim '{claim_id}'{did_you_mean(claim_id, listed)}; every "
-                "claim an item names must be in the file's claim list",
+                placed(
+                    label,
+                    say(
+                        N_(
+                            "unknown claim '{claim}'{hint}; every claim an item names must be "
+                            "in the file's claim list"
+                        ),
+                        claim=claim_id,
+                        hint=did_you_mean(claim_id, listed),
+                    ),
+                ),
             )
     verdict = item.get("verdict")
     if len(ids) == 1 and ids[0] in listed and verdict in _VERDICTS:
@@ -106,8 +122,19 @@ def _check_references(
         if claimed is not None and claimed != verdict:
             report.warning(
                 ("items", index, "verdict"),
-                f"{label}: its verdict is '{verdict}', but its only claim, '{ids[0]}', is "
-                f"'{claimed}' in the claim list; if the item asks about another side of the "
-                "passage, list that side as a claim of its own [claim-verdict]",
+                placed(
+                    label,
+                    say(
+                        N_(
+                            "its verdict is '{verdict}', but its only claim, '{claim}', is "
+                            "'{claimed}' in the claim list; if the item asks about another side "
+                            "of the passage, list that side as a claim of its own "
+                            "[claim-verdict]"
+                        ),
+                        verdict=str(verdict),
+                        claim=ids[0],
+                        claimed=claimed,
+                    ),
+                ),
             )
     return set(ids)

@@ -16,6 +16,8 @@ import yaml
 from yaml.error import MarkedYAMLError, YAMLError
 from yaml.tokens import KeyToken, ScalarToken, ValueToken
 
+from bot.domain.text import N_, Text, say
+
 Loader = type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 
 COLON_PROBLEM: Final = "mapping values are not allowed"
@@ -93,10 +95,10 @@ class _Value:
     last_line: int
 
 
-def colon_messages(text: str, scan: ColonScan, loader: Loader) -> list[tuple[int, str]]:
+def colon_messages(text: str, scan: ColonScan, loader: Loader) -> list[tuple[int, Text]]:
     """One (line, message) per line with such a colon, saying how to fix it."""
     values = _plain_values(scan.repaired, loader)
-    messages: dict[int, str] = {}
+    messages: dict[int, Text] = {}
     for colon in scan.colons:
         if colon.line not in messages:
             value = next((v for v in values if v.start <= colon.offset < v.end), None)
@@ -129,31 +131,45 @@ def _plain_values(text: str, loader: Loader) -> list[_Value]:
     return values
 
 
-def _message(text: str, colon: Colon, value: _Value | None) -> str:
+def _message(text: str, colon: Colon, value: _Value | None) -> Text:
     at_end = text[colon.offset + 1 : colon.offset + 2] in _BREAKS
     if value is None or value.key is None:
-        return "': ' in this value starts a new key in YAML; put the value in quotes"
+        return say(N_("': ' in this value starts a new key in YAML; put the value in quotes"))
     key = value.key
     if value.first_line != colon.line:
-        return (
-            f"this line goes on the value of '{key}' from line {value.first_line}, and its "
-            f"': ' starts a new key in YAML: check the indentation, or put the whole value "
-            f"of '{key}' in quotes"
+        return say(
+            N_(
+                "this line goes on the value of '{key}' from line {line}, and its ': ' starts a "
+                "new key in YAML: check the indentation, or put the whole value of '{key}' in "
+                "quotes"
+            ),
+            key=key,
+            line=value.first_line,
         )
-    what = (
-        f"the ':' at the end of the value of '{key}'"
+    what = say(
+        N_("the ':' at the end of the value of '{key}'")
         if at_end
-        else f"': ' in the value of '{key}'"
+        else N_("': ' in the value of '{key}'"),
+        key=key,
     )
     if value.last_line != colon.line:
-        return (
-            f"{what} starts a new key in YAML; put the whole value, to the end of line "
-            f"{value.last_line}, in quotes"
+        return say(
+            N_(
+                "{colon} starts a new key in YAML; put the whole value, to the end of line "
+                "{line}, in quotes"
+            ),
+            colon=what,
+            line=value.last_line,
         )
     shown = text[value.start : value.end]
     if len(shown) > _SHOWN:
         shown = shown[: _SHOWN - 1] + "…"
-    return f"{what} starts a new key in YAML; quote the value: {key}: {_quoted(shown)}"
+    # The fix is YAML to copy: it stays as it is in every language.
+    return say(
+        N_("{colon} starts a new key in YAML; quote the value: {fix}"),
+        colon=what,
+        fix=f"{key}: {_quoted(shown)}",
+    )
 
 
 def _quoted(value: str) -> str:

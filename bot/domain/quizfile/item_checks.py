@@ -10,9 +10,10 @@ import datetime as dt
 from typing import Final
 
 from bot.domain import limits
-from bot.domain.quizfile.messages import Report, did_you_mean, excerpt
+from bot.domain.quizfile.messages import Report, did_you_mean, excerpt, placed
 from bot.domain.quizfile.model import Item, ItemKind, normalise
 from bot.domain.quizfile.reader import Path
+from bot.domain.text import N_, Text, Value, say
 
 STALE_AFTER_DAYS: Final = 365
 
@@ -28,7 +29,7 @@ class SourcePassages:
         self.source = normalise(source_text)
         self.source_folded: str | None = None
 
-    def not_found(self, text: str) -> str | None:
+    def not_found(self, text: str) -> Value | None:
         """None when `text` occurs in the source; otherwise a hint on where it differs."""
         source = self.source
         text = normalise(text)
@@ -37,13 +38,14 @@ class SourcePassages:
         if self.source_folded is None:
             self.source_folded = source.casefold()
         if text.casefold() in self.source_folded:
-            return " (it matches when capital letters are ignored: copy it exactly)"
+            return say(N_(" (it matches when capital letters are ignored: copy it exactly)"))
         matched = _longest_prefix_in(text, source)
         if matched == 0:
             return ""
-        return (
-            f" (the first {matched} characters match; it differs from: "
-            f"'{excerpt(text[matched:])}')"
+        return say(
+            N_(" (the first {count} characters match; it differs from: '{rest}')"),
+            count=matched,
+            rest=excerpt(text[matched:]),
         )
 
     def occurs_more_than_once(self, text: str) -> bool:
@@ -70,7 +72,7 @@ class ItemChecker:
     def check(self, index: int, item: Item) -> None:
         """Report every cross-item problem of `item`, the `index`-th entry of 'items'."""
         at: Path = ("items", index)
-        label = self.report.describe(at)
+        label = self.report.entry(at)
         self._answers(at, label, item)
         self._skill(at, label, item)
         self._passages(at, label, item)
@@ -78,16 +80,28 @@ class ItemChecker:
         self._checked_date(at, label, item)
         self._duplicate_options(at, label, item)
 
-    def _answers(self, at: Path, label: str, item: Item) -> None:
+    def _answers(self, at: Path, label: Text, item: Item) -> None:
         report = self.report
         correct = sorted(item.correct_indices)
         if not correct:
-            report.error((*at, "options"), f"{label}: no option is marked 'correct: true'")
+            report.error(
+                (*at, "options"),
+                placed(label, say(N_("no option is marked 'correct: true'"))),
+            )
         elif item.kind in _ONE_CORRECT and len(correct) > 1:
             report.error(
                 (*at, "options", correct[1], "correct"),
-                f"{label}: a '{item.kind.value}' item has exactly one correct option; this one "
-                f"has {len(correct)} (use kind: multiple for several)",
+                placed(
+                    label,
+                    say(
+                        N_(
+                            "a '{kind}' item has exactly one correct option; this one has "
+                            "{count} (use kind: multiple for several)"
+                        ),
+                        kind=item.kind.value,
+                        count=len(correct),
+                    ),
+                ),
             )
         for number, option in enumerate(item.options):
             if option.judgement is None:
@@ -96,38 +110,73 @@ class ItemChecker:
             if item.verdict is None:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: 'judgement' needs the item's 'verdict' "
-                    "(sound or flawed): add one, or remove the judgement",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_(
+                                "'judgement' needs the item's 'verdict' (sound or flawed): add "
+                                "one, or remove the judgement"
+                            )
+                        ),
+                    ),
                 )
             elif option.correct and option.judgement.value != item.verdict.value:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: a correct option's judgement is the item's "
-                    f"verdict ('{item.verdict.value}'), not '{option.judgement.value}'",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_(
+                                "a correct option's judgement is the item's verdict "
+                                "('{verdict}'), not '{judgement}'"
+                            ),
+                            verdict=item.verdict.value,
+                            judgement=option.judgement.value,
+                        ),
+                    ),
                 )
         if item.kind == ItemKind.TRUE_FALSE and len(item.options) != 2:
             report.error(
                 (*at, "options"),
-                f"{label}: a 'true_false' item needs exactly 2 options; "
-                f"this one has {len(item.options)}",
+                placed(
+                    label,
+                    say(
+                        N_("a 'true_false' item needs exactly 2 options; this one has {count}"),
+                        count=len(item.options),
+                    ),
+                ),
             )
 
-    def _skill(self, at: Path, label: str, item: Item) -> None:
+    def _at_option(self, at: Path, number: int, problem: Text) -> Text:
+        """`problem` after the option it is about: "item 3 ('c04'), option 2: ..."."""
+        return placed(self.report.entry((*at, "options", number)), problem)
+
+    def _skill(self, at: Path, label: Text, item: Item) -> None:
         if item.skill in self.skills:
             return
         known = sorted(self.skills)
         if not known:
-            listing = "the skill catalogue is empty"
+            listing = say(N_("the skill catalogue is empty"))
         else:
             shown = ", ".join(known[:_MAX_SKILLS_LISTED])
             more = ", …" if len(known) > _MAX_SKILLS_LISTED else ""
-            listing = f"known skills: {shown}{more}"
+            listing = say(N_("known skills: {skills}"), skills=f"{shown}{more}")
         self.report.error(
             (*at, "skill"),
-            f"{label}: unknown skill '{item.skill}'{did_you_mean(item.skill, known)}; {listing}",
+            placed(
+                label,
+                say(
+                    N_("unknown skill '{skill}'{hint}; {known}"),
+                    skill=item.skill,
+                    hint=did_you_mean(item.skill, known),
+                    known=listing,
+                ),
+            ),
         )
 
-    def _passages(self, at: Path, label: str, item: Item) -> None:
+    def _passages(self, at: Path, label: Text, item: Item) -> None:
         passages = self.passages
         if passages is None:
             return
@@ -135,15 +184,9 @@ class ItemChecker:
         passage = normalise(item.passage)
         missing = passages.not_found(passage)
         if missing is not None:
-            report.error(
-                (*at, "passage"), f"{label}: passage not found in the source text{missing}"
-            )
+            report.error((*at, "passage"), placed(label, passage_not_found(missing)))
         elif passages.occurs_more_than_once(passage):
-            report.warning(
-                (*at, "passage"),
-                f"{label}: the passage occurs more than once in the source text; quote more of "
-                "it so that it points at one place",
-            )
+            report.warning((*at, "passage"), placed(label, say(PASSAGE_REPEATED)))
         if item.kind != ItemKind.CONTRADICTION:
             return
         for number, option in enumerate(item.options):
@@ -152,25 +195,48 @@ class ItemChecker:
             if text == passage:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: repeats the item's passage; in a "
-                    "contradiction item each option quotes another place of the source",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_(
+                                "repeats the item's passage; in a contradiction item each "
+                                "option quotes another place of the source"
+                            )
+                        ),
+                    ),
                 )
                 continue
             missing = passages.not_found(text)
             if missing is not None:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: not found in the source text, which the "
-                    f"options of a contradiction item must quote{missing}",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_(
+                                "not found in the source text, which the options of a "
+                                "contradiction item must quote{hint}"
+                            ),
+                            hint=missing,
+                        ),
+                    ),
                 )
 
-    def _sizes(self, at: Path, label: str, item: Item) -> None:
+    def _sizes(self, at: Path, label: Text, item: Item) -> None:
         report = self.report
         if len(item.question) > limits.QUESTION_MAX:
             report.error(
                 (*at, "question"),
-                f"{label}: the question is {len(item.question)} characters; "
-                f"the limit is {limits.QUESTION_MAX}",
+                placed(
+                    label,
+                    say(
+                        N_("the question is {size} characters; the limit is {limit}"),
+                        size=len(item.question),
+                        limit=limits.QUESTION_MAX,
+                    ),
+                ),
             )
         contradiction = item.kind == ItemKind.CONTRADICTION
         option_max = limits.OPTION_TEXT_MAX * (2 if contradiction else 1)
@@ -180,16 +246,33 @@ class ItemChecker:
             if size > option_max:
                 report.error(
                     path,
-                    f"{label}, option {number + 1}: the text is {size} characters; "
-                    f"the limit is {option_max}",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_("the text is {size} characters; the limit is {limit}"),
+                            size=size,
+                            limit=option_max,
+                        ),
+                    ),
                 )
             elif (
                 not contradiction and limits.telegram_length(option.text) > limits.POLL_OPTION_MAX
             ):
                 report.warning(
                     path,
-                    f"{label}, option {number + 1}: the text is {size} characters; over "
-                    f"{limits.POLL_OPTION_MAX} it will not fit in a Telegram poll",
+                    self._at_option(
+                        at,
+                        number,
+                        say(
+                            N_(
+                                "the text is {size} characters; over {limit} it will not fit "
+                                "in a Telegram poll"
+                            ),
+                            size=size,
+                            limit=limits.POLL_OPTION_MAX,
+                        ),
+                    ),
                 )
         texts = [option.text for option in item.options]
         asked = limits.item_message_length(
@@ -198,53 +281,103 @@ class ItemChecker:
         if asked > limits.MESSAGE_TEXT_MAX:
             report.error(
                 at,
-                f"{label} would need {asked} characters in one Telegram message; the limit is "
-                f"{limits.MESSAGE_TEXT_MAX}: shorten the passage, question or options",
+                say(
+                    N_(
+                        "{item} would need {size} characters in one Telegram message; the "
+                        "limit is {limit}: shorten the passage, question or options"
+                    ),
+                    item=label,
+                    size=asked,
+                    limit=limits.MESSAGE_TEXT_MAX,
+                ),
             )
         feedback = _worst_feedback(item)
         answered = limits.feedback_message_length(item.passage, item.explanation, feedback)
         if answered > limits.MESSAGE_TEXT_MAX:
             report.error(
                 (*at, "explanation"),
-                f"{label} would need {answered} characters in its feedback message; the limit "
-                f"is {limits.MESSAGE_TEXT_MAX}: shorten the passage, explanation or feedback",
+                say(
+                    N_(
+                        "{item} would need {size} characters in its feedback message; the "
+                        "limit is {limit}: shorten the passage, explanation or feedback"
+                    ),
+                    item=label,
+                    size=answered,
+                    limit=limits.MESSAGE_TEXT_MAX,
+                ),
             )
 
-    def _checked_date(self, at: Path, label: str, item: Item) -> None:
+    def _checked_date(self, at: Path, label: Text, item: Item) -> None:
         report = self.report
         checked = item.checked
         if checked is None:
             if item.references:
                 report.warning(
                     (*at, "references"),
-                    f"{label}: has references but no 'checked' date; add 'checked: YYYY-MM-DD' "
-                    "when you verify the facts",
+                    placed(
+                        label,
+                        say(
+                            N_(
+                                "has references but no 'checked' date; add "
+                                "'checked: YYYY-MM-DD' when you verify the facts"
+                            )
+                        ),
+                    ),
                 )
             return
         age = (self.today - checked).days
         if age > STALE_AFTER_DAYS:
             report.warning(
                 (*at, "checked"),
-                f"{label}: facts checked on {checked.isoformat()}, over a year ago: check them "
-                "again, since facts and figures can change",
+                placed(
+                    label,
+                    say(
+                        N_(
+                            "facts checked on {date}, over a year ago: check them again, "
+                            "since facts and figures can change"
+                        ),
+                        date=checked.isoformat(),
+                    ),
+                ),
             )
         elif age < 0:
             report.warning(
                 (*at, "checked"),
-                f"{label}: the checked date {checked.isoformat()} is in the future",
+                placed(
+                    label,
+                    say(N_("the checked date {date} is in the future"), date=checked.isoformat()),
+                ),
             )
 
-    def _duplicate_options(self, at: Path, label: str, item: Item) -> None:
+    def _duplicate_options(self, at: Path, label: Text, item: Item) -> None:
         seen: dict[str, int] = {}
         for number, option in enumerate(item.options):
             key = normalise(option.text).casefold()
             if key in seen:
                 self.report.warning(
                     (*at, "options", number),
-                    f"{label}: options {seen[key] + 1} and {number + 1} have the same text",
+                    placed(
+                        label,
+                        say(
+                            N_("options {first} and {second} have the same text"),
+                            first=seen[key] + 1,
+                            second=number + 1,
+                        ),
+                    ),
                 )
             else:
                 seen[key] = number
+
+
+PASSAGE_REPEATED: Final = N_(
+    "the passage occurs more than once in the source text; quote more of it so that it points "
+    "at one place"
+)
+
+
+def passage_not_found(hint: Value) -> Text:
+    """A quoted passage is not in the source; `hint` says where it differs, if it can."""
+    return say(N_("passage not found in the source text{hint}"), hint=hint)
 
 
 def _longest_prefix_in(text: str, source: str) -> int:

@@ -22,6 +22,7 @@ from typing import Final
 
 from bot.domain.quizfile.model import Item, ItemKind, normalise
 from bot.domain.quizfile.reader import Path
+from bot.domain.text import N_, Text, Value, say
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Finding:
     path: Path
     item: int | None
     code: str
-    message: str
+    message: Text
     option: int | None = None  # 0-based, when the finding is about one option
 
 
@@ -138,9 +139,13 @@ def _item_findings(index: int, item: Item, t: Thresholds) -> Iterable[Finding]:
                 (*path, "text"),
                 index,
                 "of-the-above",
-                "'all/none of the above' does not survive shuffled "
-                "options and can be answered by spotting two right (or wrong) options; write "
-                "a real option (G25, G26)",
+                say(
+                    N_(
+                        "'all/none of the above' does not survive shuffled options and can be "
+                        "answered by spotting two right (or wrong) options; write a real option "
+                        "(G25, G26)"
+                    )
+                ),
                 number,
             )
         if number in keys:
@@ -150,8 +155,12 @@ def _item_findings(index: int, item: Item, t: Thresholds) -> Iterable[Finding]:
                 path,
                 index,
                 "no-feedback",
-                "a wrong option with no 'feedback'; say why a reader "
-                "might pick it and what the passage shows (formative feedback: Shute 2008)",
+                say(
+                    N_(
+                        "a wrong option with no 'feedback'; say why a reader might pick it and "
+                        "what the passage shows (formative feedback: Shute 2008)"
+                    )
+                ),
                 number,
             )
         if item.verdict is not None and option.judgement is None:
@@ -159,9 +168,13 @@ def _item_findings(index: int, item: Item, t: Thresholds) -> Iterable[Finding]:
                 path,
                 index,
                 "no-judgement",
-                "a wrong option with no 'judgement'; say what picking "
-                "it means about the claim: sound (believes it), flawed (doubts it) or neither "
-                "(a misreading), so discernment is measured right",
+                say(
+                    N_(
+                        "a wrong option with no 'judgement'; say what picking it means about the "
+                        "claim: sound (believes it), flawed (doubts it) or neither (a "
+                        "misreading), so discernment is measured right"
+                    )
+                ),
                 number,
             )
     if item.kind in _COMPARED and len(keys) == 1 and len(item.options) > 1:
@@ -185,9 +198,15 @@ def _conspicuous_key(index: int, item: Item, t: Thresholds) -> Iterable[Finding]
             ("items", index, "options"),
             index,
             "key-length",
-            f"the right option is {key} characters and the longest other one {longest}: a "
-            "learner who picks the longest option wins without reading; make the options "
-            "about equal in length (G24, G28d)",
+            say(
+                N_(
+                    "the right option is {key} characters and the longest other one {longest}: "
+                    "a learner who picks the longest option wins without reading; make the "
+                    "options about equal in length (G24, G28d)"
+                ),
+                key=key,
+                longest=longest,
+            ),
         )
 
 
@@ -201,9 +220,14 @@ def _hedged_key(index: int, item: Item) -> Iterable[Finding]:
             ("items", index, "options"),
             index,
             "hedged-key",
-            "the right option is the only hedged one and every other option is an absolute "
-            "(all, never, only, proves...): a learner can pick the careful wording without "
-            "reading; hedge some wrong options too, or state the key plainly (G28a)",
+            say(
+                N_(
+                    "the right option is the only hedged one and every other option is an "
+                    "absolute (all, never, only, proves...): a learner can pick the careful "
+                    "wording without reading; hedge some wrong options too, or state the key "
+                    "plainly (G28a)"
+                )
+            ),
         )
 
 
@@ -218,9 +242,14 @@ def _word_cue(index: int, item: Item, t: Thresholds) -> Iterable[Finding]:
             ("items", index, "options", key, "text"),
             index,
             "word-cue",
-            f"only the right option repeats '{cues[0]}' from the passage or question: a "
-            "learner can match words instead of judging; reword the key or use the word in "
-            "other options too (G28b)",
+            say(
+                N_(
+                    "only the right option repeats '{word}' from the passage or question: a "
+                    "learner can match words instead of judging; reword the key or use the "
+                    "word in other options too (G28b)"
+                ),
+                word=cues[0],
+            ),
         )
 
 
@@ -243,9 +272,13 @@ def _reused_options(items: Sequence[tuple[int, Item]], t: Thresholds) -> Iterabl
                 ("items", index, "options", number, "text"),
                 index,
                 "reused-option",
-                f"the same text is an option in {len(spots)} items; "
-                "learners soon know it is never (or always) the answer; write options for "
-                "this item (G4, G29)",
+                say(
+                    N_(
+                        "the same text is an option in {count} items; learners soon know it is "
+                        "never (or always) the answer; write options for this item (G4, G29)"
+                    ),
+                    count=len(spots),
+                ),
                 number,
             )
 
@@ -274,9 +307,17 @@ def _longest_key_share(items: Sequence[tuple[int, Item]], t: Thresholds) -> Iter
         ("items", first),
         None,
         "key-longest-share",
-        f"the right option is the longest in {len(longest)} of {len(compared)} one-answer "
-        f"items, where chance would give about {round(expected)}: learners learn to pick the "
-        f"longest option; vary it in {_listing(longest)} (G24, G28d)",
+        say(
+            N_(
+                "the right option is the longest in {count} of {total} one-answer items, where "
+                "chance would give about {expected}: learners learn to pick the longest option; "
+                "vary it in {items} (G24, G28d)"
+            ),
+            count=len(longest),
+            total=len(compared),
+            expected=round(expected),
+            items=_listing(longest),
+        ),
     )
 
 
@@ -290,9 +331,14 @@ def _multiple_key_counts(items: Sequence[tuple[int, Item]], t: Thresholds) -> It
         ("items", multiple[0][0]),
         None,
         "choose-all-count",
-        f"every 'choose all' item has exactly {count} right options "
-        f"({_listing([item.id for _, item in multiple])}): learners learn to tick {count}; "
-        "vary the number of right options (G20)",
+        say(
+            N_(
+                "every 'choose all' item has exactly {count} right options ({items}): learners "
+                "learn to tick {count}; vary the number of right options (G20)"
+            ),
+            count=count,
+            items=_listing([item.id for _, item in multiple]),
+        ),
     )
 
 
@@ -312,9 +358,16 @@ def _true_false_balance(items: Sequence[tuple[int, Item]], t: Thresholds) -> Ite
         ("items", paired[0][0]),
         None,
         "true-false-balance",
-        f"{first_keyed} of {len(paired)} true/false items have the first option "
-        f"('{paired[0][1].options[0].text}') as the right answer: a learner who always "
-        f"answers the same wins; aim for about half (G20)",
+        say(
+            N_(
+                "{count} of {total} true/false items have the first option ('{option}') as the "
+                "right answer: a learner who always answers the same wins; aim for about half "
+                "(G20)"
+            ),
+            count=first_keyed,
+            total=len(paired),
+            option=paired[0][1].options[0].text,
+        ),
     )
 
 
@@ -365,6 +418,9 @@ def _shared(words: set[str], stem: set[str]) -> set[str]:
     }
 
 
-def _listing(ids: Sequence[str], shown: int = 8) -> str:
+def _listing(ids: Sequence[str], shown: int = 8) -> Value:
     more = len(ids) - shown
-    return ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")
+    listed = ", ".join(ids[:shown])
+    if more <= 0:
+        return listed
+    return say(N_("{items} and {count} more"), items=listed, count=more)

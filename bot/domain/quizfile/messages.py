@@ -2,13 +2,15 @@
 
 `Report` collects the problems of one file, each placed at the line of a path in it; it turns
 the models' validation errors into messages such as "unknown field 'qestion' in item 2 ('c02')
-(did you mean 'question'?)".
+(did you mean 'question'?)". Each message is a `Text` (bot/domain/text.py): English here, and
+rendered in the reader's language by the adapters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,39 +28,74 @@ from bot.domain.quizfile.model import (
     SLUG_PATTERN,
 )
 from bot.domain.quizfile.reader import Key, ParsedYaml, Path
+from bot.domain.text import ENGLISH, N_, NN_, Catalog, Text, Value, joined, say, say_n, verbatim
 
 Severity = Literal["error", "warning"]
 
+# An entry of a list named by its number, and by its id where it has one.
 _ENTRY_NAMES: Final = {
-    "items": "item",
-    "options": "option",
-    "references": "reference",
-    "skills": "skill",
-    "claims": "claim",
+    "items": (N_("item {number}"), N_("item {number} ('{id}')")),
+    "options": (N_("option {number}"), None),
+    "references": (N_("reference {number}"), None),
+    "skills": (N_("skill {number}"), N_("skill {number} ('{id}')")),
+    "claims": (N_("claim {number}"), N_("claim {number} ('{id}')")),
 }
-_STARTS = "starting with a letter or digit"
+_ENTRY: Final = N_("entry {number}")
 _PATTERN_HELP: Final = {
-    ITEM_ID_PATTERN: f"must be 1 to 40 letters, digits, '-' or '_', {_STARTS}",
-    SLUG_PATTERN: f"must be lower-case letters, digits and hyphens, {_STARTS}",
-    CLAIM_ID_PATTERN: f"must be 1 to 20 letters, digits, '.', '-' or '_', {_STARTS}",
-    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$": "must be a language code such as 'en' or 'pt-BR'",
+    ITEM_ID_PATTERN: N_(
+        "must be 1 to 40 letters, digits, '-' or '_', starting with a letter or digit"
+    ),
+    SLUG_PATTERN: N_(
+        "must be lower-case letters, digits and hyphens, starting with a letter or digit"
+    ),
+    CLAIM_ID_PATTERN: N_(
+        "must be 1 to 20 letters, digits, '.', '-' or '_', starting with a letter or digit"
+    ),
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$": N_("must be a language code such as 'en' or 'pt-BR'"),
 }
 _EXCERPT: Final = 40
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a file, at a 1-based line."""
+    """One problem in a file, at a 1-based line.
+
+    `wording` is the problem's text (plain words are taken as they are); `message` is its
+    English, `render` the whole problem in a catalog's language.
+    """
 
     file: str
     line: int
-    message: str
+    wording: Text | str
     severity: Severity = "error"
 
+    @property
+    def text(self) -> Text:
+        """The problem's words, to render in a reader's language."""
+        wording = self.wording
+        return wording if isinstance(wording, Text) else verbatim(wording)
+
+    @functools.cached_property
+    def message(self) -> str:
+        """The problem in English."""
+        return str(self.wording)
+
+    def located(self) -> Text:
+        """The problem as ``FILE:LINE: message``, the format editors and CI logs link to."""
+        template = (
+            N_("{file}:{line}: warning: {problem}")
+            if self.severity == "warning"
+            else N_("{file}:{line}: {problem}")
+        )
+        return say(template, file=self.file, line=self.line, problem=self.text)
+
+    def render(self, catalog: Catalog = ENGLISH) -> str:
+        """The problem as ``FILE:LINE: message`` in the language of `catalog`."""
+        return self.located().render(catalog)
+
     def __str__(self) -> str:
-        """Render as ``FILE:LINE: message``, the format editors and CI logs link to."""
-        marker = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {marker}{self.message}"
+        """Render as ``FILE:LINE: message`` in English."""
+        return self.render()
 
 
 def as_errors(problems: Iterable[Problem]) -> tuple[Problem, ...]:
@@ -73,45 +110,52 @@ class Report:
         self.file = file
         self.parsed = parsed
         self.raw: object = parsed.value
-        self.problems: list[Problem] = [Problem(file, p.line, p.message) for p in parsed.problems]
+        self.problems: list[Problem] = [Problem(file, p.line, p.wording) for p in parsed.problems]
         # Paths whose only problem is that they are still to be written (placeholders.py).
         self.hidden: frozenset[Path] = frozenset()
 
-    def error(self, path: Path, message: str) -> None:
+    def error(self, path: Path, message: Text) -> None:
         if path not in self.hidden:
             self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
-    def warning(self, path: Path, message: str) -> None:
+    def warning(self, path: Path, message: Text) -> None:
         if path not in self.hidden:
             self.problems.append(Problem(self.file, self.parsed.line_of(path), message, "warning"))
 
-    def placeholder(self, path: Path, message: str) -> None:
+    def placeholder(self, path: Path, message: Text) -> None:
         """Report a part still to be written, the one problem shown at its path."""
         self.problems.append(Problem(self.file, self.parsed.line_of(path), message))
 
     def sorted(self) -> tuple[Problem, ...]:
-        unique = dict.fromkeys(self.problems)
-        return tuple(sorted(unique, key=lambda p: (p.line, p.message, p.severity)))
+        # The same problem found twice (in English, at the same line) is reported once.
+        unique = {(p.file, p.line, p.message, p.severity): p for p in reversed(self.problems)}
+        return tuple(sorted(unique.values(), key=lambda p: (p.line, p.message, p.severity)))
 
-    def describe(self, path: Path) -> str:
-        """Name the part of the file at `path` for a reader: "item 3 ('c04-x'), option 2"."""
-        parts: list[str] = []
+    def describe(self, path: Path) -> Text | None:
+        """Name the part of the file at `path` for a reader: "item 3 ('c04-x'), option 2";
+        None for the file as a whole."""
+        parts: list[Value] = []
         node = self.raw
         for position, part in enumerate(path):
             node = _child(node, part)
             if isinstance(part, int):
                 previous = path[position - 1] if position else ""
-                name = _ENTRY_NAMES.get(str(previous), "entry")
+                plain, with_id = _ENTRY_NAMES.get(str(previous), (_ENTRY, None))
                 ident = node.get("id") if isinstance(node, dict) else None
-                shown = (
-                    f" ('{ident}')"
-                    if isinstance(ident, str) and name in ("item", "skill", "claim")
-                    else ""
-                )
-                parts.append(f"{name} {part + 1}{shown}")
+                if with_id is not None and isinstance(ident, str):
+                    parts.append(say(with_id, number=part + 1, id=ident))
+                else:
+                    parts.append(say(plain, number=part + 1))
             elif position + 1 == len(path) or not isinstance(path[position + 1], int):
                 parts.append(part)
-        return ", ".join(parts)
+        return joined(parts) if parts else None
+
+    def entry(self, path: Path) -> Text:
+        """Name an entry of a list (an item, a skill, a claim) for a reader."""
+        label = self.describe(path)
+        if label is None:
+            raise ValueError("an entry has a path")
+        return label
 
     def model(self, model: type[BaseModel], raw: dict[Key, object]) -> Any:
         """Validate `raw` against `model`, reporting every error; None when invalid."""
@@ -134,62 +178,99 @@ class Report:
                 continue
             self.error(loc, self._message(model, loc, error))
         for parent, fields in missing.items():
-            label = self.describe(parent)
-            prefix = f"{label}: " if label else ""
             names = _join_names(fields)
-            plural = "s" if len(fields) > 1 else ""
-            self.error(parent, f"{prefix}missing field{plural} {names}")
+            missing_text = say_n(
+                NN_("missing field {names}", "missing fields {names}"), len(fields), names=names
+            )
+            self.error(parent, placed(self.describe(parent), missing_text))
 
-    def _message(self, model: type[BaseModel], loc: Path, error: ErrorDetails) -> str:
+    def _message(self, model: type[BaseModel], loc: Path, error: ErrorDetails) -> Text:
         kind = error["type"]
         value = error.get("input")
-        ctx = error.get("ctx") or {}
         if kind == "invalid_key":
-            label = self.describe(loc[:-1])
-            where = f"in {label}" if label else "at the top level"
-            return (
-                f"the key {_show(value)} {where} is not a field name: field names are words "
-                "(YAML reads yes/no/on/off as true/false and digits as numbers)"
+            return say(
+                N_(
+                    "the key {key} {where} is not a field name: field names are words "
+                    "(YAML reads yes/no/on/off as true/false and digits as numbers)"
+                ),
+                key=_show(value),
+                where=_where(self.describe(loc[:-1])),
             )
         field = loc[-1] if loc and isinstance(loc[-1], str) else None
         label = self.describe(loc[:-1] if field is not None else loc)
-        prefix = f"{label}: " if label else ""
 
         if kind == "extra_forbidden":
-            where = f"in {label}" if label else "at the top level"
             allowed = _fields_of(model, loc[:-1])
             hint = did_you_mean(str(field), allowed)
             if not hint and allowed:
-                hint = f" (the fields here are: {', '.join(allowed)})"
-            return f"unknown field '{field}' {where}{hint}"
+                hint = say(N_(" (the fields here are: {fields})"), fields=", ".join(allowed))
+            return say(
+                N_("unknown field '{field}' {where}{hint}"),
+                field=str(field),
+                where=_where(label),
+                hint=hint,
+            )
         if field is None:  # the entry itself is wrong, e.g. an option written as plain text
             return _entry_message(label, loc, value)
-        subject = f"{prefix}'{field}'"
+        return placed(label, self._field_message(model, loc, field, error))
+
+    def _field_message(
+        self, model: type[BaseModel], loc: Path, field: str, error: ErrorDetails
+    ) -> Text:
+        kind = error["type"]
+        value = error.get("input")
+        ctx = error.get("ctx") or {}
         if kind in ("too_short", "too_long"):
-            return prefix + _length_message(field, value, ctx)
+            return _length_message(field, value, ctx)
         if kind == "enum":
             allowed = _enum_values(model, loc) or [str(ctx.get("expected", ""))]
-            return (
-                f"{subject} must be one of: {', '.join(allowed)}; got {_show(value)}"
-                f"{did_you_mean(str(value), allowed)}"
+            return say(
+                N_("'{field}' must be one of: {allowed}; got {value}{hint}"),
+                field=field,
+                allowed=", ".join(allowed),
+                value=_show(value),
+                hint=did_you_mean(str(value), allowed),
             )
         if kind == "string_type":
-            return f"{subject} {_string_detail(value)}"
+            return _string_detail(field, value)
         if kind == "string_too_short":
-            return f"{subject} is empty"
+            return say(N_("'{field}' is empty"), field=field)
         if kind == "string_pattern_mismatch":
             pattern = str(ctx.get("pattern", ""))
-            help_text = _PATTERN_HELP.get(pattern, f"must match the pattern {pattern}")
-            return f"{subject} {help_text}; got {_show(value)}"
+            rule = _PATTERN_HELP.get(pattern)
+            return say(
+                N_("'{field}' {rule}; got {value}"),
+                field=field,
+                rule=say(rule)
+                if rule is not None
+                else say(N_("must match the pattern {pattern}"), pattern=pattern),
+                value=_show(value),
+            )
         if kind in ("bool_type", "bool_parsing"):
-            return f"{subject} must be true or false; got {_show(value)}"
-        if kind.startswith("date") or kind.startswith("datetime"):
-            return f"{subject} must be a date such as 2025-01-31; got {_show(value)}"
-        if kind == "list_type":
-            return f"{subject} must be a list (lines that start with '- '); got {_show(value)}"
-        if kind in ("model_type", "model_attributes_type", "dict_type"):
-            return f"{subject} must be a mapping of 'key: value' lines; got {_show(value)}"
-        return f"{subject}: {error['msg']}"
+            template = N_("'{field}' must be true or false; got {value}")
+        elif kind.startswith("date") or kind.startswith("datetime"):
+            template = N_("'{field}' must be a date such as 2025-01-31; got {value}")
+        elif kind == "list_type":
+            template = N_("'{field}' must be a list (lines that start with '- '); got {value}")
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            template = N_("'{field}' must be a mapping of 'key: value' lines; got {value}")
+        else:
+            # A check the messages do not word yet: pydantic's own English says what it is.
+            return say(N_("'{field}': {reason}"), field=field, reason=error["msg"])
+        return say(template, field=field, value=_show(value))
+
+
+def placed(label: Text | None, problem: Text) -> Text:
+    """`problem` after the part of the file it is about: "item 3 ('c04'): ..."."""
+    if label is None:
+        return problem
+    return say(N_("{place}: {problem}"), place=label, problem=problem)
+
+
+def _where(label: Text | None) -> Text:
+    if label is None:
+        return say(N_("at the top level"))
+    return say(N_("in {place}"), place=label)
 
 
 def _child(node: object, part: Key) -> object:
@@ -200,52 +281,86 @@ def _child(node: object, part: Key) -> object:
     return None
 
 
-def _entry_message(label: str, loc: Path, value: object) -> str:
+def _entry_message(label: Text | None, loc: Path, value: object) -> Text:
     container = loc[-2] if len(loc) >= 2 else None
-    if container == "options" and isinstance(value, str | int | float | bool):
+    if label is not None and container == "options" and isinstance(value, str | int | float):
         shown = excerpt(str(value))
-        return f"{label}: write the option as '- text: {shown}', not '- {shown}'"
-    return f"{label} must be a mapping of 'key: value' lines; got {_show(value)}"
+        return placed(
+            label, say(N_("write the option as '- text: {text}', not '- {text}'"), text=shown)
+        )
+    return say(
+        N_("{place} must be a mapping of 'key: value' lines; got {value}"),
+        place=label if label is not None else say(N_("the file")),
+        value=_show(value),
+    )
 
 
-def _length_message(field: str, value: object, ctx: dict[str, Any]) -> str:
-    count = len(value) if isinstance(value, list) else ctx.get("actual_length")
+def _length_message(field: str, value: object, ctx: dict[str, Any]) -> Text:
+    found = len(value) if isinstance(value, list) else ctx.get("actual_length")
+    count = found if isinstance(found, int) else str(found)
     if field == "options":
-        return f"an item needs {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {count}"
+        return say(
+            N_("an item needs {low} to {high} options; this one has {count}"),
+            low=MIN_OPTIONS,
+            high=MAX_OPTIONS,
+            count=count,
+        )
     if field == "items":
-        return "the quiz needs at least one item"
+        return say(N_("the quiz needs at least one item"))
     if field == "skills":
-        return "the catalogue needs at least one skill"
+        return say(N_("the catalogue needs at least one skill"))
     if field == "claims":
-        return "the claim list is empty; list at least one claim, or remove 'claims:'"
+        return say(N_("the claim list is empty; list at least one claim, or remove 'claims:'"))
     if "min_length" in ctx:
-        return f"'{field}' needs at least {ctx['min_length']} entries; it has {count}"
-    return f"'{field}' may have at most {ctx.get('max_length')} entries; it has {count}"
+        return say(
+            N_("'{field}' needs at least {low} entries; it has {count}"),
+            field=field,
+            low=str(ctx["min_length"]),
+            count=count,
+        )
+    return say(
+        N_("'{field}' may have at most {high} entries; it has {count}"),
+        field=field,
+        high=str(ctx.get("max_length")),
+        count=count,
+    )
 
 
-def _string_detail(value: object) -> str:
+def _string_detail(field: str, value: object) -> Text:
     if value is None:
-        return "is empty"
+        return say(N_("'{field}' is empty"), field=field)
     if isinstance(value, bool):
-        read_as = f"the boolean {str(value).lower()} (from yes/no/on/off/true/false)"
+        read_as = say(
+            N_("the boolean {value} (from yes/no/on/off/true/false)"), value=str(value).lower()
+        )
     elif isinstance(value, int | float):
-        read_as = f"the number {value}"
+        read_as = say(N_("the number {value}"), value=str(value))
     elif isinstance(value, dt.date):
-        read_as = f"the date {value.isoformat()}"
+        read_as = say(N_("the date {value}"), value=value.isoformat())
     elif isinstance(value, list):
-        return "must be text, not a list"
+        return say(N_("'{field}' must be text, not a list"), field=field)
     elif isinstance(value, dict):
-        return "must be text, not a mapping (is there a ': ' in it? then put it in quotes)"
+        return say(
+            N_(
+                "'{field}' must be text, not a mapping "
+                "(is there a ': ' in it? then put it in quotes)"
+            ),
+            field=field,
+        )
     else:
-        return f"must be text; got {_show(value)}"
-    return f"must be text, but YAML reads this value as {read_as}: put it in quotes"
+        return say(N_("'{field}' must be text; got {value}"), field=field, value=_show(value))
+    return say(
+        N_("'{field}' must be text, but YAML reads this value as {read_as}: put it in quotes"),
+        field=field,
+        read_as=read_as,
+    )
 
 
-def _join_names(names: Sequence[str]) -> str:
+def _join_names(names: Sequence[str]) -> Value:
     quoted = [f"'{name}'" for name in names]
     if len(quoted) == 1:
         return quoted[0]
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return say(N_("{names} and {last}"), names=", ".join(quoted[:-1]), last=quoted[-1])
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:
@@ -253,10 +368,10 @@ def _closest(word: str, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> Value:
     """A " (did you mean 'x'?)" hint naming the closest choice, or nothing."""
     close = _closest(word, choices)
-    return f" (did you mean '{close}'?)" if close else ""
+    return say(N_(" (did you mean '{word}'?)"), word=close) if close else ""
 
 
 def _misspelt_fields(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> set[Path]:
@@ -272,15 +387,15 @@ def _misspelt_fields(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> 
     return misspelt
 
 
-def _show(value: object) -> str:
+def _show(value: object) -> Value:
     if isinstance(value, str):
         return f"'{excerpt(value)}'"
     if isinstance(value, dict):
-        return "a mapping"
+        return say(N_("a mapping"))
     if isinstance(value, list):
-        return "a list"
+        return say(N_("a list"))
     if value is None:
-        return "nothing"
+        return say(N_("nothing"))
     if isinstance(value, dt.date):
         return value.isoformat()
     return excerpt(repr(value))

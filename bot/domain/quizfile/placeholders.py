@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.quizfile.reader import Key, Path
+from bot.domain.text import N_, Text, Value, say
 
 PLACEHOLDER: Final = "TODO"
 _PLACEHOLDER = re.compile(rf"^\s*{PLACEHOLDER}(?:$|[\s:.,-])")
 # Values quoted from the article are the article's words, whatever they say.
 _QUOTED: Final = frozenset({"source", "passage"})
+# What may stand where a placeholder is (the YAML words stay as they are when translated).
 _ALLOWED: Final = {
-    "verdict": "sound or flawed",
-    "judgement": "sound, flawed or neither",
+    "verdict": N_("sound or flawed"),
+    "judgement": N_("sound, flawed or neither"),
 }
 
 
@@ -40,13 +42,13 @@ class Placeholders:
     checked: dict[Key, object]
 
 
-def placeholder_message(path: Path, value: str, label: str) -> str:
+def placeholder_message(path: Path, value: str) -> Text:
     """What to write at `path` instead of the placeholder `value`, for the reader."""
     hint = value.strip()[len(PLACEHOLDER) :].lstrip(" :.,-")
     allowed = _ALLOWED.get(str(path[-1]))
-    what = allowed or hint[:100] or "your own words"
-    where = f"{label}: " if label else ""
-    return f"{where}still to write ({what})"
+    # The draft's hint is in the article's language (English): it is shown as written.
+    what: Value = say(allowed) if allowed else hint[:100] or say(N_("your own words"))
+    return say(N_("still to write ({what})"), what=what)
 
 
 def find_placeholders(raw: dict[Key, object]) -> Placeholders:

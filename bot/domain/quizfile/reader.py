@@ -41,6 +41,7 @@ from yaml.nodes import ScalarNode
 
 from bot.domain.limits import QUIZ_FILE_MAX_BYTES
 from bot.domain.quizfile.colons import COLON_PROBLEM, ColonScan, colon_messages, find_colons
+from bot.domain.text import N_, Text, say
 
 Key = str | int
 Path = tuple[Key, ...]
@@ -48,11 +49,11 @@ Path = tuple[Key, ...]
 MAX_NODES: Final = 200_000
 MAX_DEPTH: Final = 32
 
-ALIAS_MESSAGE: Final = "anchors and aliases (&name, *name) are not supported"
-TAB_INDENT_MESSAGE: Final = "tabs are not allowed for indentation; use spaces"
-TAB_MESSAGE: Final = "a tab is not allowed here; use spaces"
-EMPTY_MESSAGE: Final = "the file is empty"
-MAPPING_MESSAGE: Final = "the file must be a YAML mapping (lines of 'key: value')"
+ALIAS_MESSAGE: Final = N_("anchors and aliases (&name, *name) are not supported")
+TAB_INDENT_MESSAGE: Final = N_("tabs are not allowed for indentation; use spaces")
+TAB_MESSAGE: Final = N_("a tab is not allowed here; use spaces")
+EMPTY_MESSAGE: Final = N_("the file is empty")
+MAPPING_MESSAGE: Final = N_("the file must be a YAML mapping (lines of 'key: value')")
 
 # The C parser (libyaml) is ten times faster than the pure-Python one, which matters for a
 # 1 MB file; both produce the same events and marks.
@@ -86,7 +87,12 @@ class YamlProblem:
     """A problem found while reading the YAML, at a 1-based line."""
 
     line: int
-    message: str
+    wording: Text
+
+    @property
+    def message(self) -> str:
+        """The problem in English."""
+        return str(self.wording)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,10 @@ def parse_yaml(
     max_bytes: int = QUIZ_FILE_MAX_BYTES,
     max_nodes: int = MAX_NODES,
 ) -> ParsedYaml:
-    """Parse one YAML document whose top level must be a mapping, keeping line numbers."""
+    """Parse one YAML document whose top level must be a mapping, keeping line numbers.
+
+    `top_level_message` is a template marked with `N_`: the problem when the file is not a
+    mapping."""
     size = _size_in_bytes(data)
     if size > max_bytes:
         return _fail(1, too_big_message(size, max_bytes))
@@ -123,7 +132,7 @@ def parse_yaml(
         return ParsedYaml(None, (text_or_problem,))
     text = _json_tabs_to_spaces(text_or_problem)
     if not text.strip():
-        return _fail(1, EMPTY_MESSAGE)
+        return _fail(1, say(EMPTY_MESSAGE))
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
         return ParsedYaml(None, (_bad_character(text, bad.start()),))
@@ -141,13 +150,13 @@ def parse_yaml(
             return ParsedYaml(None, (*other, *_with_colons(text, scan, max_nodes)))
         return ParsedYaml(None, (*builder.problems, first))
     except yaml.YAMLError as error:  # a reader error without a mark: report it plainly
-        return ParsedYaml(None, (*builder.problems, YamlProblem(1, f"YAML error: {error}")))
+        return ParsedYaml(None, (*builder.problems, _yaml_error(error)))
 
     if value is _NO_DOCUMENT or value is None:
-        return _fail(1, EMPTY_MESSAGE)
+        return _fail(1, say(EMPTY_MESSAGE))
     if not isinstance(value, dict):
         return ParsedYaml(
-            None, (*builder.problems, YamlProblem(builder.root_line, top_level_message))
+            None, (*builder.problems, YamlProblem(builder.root_line, say(top_level_message)))
         )
     return ParsedYaml(value, tuple(builder.problems), builder.key_lines)
 
@@ -163,13 +172,22 @@ def _with_colons(text: str, scan: ColonScan, max_nodes: int) -> tuple[YamlProble
     except MarkedYAMLError as error:
         return (*found, *builder.problems, _syntax_problem(error, scan.repaired))
     except yaml.YAMLError as error:
-        return (*found, *builder.problems, YamlProblem(1, f"YAML error: {error}"))
+        return (*found, *builder.problems, _yaml_error(error))
     return (*found, *builder.problems)
 
 
-def too_big_message(size: int, max_bytes: int = QUIZ_FILE_MAX_BYTES) -> str:
+def _yaml_error(error: yaml.YAMLError) -> YamlProblem:
+    # The parser's own English says what it could not read.
+    return YamlProblem(1, say(N_("YAML error: {error}"), error=str(error)))
+
+
+def too_big_message(size: int, max_bytes: int = QUIZ_FILE_MAX_BYTES) -> Text:
     """The problem reported for a file over the size limit."""
-    return f"the file is {size:,} bytes; the limit is {_megabytes(max_bytes)}"
+    return say(
+        N_("the file is {size} bytes; the limit is {limit}"),
+        size=f"{size:,}",
+        limit=_megabytes(max_bytes),
+    )
 
 
 def _nearest(lines: Mapping[Path, int], path: Path) -> int:
@@ -180,12 +198,14 @@ def _nearest(lines: Mapping[Path, int], path: Path) -> int:
     return 1
 
 
-def _fail(line: int, message: str) -> ParsedYaml:
+def _fail(line: int, message: Text) -> ParsedYaml:
     return ParsedYaml(None, (YamlProblem(line, message),))
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB" if size >= 1_000_000 else f"{size:,} bytes"
+def _megabytes(size: int) -> Text:
+    if size >= 1_000_000:
+        return say(N_("{size} MB"), size=f"{size / 1_000_000:g}")
+    return say(N_("{size} bytes"), size=f"{size:,}")
 
 
 def _size_in_bytes(data: str | bytes) -> int:
@@ -208,11 +228,19 @@ def _decode(data: str | bytes) -> str | YamlProblem:
         line = data.count(b"\n", 0, error.start) + 1
         if b"\x00" in data[: error.start]:
             return _binary_problem(data.count(b"\n", 0, data.index(b"\x00")) + 1)
-        return YamlProblem(line, f"the file is not UTF-8 text (bad byte at line {line})")
+        return _not_utf8(line)
+
+
+def _not_utf8(line: int) -> YamlProblem:
+    return YamlProblem(
+        line, say(N_("the file is not UTF-8 text (bad byte at line {line})"), line=line)
+    )
 
 
 def _binary_problem(line: int) -> YamlProblem:
-    return YamlProblem(line, f"the file is binary data, not text (NUL byte at line {line})")
+    return YamlProblem(
+        line, say(N_("the file is binary data, not text (NUL byte at line {line})"), line=line)
+    )
 
 
 def _bad_character(text: str, index: int) -> YamlProblem:
@@ -221,9 +249,13 @@ def _bad_character(text: str, index: int) -> YamlProblem:
     if char == "\x00":
         return _binary_problem(line)
     if 0xD800 <= ord(char) <= 0xDFFF:
-        return YamlProblem(line, f"the file is not UTF-8 text (bad byte at line {line})")
+        return _not_utf8(line)
     return YamlProblem(
-        line, f"the file contains a control character (U+{ord(char):04X}) that YAML does not allow"
+        line,
+        say(
+            N_("the file contains a control character ({code}) that YAML does not allow"),
+            code=f"U+{ord(char):04X}",
+        ),
     )
 
 
@@ -257,16 +289,19 @@ def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
 
     indent = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
     if source_line[column : column + 1] == "\t":
-        return YamlProblem(line, TAB_INDENT_MESSAGE if column < len(indent) else TAB_MESSAGE)
+        return YamlProblem(line, say(TAB_INDENT_MESSAGE if column < len(indent) else TAB_MESSAGE))
     if "\t" in indent:  # a tab in the indentation misleads the parser into other errors
-        return YamlProblem(line, TAB_INDENT_MESSAGE)
+        return YamlProblem(line, say(TAB_INDENT_MESSAGE))
     opened = _unclosed_quote_line(lines[:line])
     hint = (
-        f" (check the quote opened at line {opened}: is it closed?)"
+        say(N_(" (check the quote opened at line {line}: is it closed?)"), line=opened)
         if opened is not None and opened != line
         else _hint(error, problem)
     )
-    return YamlProblem(line, f"YAML syntax error: {problem}{hint}")
+    # The parser's words (English) name the fault; the hint says what to do about it.
+    return YamlProblem(
+        line, say(N_("YAML syntax error: {problem}{hint}"), problem=problem, hint=hint)
+    )
 
 
 # A value that starts with a quote: after "key: ", "- " or at the start of a line.
@@ -287,34 +322,34 @@ def _unclosed_quote_line(lines: list[str]) -> int | None:
     return None
 
 
-def _hint(error: MarkedYAMLError, problem: str) -> str:
+def _hint(error: MarkedYAMLError, problem: str) -> Text | str:
     context = error.context or ""
     opened = error.context_mark.line + 1 if error.context_mark else None
     if "mapping values are not allowed" in problem:
-        return " (put a value that contains ': ' in quotes, or check the indentation)"
+        return say(N_(" (put a value that contains ': ' in quotes, or check the indentation)"))
     if "quoted scalar" in context and opened is not None:
-        return f" (the quote opened at line {opened} is never closed)"
+        return say(N_(" (the quote opened at line {line} is never closed)"), line=opened)
     if "flow sequence" in context and opened is not None:
-        return f" (the '[' at line {opened} is never closed)"
+        return say(N_(" (the '[' at line {line} is never closed)"), line=opened)
     if "flow mapping" in context and opened is not None:
-        return f" (the '{{' at line {opened} is never closed)"
+        return say(N_(" (the '{{' at line {line} is never closed)"), line=opened)
     if "could not find expected ':'" in problem:
-        return " (this line is not 'key: value'; a long text must be indented or quoted)"
+        return say(N_(" (this line is not 'key: value'; a long text must be indented or quoted)"))
     if any(
         clue in problem
         for clue in ("block end", "expected key", "'-' indicator", "document start")
     ):
-        return " (check the indentation: it must line up with the lines above)"
+        return say(N_(" (check the indentation: it must line up with the lines above)"))
     if "cannot start any token" in problem:
-        return " (put a value that starts with this character in quotes)"
+        return say(N_(" (put a value that starts with this character in quotes)"))
     return ""
 
 
 class _Refused(Exception):
     """Stops parsing at something we do not read at all."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, message: Text) -> None:
+        super().__init__(str(message))
         self.problem = YamlProblem(line, message)
 
 
@@ -363,8 +398,13 @@ class _Builder:
                 second = _line(loader.peek_event())
                 raise _Refused(
                     second,
-                    "the file holds more than one YAML document (another starts at line "
-                    f"{second}); remove the '---' line",
+                    say(
+                        N_(
+                            "the file holds more than one YAML document (another starts at "
+                            "line {line}); remove the '---' line"
+                        ),
+                        line=second,
+                    ),
                 )
             return value
         finally:
@@ -375,31 +415,36 @@ class _Builder:
         line = _line(event)
         self.nodes += 1
         if self.nodes > self.max_nodes:
-            raise _Refused(line, f"the file has more than {self.max_nodes:,} YAML values")
+            raise _Refused(
+                line,
+                say(N_("the file has more than {count} YAML values"), count=f"{self.max_nodes:,}"),
+            )
         if isinstance(event, AliasEvent) or (
             isinstance(event, NodeEvent) and event.anchor is not None
         ):
-            raise _Refused(line, ALIAS_MESSAGE)
+            raise _Refused(line, say(ALIAS_MESSAGE))
         if isinstance(event, ScalarEvent):
             return self.scalar(event, line)
         if isinstance(event, CollectionStartEvent):
             if depth >= MAX_DEPTH:
-                raise _Refused(line, f"the file is nested more than {MAX_DEPTH} levels deep")
+                raise _Refused(
+                    line,
+                    say(N_("the file is nested more than {depth} levels deep"), depth=MAX_DEPTH),
+                )
             tag = event.tag
             if isinstance(event, SequenceStartEvent):
                 if tag not in (None, "!", _SEQ_TAG):
-                    self.problems.append(
-                        YamlProblem(line, f"the tag '{_tag_name(tag)}' is not supported")
-                    )
+                    self.problems.append(_unsupported_tag(line, tag))
                 return self.sequence(path, depth, record=record)
             if isinstance(event, MappingStartEvent):
                 if tag not in (None, "!", _MAP_TAG):
-                    self.problems.append(
-                        YamlProblem(line, f"the tag '{_tag_name(tag)}' is not supported")
-                    )
+                    self.problems.append(_unsupported_tag(line, tag))
                 return self.mapping(path, depth, record=record)
         # Stream and document events cannot appear here in a well-formed event stream.
-        raise _Refused(line, "YAML syntax error: unexpected structure")
+        raise _Refused(
+            line,
+            say(N_("YAML syntax error: {problem}{hint}"), problem="unexpected structure", hint=""),
+        )
 
     def sequence(self, path: Path, depth: int, *, record: bool) -> list[object]:
         loader = self.loader
@@ -423,7 +468,8 @@ class _Builder:
             if isinstance(key, list | dict):
                 self.problems.append(
                     YamlProblem(
-                        key_line, "a key must be a plain word or text, not a list or mapping"
+                        key_line,
+                        say(N_("a key must be a plain word or text, not a list or mapping")),
                     )
                 )
                 usable = False
@@ -431,7 +477,11 @@ class _Builder:
                 self.problems.append(
                     YamlProblem(
                         key_line,
-                        f"duplicate key {_show_key(key)} (first at line {first_lines[key]})",
+                        say(
+                            N_("duplicate key {key} (first at line {line})"),
+                            key=_show_key(key),
+                            line=first_lines[key],
+                        ),
                     )
                 )
                 usable = False  # keep the first value: that is the one the message points to
@@ -459,12 +509,12 @@ class _Builder:
         if tag == _STR_TAG:
             return event.value  # what the str constructor would return, minus its overhead
         if tag == _MERGE_TAG:
-            self.problems.append(YamlProblem(line, "merge keys ('<<') are not supported"))
+            self.problems.append(YamlProblem(line, say(N_("merge keys ('<<') are not supported"))))
             return event.value
         if tag == _VALUE_TAG:  # a lone '=' : safe_load fails on it, but it is only text
             return event.value
         if tag not in _SCALAR_TAGS:
-            self.problems.append(YamlProblem(line, f"the tag '{_tag_name(tag)}' is not supported"))
+            self.problems.append(_unsupported_tag(line, tag))
             return event.value
         node = ScalarNode(tag, event.value, None, None, event.style)
         try:
@@ -474,11 +524,21 @@ class _Builder:
             return event.value
 
 
-def _scalar_error(tag: str, value: str, error: Exception) -> str:
+def _unsupported_tag(line: int, tag: str) -> YamlProblem:
+    return YamlProblem(line, say(N_("the tag '{tag}' is not supported"), tag=_tag_name(tag)))
+
+
+def _scalar_error(tag: str, value: str, error: Exception) -> Text:
+    # The reason in brackets is the parser's or Python's own English.
     if tag == _YAML_TAG + "timestamp":
-        return f"'{value}' is not a valid date ({error})"
+        return say(N_("'{value}' is not a valid date ({reason})"), value=value, reason=str(error))
     reason = error.problem if isinstance(error, MarkedYAMLError) and error.problem else error
-    return f"'{value[:40]}' is not a valid {_tag_name(tag)} value ({reason})"
+    return say(
+        N_("'{value}' is not a valid {tag} value ({reason})"),
+        value=value[:40],
+        tag=_tag_name(tag),
+        reason=str(reason),
+    )
 
 
 def _as_key(key: object) -> Key:
