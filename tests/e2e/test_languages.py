@@ -202,7 +202,7 @@ async def test_a_khmer_instructor_gets_the_problems_of_an_upload_in_khmer(
         broken = broken_quiz_yaml("class-quiz")
         dara.send_document("class-quiz.yaml", broken.encode(), "application/x-yaml")
         reply = await dara.wait_for_message("មិនបាននាំចូលអ្វីទេ")  # "Nothing was imported"
-        numbered = re.findall(r"^(\d+)\. បន្ទាត់ (\d+)៖ (.*)$", reply.content, re.MULTILINE)
+        numbered = re.findall(r"^(\d+)\. បន្ទាត់ទី (\d+)៖ (.*)$", reply.content, re.MULTILINE)
         assert [(int(n), int(line)) for n, line, _ in numbered] == [
             (1, line_of(broken, "skill: sourcin")),
             (2, line_of(broken, "secret minutes")),
@@ -227,7 +227,7 @@ async def test_a_khmer_instructor_gets_the_problems_of_an_upload_in_khmer(
         reply = await dara.wait_for_message("គួរពិនិត្យមើល")  # "Worth a look"
         line = line_of(stale, "checked: 2020")
         assert (
-            f"បន្ទាត់ {line}៖ ការព្រមាន៖ សំណួរទី 1 ('q1')៖ ការពិតត្រូវបានពិនិត្យនៅថ្ងៃ 2020-01-15"
+            f"បន្ទាត់ទី {line}៖ ការព្រមាន៖ សំណួរទី 1 ('q1')៖ ការពិតត្រូវបានពិនិត្យនៅថ្ងៃ 2020-01-15"
             in reply.content
         )
         assert "over a year ago" not in reply.content
