@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import BigInteger, ColumnElement, Integer, cast, exists, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, cast, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -75,20 +73,6 @@ async def skill_names(session: AsyncSession, language: str | None = None) -> dic
     """Skill id -> display name, in `language` where the catalogue translates it."""
     rows = (await session.execute(select(Skill.id, Skill.name, Skill.translations))).all()
     return {id_: languages.translated(name, words, language, "name") for id_, name, words in rows}
-
-
-async def attempt_skill_counts(
-    session: AsyncSession, attempt_id: int, since: dt.datetime | None = None
-) -> list[tuple[str, int, int]]:
-    """(skill, answered, correct) for one attempt, optionally only answers after `since`."""
-    stmt = select(
-        Answer.skill_id, func.count(), func.sum(func.cast(Answer.correct, Integer))
-    ).where(Answer.attempt_id == attempt_id)
-    if since is not None:
-        stmt = stmt.where(Answer.answered_at > since)
-    stmt = stmt.group_by(Answer.skill_id).order_by(Answer.skill_id)
-    rows = (await session.execute(stmt)).all()
-    return [(skill, count, int(correct or 0)) for skill, count, correct in rows]
 
 
 def visible_to(user_id: int) -> ColumnElement[bool]:

@@ -19,14 +19,15 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import queries
-from bot.db.models import Item, Quiz, QuizVersion
+from bot.db.models import Item, Quiz, QuizVersion, Skill
+from bot.domain import languages
 from bot.domain.discernment import judge_answer
 from bot.domain.quizfile.model import Judgement, option_judgements
 
 # Versions kept per database; a version of the bundled quiz is about 100 KB in memory.
 MAX_VERSIONS = 64
 SKILL_NAMES_SECONDS = 60.0
+_SKILLS = select(Skill.id, Skill.name, Skill.lesson, Skill.translations)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ class VersionContent:
 class _Cache:
     versions: OrderedDict[int, VersionContent] = field(default_factory=OrderedDict)
     items: dict[int, ItemContent] = field(default_factory=dict)
-    # Per language (None: as written), all read again together.
-    skill_names: dict[str | None, dict[str, str]] | None = None
-    skill_names_until: float = 0.0
+    # The catalogue's skills as stored (id, name, lesson, translations), read again once a
+    # minute; with their names and lessons per language (None: as written).
+    skills: list[tuple[str, str, str, dict[str, Any] | None]] | None = None
+    skills_until: float = 0.0
+    skill_names: dict[str | None, dict[str, str]] = field(default_factory=dict)
+    skill_lessons: dict[str | None, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 _CACHES: WeakKeyDictionary[Engine, _Cache] = WeakKeyDictionary()
@@ -175,22 +179,52 @@ async def item_at(session: AsyncSession, version_id: int, position: int) -> Item
     return await item(session, loaded.item_ids[position])
 
 
+async def _skills(session: AsyncSession) -> tuple[_Cache, list[tuple[str, str, str, Any]]]:
+    """The cache and the catalogue's skills, read again once a minute."""
+    cache = _cache(session)
+    now = time.monotonic()
+    if cache.skills is None or now >= cache.skills_until:
+        rows = await session.execute(_SKILLS)
+        cache.skills = [(id_, name, lesson, words) for id_, name, lesson, words in rows]
+        cache.skills_until = now + SKILL_NAMES_SECONDS
+        cache.skill_names, cache.skill_lessons = {}, {}
+    return cache, cache.skills
+
+
 async def skill_names(session: AsyncSession, language: str | None = None) -> dict[str, str]:
     """Skill id -> display name in `language` (as written where it has no translation), read
     again once a minute."""
-    cache = _cache(session)
-    now = time.monotonic()
-    if cache.skill_names is None or now >= cache.skill_names_until:
-        cache.skill_names = {}
-        cache.skill_names_until = now + SKILL_NAMES_SECONDS
-    if language not in cache.skill_names:
-        cache.skill_names[language] = await queries.skill_names(session, language)
-    return cache.skill_names[language]
+    cache, skills = await _skills(session)
+    names = cache.skill_names.get(language)
+    if names is None:
+        names = cache.skill_names[language] = {
+            id_: languages.translated(name, words, language, "name")
+            for id_, name, _lesson, words in skills
+        }
+    return names
+
+
+async def skill_lessons(
+    session: AsyncSession, language: str | None = None
+) -> dict[str, tuple[str, str]]:
+    """Skill id -> (name, follow-up lesson) in `language`, as written where it has no
+    translation; read again once a minute, like the names."""
+    cache, skills = await _skills(session)
+    lessons = cache.skill_lessons.get(language)
+    if lessons is None:
+        lessons = cache.skill_lessons[language] = {
+            id_: (
+                languages.translated(name, words, language, "name"),
+                languages.translated(lesson, words, language, "lesson"),
+            )
+            for id_, name, lesson, words in skills
+        }
+    return lessons
 
 
 def forget_skill_names(session: AsyncSession) -> None:
-    """Drop the cached skill names (after this process imported the catalogue)."""
-    _cache(session).skill_names = None
+    """Drop the cached skills (after this process imported the catalogue)."""
+    _cache(session).skills = None
 
 
 def _item_content(item: Item) -> ItemContent:

@@ -92,3 +92,27 @@ async def test_skill_names_follow_a_new_catalogue(runtime: Runtime) -> None:
         await s.commit()
         after = await content.skill_names(s)
     assert after[skill_id] == f"{old_name} (renamed)"
+
+
+async def test_lessons_follow_a_new_catalogue_in_each_language(runtime: Runtime) -> None:
+    """The dispatcher and practice answers take lessons from the cached catalogue: a new
+    catalogue imported by this process shows at once, in the language asked for."""
+    catalogue = (BUNDLED_QUIZ_DIR / "skills.yaml").read_bytes()
+    async with runtime.sessions() as s:
+        english = await content.skill_lessons(s)
+        khmer = await content.skill_lessons(s, "km")
+        skill_id = "headline-body"
+        assert english[skill_id][0] == "Headline versus body"
+        assert khmer[skill_id][0] == "ចំណងជើង ធៀបនឹងខ្លឹមសារ"
+        assert khmer[skill_id][1] != english[skill_id][1]
+        assert english[skill_id][1].startswith("Many people read only the headline")
+        changed = catalogue.replace(
+            b"Many people read only", b"A changed lesson. Many read only", 1
+        )
+        assert changed != catalogue, "the lesson starts as in the file"
+        await import_skill_catalogue(s, changed, file="skills.yaml", now=runtime.clock())
+        await s.commit()
+        after = await content.skill_lessons(s)
+        still_khmer = await content.skill_lessons(s, "km")
+    assert after[skill_id][1].startswith("A changed lesson.")
+    assert still_khmer[skill_id][1] == khmer[skill_id][1]

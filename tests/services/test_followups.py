@@ -551,3 +551,48 @@ async def test_a_khmer_learner_gets_the_lesson_and_the_skill_in_khmer(
         khmer = await learners.score_report(s, user_id=user.id, language="km")
     assert [k.name for k in english.skills] == ["Headline versus body"]
     assert [k.name for k in khmer.skills] == ["ចំណងជើង ធៀបនឹងខ្លឹមសារ"]
+
+
+async def test_one_batch_treats_each_learner_by_their_own_settings(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """The dispatcher reads a batch's learners together; each still gets their own language,
+    window, sitting and lessons setting."""
+    english, sitting, off = [await _user(runtime, 3000 + n) for n in range(3)]
+    async with runtime.sessions() as s:
+        khmer_user = await learners.touch_telegram_user(
+            s, telegram_id=3003, first_name="Sok", language_code="km", now=clock()
+        )
+        khmer_user.window_start_hour, khmer_user.window_end_hour = 0, 24
+        await s.commit()
+    khmer = khmer_user.id
+    evening = await _user(runtime, 3004)
+    for uid in (english, sitting, off, khmer, evening):
+        await _miss_first_item(runtime, uid)
+    clock.advance(hours=5)
+    # The sitting learners are back on their quiz; one of them only takes lessons at 18-22.
+    for uid in (sitting, evening):
+        await _first_item(runtime, uid)
+    async with runtime.sessions() as s:
+        (await s.get_one(User, evening)).window_start_hour = 18
+        (await s.get_one(User, evening)).window_end_hour = 22
+        # Lessons turned off in a way that left the row open (an older process, a race).
+        (await s.get_one(User, off)).lessons_enabled = False
+        await s.commit()
+    deliveries = {d.user_id: d for d in await _claim_and_prepare(runtime)}
+
+    assert sorted(deliveries) == sorted([english, khmer])
+    assert deliveries[english].language == "en"
+    assert deliveries[english].lessons[0].name == "Headline versus body"
+    assert deliveries[khmer].language == "km"
+    assert deliveries[khmer].lessons[0].name == "ចំណងជើង ធៀបនឹងខ្លឹមសារ"
+    for uid in (english, khmer):
+        practice = deliveries[uid].practice
+        assert practice is not None
+        assert practice.followup_id == deliveries[uid].followup_ids[0]
+    (waiting,) = await _open_rows(runtime, sitting)
+    assert (waiting.status, waiting.due_at) == ("pending", clock() + rules.SITTING_IDLE)
+    (later,) = await _open_rows(runtime, evening)
+    assert (later.status, later.due_at) == ("pending", dt.datetime(2026, 3, 2, 18, tzinfo=dt.UTC))
+    assert await _open_rows(runtime, off) == []
+    assert await _statuses(runtime, off) == Counter({"cancelled": 1})

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Insert, Integer, and_, bindparam, insert, select, update
+from sqlalchemy import Insert, Integer, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +113,23 @@ _ATTEMPT_UPDATE = (
     )
 )
 _ANSWER_INSERT = insert(ANSWERS)
+# A round's summary: the attempt's answers per skill, and the round's latest answers.
+_ROUND_SKILLS = (
+    select(
+        ANSWERS.c.skill_id,
+        func.count(),
+        func.sum(cast(ANSWERS.c.correct, Integer)),
+    )
+    .where(ANSWERS.c.attempt_id == bindparam("round_attempt", type_=Integer))
+    .group_by(ANSWERS.c.skill_id)
+    .order_by(ANSWERS.c.skill_id)
+)
+_ROUND_RECENT = (
+    select(ANSWERS.c.correct)
+    .where(ANSWERS.c.attempt_id == bindparam("round_attempt", type_=Integer))
+    .order_by(ANSWERS.c.id.desc())
+    .limit(bindparam("round_size", type_=Integer))
+)
 
 
 @dataclass
@@ -475,17 +492,15 @@ async def _round_summary(
     language: str | None,
 ) -> RoundSummary:
     names = await content.skill_names(session, language)
-    counts = await queries.attempt_skill_counts(session, attempt.id)
+    counts = [
+        (skill, n, int(right or 0))
+        for skill, n, right in await session.execute(_ROUND_SKILLS, {"round_attempt": attempt.id})
+    ]
     in_round = attempt.answered_count % attempt.round_size or min(
         attempt.round_size, attempt.answered_count
     )
     recent = (
-        await session.scalars(
-            select(Answer.correct)
-            .where(Answer.attempt_id == attempt.id)
-            .order_by(Answer.id.desc())
-            .limit(in_round)
-        )
+        await session.scalars(_ROUND_RECENT, {"round_attempt": attempt.id, "round_size": in_round})
     ).all()
     return RoundSummary(
         attempt_id=attempt.id,

@@ -16,28 +16,29 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.base import Base
 from bot.db.dialect import is_sqlite
 from bot.db.models import (
     Answer,
     Attempt,
     CohortMember,
-    FollowUp,
     Item,
     Quiz,
     QuizCohort,
     QuizVersion,
-    Skill,
     User,
 )
 from bot.domain import followups as rules
 from bot.domain.clock import Clock
-from bot.services import learners
+from bot.services import content, learners
+from bot.services.attempts.answer import LEARNER_COLUMNS, LearnerSettings
 from bot.services.followups import plans
 from bot.services.followups.claims import (
     BATCH,
+    FOLLOWUPS,
     LEASE,
     Claimed,
     cancel,
@@ -46,8 +47,8 @@ from bot.services.followups.claims import (
     mark_sent,
     release,
 )
-from bot.services.followups.practice import lesson_of, practice_view
-from bot.services.views import FollowUpDelivery, ItemView
+from bot.services.followups.practice import practice_view
+from bot.services.views import FollowUpDelivery, ItemView, SkillLesson
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +83,75 @@ class DispatchReport:
 # ------------------------------------------------------------------ building deliveries
 
 
+# The reads and the write of a batch, built once: a pass runs every half minute, and building
+# them each time cost more than running them.
+_USERS = Base.metadata.tables[User.__tablename__]
+_LEARNERS = select(_USERS.c.id, *LEARNER_COLUMNS).where(
+    _USERS.c.id.in_(bindparam("batch_users", expanding=True))
+)
+_SITTINGS = (
+    select(Attempt.user_id, func.max(Attempt.presented_at))
+    .where(
+        Attempt.user_id.in_(bindparam("batch_users", expanding=True)),
+        Attempt.finished_at.is_(None),
+        Attempt.current_item_id.is_not(None),
+    )
+    .group_by(Attempt.user_id)
+)
+_NEWEST = (
+    select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
+    .group_by(QuizVersion.quiz_id)
+    .subquery()
+)
+_PRACTICE_ITEMS = (
+    select(Item.id, Item.skill_id, Item.key, Quiz.id, Quiz.is_public, Quiz.owner_id)
+    .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+    .join(
+        _NEWEST,
+        and_(_NEWEST.c.quiz_id == QuizVersion.quiz_id, _NEWEST.c.number == QuizVersion.number),
+    )
+    .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+    # A test form's items would be seen before the test: never practice items.
+    .where(
+        Item.skill_id.in_(bindparam("batch_skills", expanding=True)),
+        Quiz.assessment_set.is_(None),
+    )
+    .order_by(Item.id)
+)
+_COHORT_QUIZZES = (
+    select(CohortMember.user_id, QuizCohort.quiz_id)
+    .join(QuizCohort, QuizCohort.cohort_id == CohortMember.cohort_id)
+    .where(CohortMember.user_id.in_(bindparam("batch_users", expanding=True)))
+)
+# An item keeps its key across versions of a quiz: answers to an older version count.
+_HISTORY = (
+    select(Answer.user_id, QuizVersion.quiz_id, Item.key, func.max(Answer.answered_at))
+    .join(Item, Item.id == Answer.item_id)
+    .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+    .where(
+        Answer.user_id.in_(bindparam("batch_users", expanding=True)),
+        Answer.skill_id.in_(bindparam("batch_skills", expanding=True)),
+    )
+    .group_by(Answer.user_id, QuizVersion.quiz_id, Item.key)
+)
+_SET_ITEM = (
+    update(FOLLOWUPS)
+    .where(FOLLOWUPS.c.id == bindparam("followup", type_=Integer))
+    .values(item_id=bindparam("item", type_=Integer))
+)
+
+
+async def _learners(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, LearnerSettings]:
+    """The follow-up settings of each learner (id -> settings): one read for a batch."""
+    rows = await session.execute(_LEARNERS, {"batch_users": list(user_ids)})
+    return {row.id: LearnerSettings.of(row) for row in rows}
+
+
 async def _sittings(
     session: AsyncSession, user_ids: Sequence[int]
 ) -> dict[int, dt.datetime | None]:
     """When each learner was last shown an item that is still open."""
-    rows = await session.execute(
-        select(Attempt.user_id, func.max(Attempt.presented_at))
-        .where(
-            Attempt.user_id.in_(user_ids),
-            Attempt.finished_at.is_(None),
-            Attempt.current_item_id.is_not(None),
-        )
-        .group_by(Attempt.user_id)
-    )
+    rows = await session.execute(_SITTINGS, {"batch_users": list(user_ids)})
     return {user_id: presented for user_id, presented in rows.all()}
 
 
@@ -104,46 +161,18 @@ async def _candidates(
     """Practice items per (learner, skill): newest versions of the quizzes each may take,
     with when the learner last answered each item. A few queries for a whole batch.
     """
-    newest = (
-        select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
-        .group_by(QuizVersion.quiz_id)
-        .subquery()
-    )
-    items = (
-        await session.execute(
-            select(Item.id, Item.skill_id, Item.key, Quiz.id, Quiz.is_public, Quiz.owner_id)
-            .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
-            .join(
-                newest,
-                and_(
-                    newest.c.quiz_id == QuizVersion.quiz_id,
-                    newest.c.number == QuizVersion.number,
-                ),
-            )
-            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
-            # A test form's items would be seen before the test: never practice items.
-            .where(Item.skill_id.in_(skills), Quiz.assessment_set.is_(None))
-            .order_by(Item.id)
-        )
-    ).all()
+    if not user_ids:
+        return {}
+    items = (await session.execute(_PRACTICE_ITEMS, {"batch_skills": list(skills)})).all()
     # Quizzes that are not public are open to the cohorts they are given to.
     cohort_quizzes: dict[int, set[int]] = defaultdict(set)
     if any(not public for *_, public, _owner in items):
         for user_id, quiz_id in (
-            await session.execute(
-                select(CohortMember.user_id, QuizCohort.quiz_id)
-                .join(QuizCohort, QuizCohort.cohort_id == CohortMember.cohort_id)
-                .where(CohortMember.user_id.in_(user_ids))
-            )
+            await session.execute(_COHORT_QUIZZES, {"batch_users": list(user_ids)})
         ).all():
             cohort_quizzes[user_id].add(quiz_id)
-    # An item keeps its key across versions of a quiz: answers to an older version count.
     history = await session.execute(
-        select(Answer.user_id, QuizVersion.quiz_id, Item.key, func.max(Answer.answered_at))
-        .join(Item, Item.id == Answer.item_id)
-        .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
-        .where(Answer.user_id.in_(user_ids), Answer.skill_id.in_(skills))
-        .group_by(Answer.user_id, QuizVersion.quiz_id, Item.key)
+        _HISTORY, {"batch_users": list(user_ids), "batch_skills": list(skills)}
     )
     answered = {(u, q, key): last for u, q, key, last in history.all()}
     found: dict[tuple[int, str], list[rules.Candidate]] = defaultdict(list)
@@ -176,12 +205,9 @@ async def prepare_deliveries(
         by_user[row.user_id].append(row)
     if not by_user:
         return []
-    users = {
-        u.id: u for u in (await session.scalars(select(User).where(User.id.in_(by_user)))).all()
-    }
+    users = await _learners(session, list(by_user))
     sittings = await _sittings(session, list(by_user))
-    skills = {s.id: s for s in (await session.scalars(select(Skill))).all()}
-    ready: list[tuple[User, list[Claimed]]] = []
+    ready: list[tuple[int, LearnerSettings, list[Claimed]]] = []
     for user_id, rows in sorted(by_user.items()):
         rows.sort(key=lambda r: (r.due_at, r.id))
         ids = [r.id for r in rows]
@@ -196,7 +222,7 @@ async def prepare_deliveries(
             await release(session, ids, worker=worker, due_at=rules.into_window(until, window))
             report.deferred += len(ids)
             continue
-        ready.append((user, rows[: rules.MAX_SKILLS_PER_MESSAGE]))
+        ready.append((user_id, user, rows[: rules.MAX_SKILLS_PER_MESSAGE]))
         later = [r.id for r in rows[rules.MAX_SKILLS_PER_MESSAGE :]]
         if later:
             # Not a burst: the rest come in a later message, an hour (scaled) from now.
@@ -209,39 +235,43 @@ async def prepare_deliveries(
             )
             report.deferred += len(later)
     candidates = await _candidates(
-        session, [u.id for u, _ in ready], sorted({r.skill_id for _, rows in ready for r in rows})
+        session,
+        [user_id for user_id, _, _ in ready],
+        sorted({r.skill_id for _, _, rows in ready for r in rows}),
     )
     chosen: dict[int, int] = {}  # follow-up id -> practice item id
-    for user, rows in ready:
+    for user_id, _, rows in ready:
         taken: set[int] = set()
         for row in rows:
             item_id = rules.choose_item(
-                candidates.get((user.id, row.skill_id), []), taken=frozenset(taken), seed=row.id
+                candidates.get((user_id, row.skill_id), []), taken=frozenset(taken), seed=row.id
             )
             if item_id is not None:
                 taken.add(item_id)
                 chosen[row.id] = item_id
     if chosen:
         await session.execute(
-            update(FollowUp), [{"id": fid, "item_id": iid} for fid, iid in chosen.items()]
+            _SET_ITEM, [{"followup": fid, "item": iid} for fid, iid in chosen.items()]
         )
     deliveries: list[FollowUpDelivery] = []
-    for user, rows in ready:
+    for user_id, user, rows in ready:
         assert user.telegram_id is not None
         first = next((r.id for r in rows if r.id in chosen), None)
         practice: ItemView | None = None
         if first is not None:
             practice = await practice_view(session, first, chosen[first], user.language)
+        # Lessons are per language: each learner's in their own, from the cached catalogue.
+        lessons = await content.skill_lessons(session, user.language)
         deliveries.append(
             FollowUpDelivery(
-                user_id=user.id,
+                user_id=user_id,
                 chat_id=user.telegram_id,
                 language=user.language,
                 followup_ids=tuple(r.id for r in rows),
                 lessons=tuple(
-                    lesson_of(skill, user.language)
+                    SkillLesson(r.skill_id, *lessons[r.skill_id])
                     for r in rows
-                    if (skill := skills.get(r.skill_id)) is not None
+                    if r.skill_id in lessons
                 ),
                 practice=practice,
             )

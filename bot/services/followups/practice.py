@@ -14,8 +14,8 @@ from sqlalchemy import Integer, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import Base, UTCDateTime
-from bot.db.models import FollowUp, Skill, SkillState, User
-from bot.domain import grading, languages
+from bot.db.models import FollowUp, SkillState, User
+from bot.domain import grading
 from bot.domain.errors import (
     AlreadyAnsweredError,
     ButtonsOf,
@@ -208,26 +208,7 @@ async def _lessons_of(
     first = next((s for s in siblings if s.item_id is not None), None)
     if first is None or first.id != followup_id:
         return ()
-    skills = {
-        skill_id: (
-            languages.translated(name, words, language, "name"),
-            languages.translated(lesson, words, language, "lesson"),
-        )
-        for skill_id, name, lesson, words in await session.execute(
-            select(Skill.id, Skill.name, Skill.lesson, Skill.translations).where(
-                Skill.id.in_([r.skill_id for r in siblings])
-            )
-        )
-    }
+    lessons = await content.skill_lessons(session, language)
     return tuple(
-        SkillLesson(r.skill_id, *skills[r.skill_id]) for r in siblings if r.skill_id in skills
-    )
-
-
-def lesson_of(skill: Skill, language: str | None) -> SkillLesson:
-    """A skill's follow-up lesson in `language`, as written where it has no translation."""
-    return SkillLesson(
-        skill.id,
-        languages.translated(skill.name, skill.translations, language, "name"),
-        languages.translated(skill.lesson, skill.translations, language, "lesson"),
+        SkillLesson(r.skill_id, *lessons[r.skill_id]) for r in siblings if r.skill_id in lessons
     )
