@@ -112,21 +112,29 @@ async def count_finished_attempt(session: AsyncSession, *, attempt_id: int, tota
     """Add a finished attempt's answers to item_total_sums (one INSERT ... SELECT upsert).
 
     `total` is the attempt's final number right (t); each of its answers adds
-    n = 1, x, t, t², x·t to its item's row. Call it once the last answer row is flushed.
+    n = 1, x, t, t², x·t to its item's row, taken in item order (docs/architecture.md, lock
+    order). Call it once the last answer row is flushed.
     """
     dialect = dialect_name(session)
     stmt = _count_finished.get(dialect)
     if stmt is None:
         t = bindparam("t", type_=BigInteger)
         x = case((ANSWERS.c.correct, 1), else_=0)
-        rows = select(
-            ANSWERS.c.item_id,
-            literal_column("1"),
-            x,
-            t,
-            bindparam("tt", type_=BigInteger),
-            x * t,
-        ).where(ANSWERS.c.attempt_id == bindparam("attempt_id", type_=Integer))
+        rows = (
+            select(
+                ANSWERS.c.item_id,
+                literal_column("1"),
+                x,
+                t,
+                bindparam("tt", type_=BigInteger),
+                x * t,
+            )
+            .where(ANSWERS.c.attempt_id == bindparam("attempt_id", type_=Integer))
+            # Item order, not the answers' physical order (the learner's shuffled one): two
+            # attempts finishing together then lock their shared item rows in one order, and
+            # the second waits for the first instead of deadlocking with it.
+            .order_by(ANSWERS.c.item_id)
+        )
         # The WHERE matters on SQLite: without one, "ON CONFLICT" after a FROM would parse as
         # a join constraint.
         upsert = insert_for(session)(SUMS).from_select(

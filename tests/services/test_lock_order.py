@@ -1,0 +1,187 @@
+"""Transactions that write the same shared rows take their locks in one order (PostgreSQL).
+
+Two transactions that lock the same rows in opposite orders deadlock, and PostgreSQL then
+fails one of them: a learner's answer is lost and must be pressed again. These tests force
+the worst interleaving instead of hoping for it: a third connection holds one row of the
+middle, both writers run until each waits for it (each then holds the rows it took before),
+and the row is let go. Writers that take the rows in one order then finish one after the
+other; writers in opposite orders would each wait for the other.
+
+SQLite has no row locks: a writer holds the whole database from BEGIN IMMEDIATE to commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import DEFAULT_QUIZ_ID
+from bot.db.dialect import is_sqlite
+from bot.db.models import Answer, Attempt, Item, Quiz, QuizVersion
+from bot.runtime import Runtime
+from bot.services import learners
+from bot.services.reports import counters
+from bot.services.reports.counters import SUMS
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+# How long the writers may take to reach the held row (they get there in milliseconds).
+REACH_TIMEOUT = 10.0
+
+Writer = Callable[[AsyncSession], Awaitable[None]]
+
+
+def _postgresql_only(runtime: Runtime) -> None:
+    if is_sqlite(runtime.engine):
+        pytest.skip("SQLite has no row locks: a writer holds the whole database")
+
+
+async def _waiting_on_locks(session: AsyncSession) -> int:
+    """How many other connections to this database wait for a lock."""
+    # The activity view is read once per transaction unless its snapshot is cleared.
+    await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    waiting = await session.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+    )
+    return int(waiting or 0)
+
+
+async def _run_past_a_held_row(
+    runtime: Runtime, hold: Any, writers: Sequence[Writer]
+) -> list[BaseException | None]:
+    """Run the writers, each in its own transaction, while another holds the row `hold`
+    selects (FOR UPDATE); let it go once every writer waits for a lock. Each writer's
+    error, or None."""
+
+    async def write(writer: Writer) -> None:
+        async with runtime.sessions() as session:
+            await writer(session)
+            await session.commit()
+
+    async with runtime.sessions() as holder:
+        assert (await holder.execute(hold.with_for_update())).all(), "a row to hold"
+        tasks = [asyncio.ensure_future(write(w)) for w in writers]
+        deadline = asyncio.get_running_loop().time() + REACH_TIMEOUT
+        while await _waiting_on_locks(holder) < len(writers):
+            assert not any(t.done() for t in tasks), "a writer went past the held row"
+            assert asyncio.get_running_loop().time() < deadline, "the writers never waited"
+            await asyncio.sleep(0.02)
+        await holder.commit()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+
+# ------------------------------------------------------- attempts finishing at the same time
+
+
+async def _quiz_items(session: AsyncSession) -> tuple[int, list[Item]]:
+    version_id = await session.scalar(
+        select(QuizVersion.id)
+        .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+        .where(Quiz.slug == DEFAULT_QUIZ_ID)
+        .order_by(QuizVersion.number.desc())
+        .limit(1)
+    )
+    assert version_id is not None
+    items = (
+        await session.scalars(
+            select(Item).where(Item.quiz_version_id == version_id).order_by(Item.id)
+        )
+    ).all()
+    return version_id, list(items)
+
+
+async def _finished_attempt(
+    session: AsyncSession, user_id: int, version_id: int, items: Sequence[Item]
+) -> int:
+    """A finished attempt whose answers were recorded in the order of `items`, all right."""
+    attempt_id = await session.scalar(
+        insert(Attempt)
+        .values(
+            user_id=user_id,
+            quiz_version_id=version_id,
+            seed=user_id,
+            round_size=len(items),
+            started_at=NOW,
+            finished_at=NOW,
+            answered_count=len(items),
+            correct_count=len(items),
+        )
+        .returning(Attempt.id)
+    )
+    assert attempt_id is not None
+    for item in items:
+        # One row per statement, in this order: the table's physical order is the learner's.
+        await session.execute(
+            insert(Answer).values(
+                attempt_id=attempt_id,
+                user_id=user_id,
+                item_id=item.id,
+                skill_id=item.skill_id,
+                chosen=[i for i, o in enumerate(item.options) if o["correct"]],
+                correct=True,
+                seconds=5.0,
+                answered_at=NOW,
+            )
+        )
+    return attempt_id
+
+
+async def _learner(runtime: Runtime, telegram_id: int) -> int:
+    async with runtime.sessions() as session:
+        user = await learners.touch_telegram_user(
+            session, telegram_id=telegram_id, first_name="Ana", language_code="en", now=NOW
+        )
+        await session.commit()
+    return user.id
+
+
+async def test_attempts_finishing_together_add_their_sums_without_deadlock(
+    runtime: Runtime,
+) -> None:
+    """Two attempts answered in opposite item orders finish at the same moment: both add
+    to item_total_sums, and the sums equal a rebuild from the answers."""
+    _postgresql_only(runtime)
+    users = [await _learner(runtime, 5100 + n) for n in range(3)]
+    async with runtime.sessions() as session:
+        version_id, items = await _quiz_items(session)
+        assert len(items) >= 3
+        # A first attempt, counted, so that every item has its row to lock.
+        first = await _finished_attempt(session, users[0], version_id, items)
+        await counters.count_finished_attempt(session, attempt_id=first, total=len(items))
+        forwards = await _finished_attempt(session, users[1], version_id, items)
+        backwards = await _finished_attempt(session, users[2], version_id, items[::-1])
+        await session.commit()
+        # With statistics (as autovacuum keeps them), an attempt's answers are a third of
+        # the table and are read in its physical order, not in the unique index's item order.
+        await session.execute(text("ANALYZE answers"))
+
+    def finish(attempt_id: int) -> Writer:
+        async def write(session: AsyncSession) -> None:
+            await counters.count_finished_attempt(session, attempt_id=attempt_id, total=len(items))
+
+        return write
+
+    middle = items[len(items) // 2].id
+    errors = await _run_past_a_held_row(
+        runtime,
+        select(SUMS.c.item_id).where(SUMS.c.item_id == middle),
+        [finish(forwards), finish(backwards)],
+    )
+    assert errors == [None, None]
+    async with runtime.sessions() as session:
+        kept = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await counters.rebuild(session)
+        rebuilt = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await session.rollback()
+    assert kept == rebuilt
+    assert {row[1] for row in kept} == {3}, "every item counted three times"
+    assert len(kept) == len(items)
