@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEFAULT_QUIZ_ID
@@ -58,22 +58,24 @@ async def _run_past_a_held_row(
     runtime: Runtime, hold: Any, writers: Sequence[Writer]
 ) -> list[BaseException | None]:
     """Run the writers, each in its own transaction, while another holds the row `hold`
-    selects (FOR UPDATE); let it go once every writer waits for a lock. Each writer's
-    error, or None."""
+    selects (FOR UPDATE): each starts once the one before it waits for a lock, and the row
+    is let go once they all wait. Each writer's error, or None."""
 
     async def write(writer: Writer) -> None:
         async with runtime.sessions() as session:
             await writer(session)
             await session.commit()
 
+    tasks: list[asyncio.Future[None]] = []
     async with runtime.sessions() as holder:
         assert (await holder.execute(hold.with_for_update())).all(), "a row to hold"
-        tasks = [asyncio.ensure_future(write(w)) for w in writers]
-        deadline = asyncio.get_running_loop().time() + REACH_TIMEOUT
-        while await _waiting_on_locks(holder) < len(writers):
-            assert not any(t.done() for t in tasks), "a writer went past the held row"
-            assert asyncio.get_running_loop().time() < deadline, "the writers never waited"
-            await asyncio.sleep(0.02)
+        for writer in writers:
+            tasks.append(asyncio.ensure_future(write(writer)))
+            deadline = asyncio.get_running_loop().time() + REACH_TIMEOUT
+            while await _waiting_on_locks(holder) < len(tasks):
+                assert not any(t.done() for t in tasks), "a writer went past the held row"
+                assert asyncio.get_running_loop().time() < deadline, "a writer never waited"
+                await asyncio.sleep(0.02)
         await holder.commit()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     return [o if isinstance(o, BaseException) else None for o in outcomes]
@@ -185,3 +187,48 @@ async def test_attempts_finishing_together_add_their_sums_without_deadlock(
     assert kept == rebuilt
     assert {row[1] for row in kept} == {3}, "every item counted three times"
     assert len(kept) == len(items)
+
+
+async def test_forgetting_a_learner_while_an_attempt_finishes_takes_no_deadlock(
+    runtime: Runtime,
+) -> None:
+    """/forgetme takes a learner's finished attempt out of item_total_sums while another
+    attempt, answered in the opposite order, adds itself: both go through, and the sums
+    equal a rebuild from the answers left."""
+    _postgresql_only(runtime)
+    users = [await _learner(runtime, 5200 + n) for n in range(3)]
+    async with runtime.sessions() as session:
+        version_id, items = await _quiz_items(session)
+        for user_id, order in ((users[0], items), (users[1], items[::-1])):
+            done = await _finished_attempt(session, user_id, version_id, order)
+            await counters.count_finished_attempt(session, attempt_id=done, total=len(items))
+        finishing = await _finished_attempt(session, users[2], version_id, items[::-1])
+        await session.commit()
+        await session.execute(text("ANALYZE answers"))
+        await session.commit()
+
+    async def forget(session: AsyncSession) -> None:
+        # The plan a big table gets: answers grouped by hashing, so the item rows come in
+        # no particular order (on a small one they come sorted, by chance).
+        await session.execute(text("SET LOCAL enable_sort = off"))
+        await counters.uncount_user(session, users[1])
+
+    async def finish(session: AsyncSession) -> None:
+        await counters.count_finished_attempt(session, attempt_id=finishing, total=len(items))
+
+    # The finishing attempt waits for the first item, then /forgetme takes every other
+    # item before it waits for that one too. Let go, the first item goes to the attempt,
+    # which then needs the rows /forgetme took unless it took none.
+    first_item = items[0].id
+    errors = await _run_past_a_held_row(
+        runtime, select(SUMS.c.item_id).where(SUMS.c.item_id == first_item), [finish, forget]
+    )
+    assert errors == [None, None]
+    async with runtime.sessions() as session:
+        await session.execute(delete(Answer).where(Answer.user_id == users[1]))
+        kept = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await counters.rebuild(session)
+        rebuilt = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await session.rollback()
+    assert kept == rebuilt
+    assert {row[1] for row in kept} == {2}, "every item counted twice"

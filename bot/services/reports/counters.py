@@ -222,16 +222,30 @@ async def uncount_user(session: AsyncSession, user_id: int) -> None:
         select(ATTEMPTS.c.id).where(ATTEMPTS.c.user_id == user_id).with_for_update()
     )
     mine = _count_rows(session, ANSWERS.c.user_id == user_id).subquery()
-    await session.execute(
-        update(COUNTS)
-        .values(answers=COUNTS.c.answers - mine.c.answers)
-        .where(
-            COUNTS.c.item_id == mine.c.item_id,
-            COUNTS.c.chosen == mine.c.chosen,
-            COUNTS.c.second == mine.c.second,
-        )
+    mine_counted = and_(
+        COUNTS.c.item_id == mine.c.item_id,
+        COUNTS.c.chosen == mine.c.chosen,
+        COUNTS.c.second == mine.c.second,
     )
     sums = _sum_rows(ATTEMPTS.c.user_id == user_id).subquery()
+    # An UPDATE ... FROM takes its rows in whatever order its plan joins them (on a big table,
+    # a hash's). Locked first in key order, they are taken as answer_item takes them
+    # (count_finished_attempt goes by item), and neither waits for the other in a cycle.
+    await session.execute(
+        select(COUNTS.c.item_id)
+        .where(mine_counted)
+        .order_by(COUNTS.c.item_id, COUNTS.c.chosen, COUNTS.c.second)
+        .with_for_update(of=COUNTS)
+    )
+    await session.execute(
+        select(SUMS.c.item_id)
+        .where(SUMS.c.item_id == sums.c.item_id)
+        .order_by(SUMS.c.item_id)
+        .with_for_update(of=SUMS)
+    )
+    await session.execute(
+        update(COUNTS).values(answers=COUNTS.c.answers - mine.c.answers).where(mine_counted)
+    )
     await session.execute(
         update(SUMS)
         .values(
