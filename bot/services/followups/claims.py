@@ -33,6 +33,7 @@ from bot.db.base import Base, UTCDateTime
 from bot.db.dialect import is_postgresql
 from bot.db.models import FollowUp
 from bot.domain import followups as rules
+from bot.services.followups.plans import locked_in_id_order
 
 BATCH = 100  # rows claimed at a time
 # Core, not the ORM, for the statements of every pass: no ORM bookkeeping per statement.
@@ -189,7 +190,13 @@ async def release(
     """Give claimed rows back as pending, due at `due_at`; the claim did not count as a try."""
     await session.execute(
         update(FollowUp)
-        .where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker, FollowUp.status == "claimed")
+        .where(
+            locked_in_id_order(
+                FOLLOWUPS.c.id.in_(ids),
+                FOLLOWUPS.c.claimed_by == worker,
+                FOLLOWUPS.c.status == "claimed",
+            )
+        )
         .values(
             status="pending",
             due_at=due_at,
@@ -205,7 +212,7 @@ async def cancel(session: AsyncSession, ids: Sequence[int], *, reason: str) -> N
     """Cancel claimed rows, saying why."""
     await session.execute(
         update(FollowUp)
-        .where(FollowUp.id.in_(ids), FollowUp.status == "claimed")
+        .where(locked_in_id_order(FOLLOWUPS.c.id.in_(ids), FOLLOWUPS.c.status == "claimed"))
         .values(status="cancelled", lease_until=None, error=reason)
         .execution_options(synchronize_session=False)
     )
@@ -217,9 +224,11 @@ async def cancel(session: AsyncSession, ids: Sequence[int], *, reason: str) -> N
 _MARK_SENT = (
     update(FOLLOWUPS)
     .where(
-        FOLLOWUPS.c.id.in_(bindparam("sent_ids", expanding=True)),
-        FOLLOWUPS.c.status == "claimed",
-        FOLLOWUPS.c.claimed_by == bindparam("sent_by", type_=String),
+        locked_in_id_order(
+            FOLLOWUPS.c.id.in_(bindparam("sent_ids", expanding=True)),
+            FOLLOWUPS.c.status == "claimed",
+            FOLLOWUPS.c.claimed_by == bindparam("sent_by", type_=String),
+        )
     )
     .values(
         status="sent",
@@ -248,11 +257,15 @@ async def mark_failed(
     """Put rows whose sending failed back with a backoff, or give them up; return failed."""
     rows = (
         await session.scalars(
-            select(FollowUp).where(
+            select(FollowUp)
+            .where(
                 FollowUp.id.in_(ids),
                 FollowUp.status == "claimed",
                 FollowUp.claimed_by == worker,
             )
+            # Locked in id order, as every write of several follow-ups takes them.
+            .order_by(FollowUp.id)
+            .with_for_update()
         )
     ).all()
     given_up = 0

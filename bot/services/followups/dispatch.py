@@ -134,6 +134,12 @@ _HISTORY = (
     )
     .group_by(Answer.user_id, QuizVersion.quiz_id, Item.key)
 )
+_LOCK_BATCH = (
+    select(FOLLOWUPS.c.id)
+    .where(FOLLOWUPS.c.id.in_(bindparam("batch_ids", expanding=True)))
+    .order_by(FOLLOWUPS.c.id)
+    .with_for_update()
+)
 _SET_ITEM = (
     update(FOLLOWUPS)
     .where(FOLLOWUPS.c.id == bindparam("followup", type_=Integer))
@@ -205,6 +211,9 @@ async def prepare_deliveries(
         by_user[row.user_id].append(row)
     if not by_user:
         return []
+    # The batch's rows locked in id order before any is written below (by learner, then by
+    # due time): as plans.locked_in_id_order takes them, so no cycle with /lessons off.
+    await session.execute(_LOCK_BATCH, {"batch_ids": [row.id for row in claimed]})
     users = await _learners(session, list(by_user))
     sittings = await _sittings(session, list(by_user))
     ready: list[tuple[int, LearnerSettings, list[Claimed]]] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from sqlalchemy import Insert, Integer, String, bindparam, select, text, update
+from sqlalchemy import ColumnElement, Insert, Integer, String, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import Base, UTCDateTime
@@ -27,6 +27,20 @@ OPEN_PREDICATE = "status IN ('pending', 'claimed')"
 # Core, not the ORM: a plain statement with no ORM bookkeeping on the answer path.
 FOLLOWUPS = Base.metadata.tables[FollowUp.__tablename__]
 _upsert_statements: dict[str, Insert] = {}
+
+
+def locked_in_id_order(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The follow-up rows matching `conditions`, for an UPDATE that locks them in id order.
+
+    An UPDATE takes its rows in its plan's order (an index's, or the table's physical one);
+    two that update several rows of one learner (/lessons off and the dispatcher marking a
+    message sent) could then take them in opposite orders and deadlock on PostgreSQL.
+    Selected FOR UPDATE in id order first, every such statement takes them in one order.
+    SQLite has no row locks and drops the FOR UPDATE.
+    """
+    return FOLLOWUPS.c.id.in_(
+        select(FOLLOWUPS.c.id).where(*conditions).order_by(FOLLOWUPS.c.id).with_for_update()
+    )
 
 
 class LearnerPrefs(Protocol):
@@ -97,9 +111,10 @@ async def cancel_open(
     session: AsyncSession, *, user_id: int, skill_id: str | None = None, reason: str
 ) -> int:
     """Cancel a learner's open follow-ups (of one skill, or all); return how many."""
-    stmt = update(FollowUp).where(FollowUp.user_id == user_id, FollowUp.status.in_(OPEN))
+    conditions = [FOLLOWUPS.c.user_id == user_id, FOLLOWUPS.c.status.in_(OPEN)]
     if skill_id is not None:
-        stmt = stmt.where(FollowUp.skill_id == skill_id)
+        conditions.append(FOLLOWUPS.c.skill_id == skill_id)
+    stmt = update(FollowUp).where(locked_in_id_order(*conditions))
     result = await session.execute(
         stmt.values(status="cancelled", error=reason, lease_until=None).execution_options(
             synchronize_session=False
