@@ -2,10 +2,11 @@
 
 Two transactions that lock the same rows in opposite orders deadlock, and PostgreSQL then
 fails one of them: a learner's answer is lost and must be pressed again. These tests force
-the worst interleaving instead of hoping for it: a third connection holds one row of the
-middle, both writers run until each waits for it (each then holds the rows it took before),
-and the row is let go. Writers that take the rows in one order then finish one after the
-other; writers in opposite orders would each wait for the other.
+the worst interleaving instead of hoping for it: a third connection holds one shared row,
+the writers start one after another, each once the one before waits for a lock (each then
+holds the rows it took before), and the row is let go. Writers that take the rows in one
+order then finish one after the other; writers in different orders wait for each other.
+Before the changes these tests came with, each deadlocked on every run.
 
 SQLite has no row locks: a writer holds the whole database from BEGIN IMMEDIATE to commit.
 """
