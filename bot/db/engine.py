@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +17,11 @@ from bot.config import to_async_url
 from bot.db.sqlite_inline import InlineConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Pages (4 KiB each) the write-ahead log may hold before a commit copies them into the
+# database file: 40 MiB instead of SQLite's 4 MiB. See _sqlite_pragmas.
+SQLITE_WAL_AUTOCHECKPOINT = 10_000
+# A worker's connections to PostgreSQL, all kept once opened (docs/deploy.md: up to 15).
+PG_POOL_SIZE = 15
 
 
 def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -41,7 +46,14 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
             # timeout: wait for a writer instead of failing at once with "database is locked".
             kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:
+        # A ping at each checkout is what lets a worker survive a database restart.
         kwargs.setdefault("pool_pre_ping", True)
+        # The same 15 connections at most as SQLAlchemy's 5 + 10 overflow, but all kept:
+        # an overflow connection was closed when returned and opened again at the next
+        # burst (a dispatcher pass marks up to 32 messages at once), each time a new login,
+        # type set-up, and every statement prepared again.
+        kwargs.setdefault("pool_size", PG_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -66,7 +78,20 @@ def _no_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN: a transaction that reads, then writes after another
     # connection committed, would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver's cursor: SQLAlchemy's statement path (execution context,
+    # events, result) cost as much as a statement of the transaction's own, for no result.
+    # Its errors are wrapped as that path would ("database is locked" is an
+    # sqlalchemy.exc.OperationalError either way).
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    except dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            "BEGIN IMMEDIATE", None, error, dbapi.Error, dialect=connection.dialect
+        ) from error
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -78,6 +103,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # A checkpoint copies the log's pages into the database file and syncs it, in the
+    # commit that crosses the limit. With a longer log, pages written again and again (an
+    # attempt's row, a learner's skills, the item counts) are copied once per checkpoint
+    # instead of once per few commits. Durability is unchanged: a commit is in the log, and
+    # the log is replayed after a crash; the cost is a log file of up to 40 MiB.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
     cursor.close()
 
 

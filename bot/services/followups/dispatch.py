@@ -84,55 +84,70 @@ class DispatchReport:
 
 
 # The reads and the write of a batch, built once: a pass runs every half minute, and building
-# them each time cost more than running them.
+# them each time cost more than running them. They are written on the tables' columns, not
+# the ORM classes': Session.execute then skips the ORM's compile and result set-up.
 _USERS = Base.metadata.tables[User.__tablename__]
+_ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
+_ANSWERS = Base.metadata.tables[Answer.__tablename__]
+_ITEMS = Base.metadata.tables[Item.__tablename__]
+_QUIZZES = Base.metadata.tables[Quiz.__tablename__]
+_VERSIONS = Base.metadata.tables[QuizVersion.__tablename__]
+_MEMBERS = Base.metadata.tables[CohortMember.__tablename__]
+_COHORT_QUIZ = Base.metadata.tables[QuizCohort.__tablename__]
 _LEARNERS = select(_USERS.c.id, *LEARNER_COLUMNS).where(
     _USERS.c.id.in_(bindparam("batch_users", expanding=True))
 )
 _SITTINGS = (
-    select(Attempt.user_id, func.max(Attempt.presented_at))
+    select(_ATTEMPTS.c.user_id, func.max(_ATTEMPTS.c.presented_at))
     .where(
-        Attempt.user_id.in_(bindparam("batch_users", expanding=True)),
-        Attempt.finished_at.is_(None),
-        Attempt.current_item_id.is_not(None),
+        _ATTEMPTS.c.user_id.in_(bindparam("batch_users", expanding=True)),
+        _ATTEMPTS.c.finished_at.is_(None),
+        _ATTEMPTS.c.current_item_id.is_not(None),
     )
-    .group_by(Attempt.user_id)
+    .group_by(_ATTEMPTS.c.user_id)
 )
 _NEWEST = (
-    select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
-    .group_by(QuizVersion.quiz_id)
+    select(_VERSIONS.c.quiz_id, func.max(_VERSIONS.c.number).label("number"))
+    .group_by(_VERSIONS.c.quiz_id)
     .subquery()
 )
 _PRACTICE_ITEMS = (
-    select(Item.id, Item.skill_id, Item.key, Quiz.id, Quiz.is_public, Quiz.owner_id)
-    .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.skill_id,
+        _ITEMS.c.key,
+        _QUIZZES.c.id,
+        _QUIZZES.c.is_public,
+        _QUIZZES.c.owner_id,
+    )
+    .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.quiz_version_id)
     .join(
         _NEWEST,
-        and_(_NEWEST.c.quiz_id == QuizVersion.quiz_id, _NEWEST.c.number == QuizVersion.number),
+        and_(_NEWEST.c.quiz_id == _VERSIONS.c.quiz_id, _NEWEST.c.number == _VERSIONS.c.number),
     )
-    .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+    .join(_QUIZZES, _QUIZZES.c.id == _VERSIONS.c.quiz_id)
     # A test form's items would be seen before the test: never practice items.
     .where(
-        Item.skill_id.in_(bindparam("batch_skills", expanding=True)),
-        Quiz.assessment_set.is_(None),
+        _ITEMS.c.skill_id.in_(bindparam("batch_skills", expanding=True)),
+        _QUIZZES.c.assessment_set.is_(None),
     )
-    .order_by(Item.id)
+    .order_by(_ITEMS.c.id)
 )
 _COHORT_QUIZZES = (
-    select(CohortMember.user_id, QuizCohort.quiz_id)
-    .join(QuizCohort, QuizCohort.cohort_id == CohortMember.cohort_id)
-    .where(CohortMember.user_id.in_(bindparam("batch_users", expanding=True)))
+    select(_MEMBERS.c.user_id, _COHORT_QUIZ.c.quiz_id)
+    .join(_COHORT_QUIZ, _COHORT_QUIZ.c.cohort_id == _MEMBERS.c.cohort_id)
+    .where(_MEMBERS.c.user_id.in_(bindparam("batch_users", expanding=True)))
 )
 # An item keeps its key across versions of a quiz: answers to an older version count.
 _HISTORY = (
-    select(Answer.user_id, QuizVersion.quiz_id, Item.key, func.max(Answer.answered_at))
-    .join(Item, Item.id == Answer.item_id)
-    .join(QuizVersion, QuizVersion.id == Item.quiz_version_id)
+    select(_ANSWERS.c.user_id, _VERSIONS.c.quiz_id, _ITEMS.c.key, func.max(_ANSWERS.c.answered_at))
+    .join(_ITEMS, _ITEMS.c.id == _ANSWERS.c.item_id)
+    .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.quiz_version_id)
     .where(
-        Answer.user_id.in_(bindparam("batch_users", expanding=True)),
-        Answer.skill_id.in_(bindparam("batch_skills", expanding=True)),
+        _ANSWERS.c.user_id.in_(bindparam("batch_users", expanding=True)),
+        _ANSWERS.c.skill_id.in_(bindparam("batch_skills", expanding=True)),
     )
-    .group_by(Answer.user_id, QuizVersion.quiz_id, Item.key)
+    .group_by(_ANSWERS.c.user_id, _VERSIONS.c.quiz_id, _ITEMS.c.key)
 )
 _LOCK_BATCH = (
     select(FOLLOWUPS.c.id)
