@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, cast, exists, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -73,6 +73,27 @@ async def skill_names(session: AsyncSession, language: str | None = None) -> dic
     """Skill id -> display name, in `language` where the catalogue translates it."""
     rows = (await session.execute(select(Skill.id, Skill.name, Skill.translations))).all()
     return {id_: languages.translated(name, words, language, "name") for id_, name, words in rows}
+
+
+def training_quizzes() -> Select[tuple[int, str, str, str]]:
+    """Each quiz that is not a test form: its id, slug, and its newest version's title and
+    language (quizzes without a version left out), ordered by slug."""
+    newest = (
+        select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
+        .group_by(QuizVersion.quiz_id)
+        .subquery()
+    )
+    return (
+        select(Quiz.id, Quiz.slug, QuizVersion.title, QuizVersion.language)
+        .join(newest, newest.c.quiz_id == Quiz.id)
+        .join(
+            QuizVersion,
+            (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
+        )
+        # Test forms come through a cohort's tests, never as a quiz of their own.
+        .where(Quiz.assessment_set.is_(None))
+        .order_by(Quiz.slug)
+    )
 
 
 def visible_to(user_id: int) -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Cohort, CohortMember, Quiz, QuizCohort, QuizVersion, User
+from bot.db.models import Cohort, CohortMember, Quiz, QuizCohort, User
 from bot.domain import languages
 from bot.domain.errors import (
     CohortCodesMissingError,
@@ -114,27 +114,12 @@ async def quizzes_of(
 ) -> tuple[tuple[str, str, str], ...]:
     """The quizzes opened to a cohort only (quiz id, title, language), test forms left out,
     those in `language` first."""
-    newest = (
-        select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
-        .group_by(QuizVersion.quiz_id)
-        .subquery()
-    )
     rows = await session.execute(
-        select(Quiz.slug, QuizVersion.title, QuizVersion.language)
+        queries.training_quizzes()
         .join(QuizCohort, QuizCohort.quiz_id == Quiz.id)
-        .join(newest, newest.c.quiz_id == Quiz.id)
-        .join(
-            QuizVersion,
-            (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
-        )
-        .where(
-            QuizCohort.cohort_id == cohort_id,
-            Quiz.is_public.is_(False),
-            Quiz.assessment_set.is_(None),  # test forms come through the tests
-        )
-        .order_by(Quiz.slug)
+        .where(QuizCohort.cohort_id == cohort_id, Quiz.is_public.is_(False))
     )
-    found = [(slug, title, quiz_language) for slug, title, quiz_language in rows]
+    found = [(slug, title, quiz_language) for _, slug, title, quiz_language in rows]
     order = languages.preferring(language or languages.ENGLISH, [q[2] for q in found])
     return tuple(found[i] for i in order)
 

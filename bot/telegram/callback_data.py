@@ -43,6 +43,14 @@ _STAGE = re.compile(rf"tst:{_ID}:(go|skip)")
 _QUIZ = re.compile(rf"qz:{_ID}")
 
 
+def _whole_match(pattern: re.Pattern[str], data: str) -> re.Match[str]:
+    """The match of all of `data`, or BadCallbackData."""
+    m = pattern.fullmatch(data)
+    if not m:
+        raise BadCallbackData(data)
+    return m
+
+
 def _whole(pattern: re.Pattern[str]) -> Callable[[object], bool]:
     """A handler pattern that takes a payload only when all of it matches (PTB's own string
     patterns match a prefix: a forged "ans:1:2:3junk" would reach the answer handler)."""
@@ -125,17 +133,13 @@ def cont(attempt_id: int, answered: int) -> str:
 
 def parse_answer(data: str) -> AnswerPress:
     """Parse an `ans:` payload or raise BadCallbackData."""
-    m = _ANSWER.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_ANSWER, data)
     return AnswerPress(int(m[1]), int(m[2]), int(m[3]))
 
 
 def parse_mask(data: str) -> MaskPress:
     """Parse a `tog:`/`sub:` payload or raise BadCallbackData."""
-    m = _MASK.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_MASK, data)
     bits = int(m[4], 16)
     if bits >= 1 << MAX_OPTIONS:
         raise BadCallbackData(data)
@@ -145,9 +149,7 @@ def parse_mask(data: str) -> MaskPress:
 
 def parse_continue(data: str) -> ContinuePress:
     """Parse a `cont:` payload or raise BadCallbackData."""
-    m = _CONTINUE.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_CONTINUE, data)
     return ContinuePress(int(m[1]), int(m[2]))
 
 
@@ -157,9 +159,7 @@ def forget(confirmed: bool) -> str:
 
 def parse_forget(data: str) -> bool:
     """True for "yes, delete", False for "no"; raise BadCallbackData otherwise."""
-    m = _FORGET.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_FORGET, data)
     return m[1] == "yes"
 
 
@@ -181,9 +181,7 @@ def parse_practice(data: str) -> PracticePress:
     m = _PRACTICE.fullmatch(data)
     if m:
         return PracticePress(int(m[1]), frozenset({int(m[2])}), submit=True)
-    m = _PRACTICE_MASK.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_PRACTICE_MASK, data)
     bits = int(m[3], 16)
     if bits >= 1 << MAX_OPTIONS:
         raise BadCallbackData(data)
@@ -193,9 +191,7 @@ def parse_practice(data: str) -> PracticePress:
 
 def parse_window(data: str) -> str:
     """The window preset named by a `win:` payload (checked by the service)."""
-    m = _WINDOW.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_WINDOW, data)
     return m[1]
 
 
@@ -219,9 +215,7 @@ def stage_button(stage_id: int, *, skip: bool) -> str:
 
 def parse_stage(data: str) -> StagePress:
     """Parse a `tst:` payload or raise BadCallbackData."""
-    m = _STAGE.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_STAGE, data)
     return StagePress(int(m[1]), skip=m[2] == "skip")
 
 
@@ -232,7 +226,5 @@ def quiz_button(quiz_id: int) -> str:
 
 def parse_quiz(data: str) -> int:
     """The quiz number of a `qz:` payload, or raise BadCallbackData."""
-    m = _QUIZ.fullmatch(data)
-    if not m:
-        raise BadCallbackData(data)
+    m = _whole_match(_QUIZ, data)
     return int(m[1])

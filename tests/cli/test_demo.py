@@ -30,13 +30,17 @@ def _env(db: Path) -> dict[str, str]:
     return env
 
 
-def _run(db: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    db: Path, stdin: str, *args: str, lang: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`quizbot demo ARGS` with `stdin`; `lang` sets the terminal's LANG."""
+    env = _env(db) if lang is None else {**_env(db), "LANG": lang}
     return subprocess.run(
         [sys.executable, "-m", "bot", "demo", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=_env(db),
+        env=env,
         cwd=ROOT,
         timeout=120,
         check=False,
@@ -293,17 +297,7 @@ def test_lang_plays_the_demo_in_khmer_and_the_player_keeps_it(tmp_path: Path) ->
 
 def test_without_lang_the_demo_speaks_the_terminals_language(tmp_path: Path) -> None:
     db = tmp_path / "q.db"
-    env = {**_env(db), "LANG": "km_KH.UTF-8"}
-    khmer = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        input="q\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    khmer = _run(db, "q\n", lang="km_KH.UTF-8")
     assert khmer.returncode == 0, khmer.stderr
     assert "សំណួរទី 1 នៃ" in khmer.stdout
     # The terminal's language was not the player's choice: an English terminal gets English.

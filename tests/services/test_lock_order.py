@@ -102,6 +102,21 @@ async def _quiz_items(session: AsyncSession) -> tuple[int, list[Item]]:
     return version_id, list(items)
 
 
+async def _sums_and_rebuilt(
+    runtime: Runtime, forgotten: int | None = None
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """item_total_sums as kept, and as rebuilt from the answers (less a forgotten learner's,
+    as /forgetme leaves them); the rebuild is rolled back."""
+    async with runtime.sessions() as session:
+        if forgotten is not None:
+            await session.execute(delete(Answer).where(Answer.user_id == forgotten))
+        kept = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await counters.rebuild(session)
+        rebuilt = sorted(tuple(r) for r in await session.execute(select(SUMS)))
+        await session.rollback()
+    return kept, rebuilt
+
+
 async def _finished_attempt(
     session: AsyncSession, user_id: int, version_id: int, items: Sequence[Item]
 ) -> int:
@@ -180,11 +195,7 @@ async def test_attempts_finishing_together_add_their_sums_without_deadlock(
         [finish(forwards), finish(backwards)],
     )
     assert errors == [None, None]
-    async with runtime.sessions() as session:
-        kept = sorted(tuple(r) for r in await session.execute(select(SUMS)))
-        await counters.rebuild(session)
-        rebuilt = sorted(tuple(r) for r in await session.execute(select(SUMS)))
-        await session.rollback()
+    kept, rebuilt = await _sums_and_rebuilt(runtime)
     assert kept == rebuilt
     assert {row[1] for row in kept} == {3}, "every item counted three times"
     assert len(kept) == len(items)
@@ -225,11 +236,6 @@ async def test_forgetting_a_learner_while_an_attempt_finishes_takes_no_deadlock(
         runtime, select(SUMS.c.item_id).where(SUMS.c.item_id == first_item), [finish, forget]
     )
     assert errors == [None, None]
-    async with runtime.sessions() as session:
-        await session.execute(delete(Answer).where(Answer.user_id == users[1]))
-        kept = sorted(tuple(r) for r in await session.execute(select(SUMS)))
-        await counters.rebuild(session)
-        rebuilt = sorted(tuple(r) for r in await session.execute(select(SUMS)))
-        await session.rollback()
+    kept, rebuilt = await _sums_and_rebuilt(runtime, forgotten=users[1])
     assert kept == rebuilt
     assert {row[1] for row in kept} == {2}, "every item counted twice"

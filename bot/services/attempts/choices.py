@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries
-from bot.db.models import Quiz, QuizVersion
+from bot.db.models import Quiz
 from bot.domain import languages
 from bot.services.views import QuizChoice
 
@@ -24,22 +24,7 @@ async def other_quizzes(
 ) -> tuple[QuizChoice, ...]:
     """The quizzes the learner may take other than `but`, test forms left out, at most
     MAX_CHOICES: those in `language` first, then by id."""
-    newest = (
-        select(QuizVersion.quiz_id, func.max(QuizVersion.number).label("number"))
-        .group_by(QuizVersion.quiz_id)
-        .subquery()
-    )
-    stmt = (
-        select(Quiz.id, Quiz.slug, QuizVersion.title, QuizVersion.language)
-        .join(newest, newest.c.quiz_id == Quiz.id)
-        .join(
-            QuizVersion,
-            (QuizVersion.quiz_id == Quiz.id) & (QuizVersion.number == newest.c.number),
-        )
-        # Test forms come through a cohort's tests, never as a quiz of their own.
-        .where(Quiz.slug != but, Quiz.assessment_set.is_(None))
-        .order_by(Quiz.slug)
-    )
+    stmt = queries.training_quizzes().where(Quiz.slug != but)
     if not see_all:
         stmt = stmt.where(queries.visible_to(user_id))
     found = [QuizChoice(*row) for row in await session.execute(stmt)]
