@@ -22,10 +22,14 @@ _.process_bind_param
 _.process_result_value
 _.type_annotation_map
 
-# The adapter protocol SQLAlchemy's aiosqlite dialect drives (db/sqlite_inline.py).
-_.put_nowait
-_._tx
-_._connection
+# The DBAPI protocol SQLAlchemy's aiosqlite dialect drives (db/sqlite_inline.py).
+_.server_side
+_.lastrowid
+_.arraysize
+_.executemany
+_.terminate
+_.create_function
+_._async_soft_close
 
 # Columns written and kept for operators, exports and future reports, not read in code.
 _.last_seen_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import greenlet
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -98,3 +99,33 @@ async def test_transactions_of_one_process_take_turns(
         assert len(streamed) == 40
     finally:
         await engine.dispose()
+
+
+async def test_a_statement_leaves_sqlalchemys_greenlet_once(
+    templates: Templates, tmp_path: Path
+) -> None:
+    """The adapter calls SQLite directly: each statement switches out of SQLAlchemy's
+    greenlet and back once (AsyncConnection requires one), not once per driver call."""
+    url = await templates.sqlite_copy(tmp_path / "quizbot.db")
+    engine = make_engine(url)
+    switches: list[str] = []
+
+    def trace(event: str, _args: object) -> None:
+        if event == "switch":
+            switches.append(event)
+
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await session.execute(select(func.count()).select_from(Skill))  # connects, begins
+            previous = greenlet.settrace(trace)
+            try:
+                for _ in range(10):
+                    await session.execute(select(func.count()).select_from(Skill))
+            finally:
+                greenlet.settrace(previous)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    # Per statement: into the statement's greenlet, out for the one await, back in, and
+    # out at its end. SQLAlchemy's adapter for an asyncio driver makes 8 or more.
+    assert len(switches) <= 10 * 4

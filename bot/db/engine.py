@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sqlalchemy import event, exc, make_url
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import to_async_url
-from bot.db.sqlite_inline import InlineConnection
+from bot.db import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Pages (4 KiB each) the write-ahead log may hold before a commit copies them into the
@@ -27,8 +26,8 @@ PG_POOL_SIZE = 15
 def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL, foreign keys and a wait for the write lock.
 
-    A SQLite file is opened with `InlineConnection` (`sqlite_inline.py`): statements run on
-    the event loop's thread, and waiting for the lock is an asyncio sleep. `threaded_sqlite`
+    A SQLite file is opened through `sqlite_inline.py`: statements run on the event loop's
+    thread, called directly, and waiting for the lock is an asyncio sleep. `threaded_sqlite`
     opens it through aiosqlite's thread instead (the benchmarks compare the two), and an
     in-memory database always is.
     """
@@ -41,7 +40,7 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
         database = make_url(url).database
         if not threaded_sqlite and database and database != ":memory:":
             inline = True
-            kwargs["async_creator"] = functools.partial(_open_inline, database)
+            kwargs["module"] = sqlite_inline.DBAPI
         else:
             # timeout: wait for a writer instead of failing at once with "database is locked".
             kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -63,10 +62,6 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
             # never wait for the lock on the event loop's thread (InlineConnection waits).
             event.listen(engine.sync_engine, "connect", _no_busy_timeout)
     return engine
-
-
-async def _open_inline(database: str) -> InlineConnection:
-    return InlineConnection(database)
 
 
 def _no_busy_timeout(dbapi_conn: Any, _record: Any) -> None:

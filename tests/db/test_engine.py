@@ -31,7 +31,7 @@ async def test_a_transaction_still_begins_immediate_on_sqlite(sqlite_url: str) -
             driver = raw.driver_connection
             assert driver is not None
             # Holding the write lock from BEGIN on, before any statement of its own.
-            assert driver._connection.in_transaction
+            assert driver.in_transaction
     finally:
         await engine.dispose()
 
