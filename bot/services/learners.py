@@ -230,11 +230,14 @@ async def forget_user(session: AsyncSession, *, user_id: int) -> None:
     if user is None:
         return
     if user.telegram_id is not None:
-        await session.execute(
-            delete(InboxUpdate).where(
-                or_(InboxUpdate.chat_id == user.telegram_id, queries.sent_by(user.telegram_id))
-            )
+        # In update order, as the inbox's marks lock them (docs/architecture.md, lock order).
+        theirs = (
+            select(InboxUpdate.update_id)
+            .where(or_(InboxUpdate.chat_id == user.telegram_id, queries.sent_by(user.telegram_id)))
+            .order_by(InboxUpdate.update_id)
+            .with_for_update()
         )
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(theirs)))
     # The foreign keys would set these to NULL too; said here, it does not hang on them.
     await session.execute(update(Quiz).where(Quiz.owner_id == user_id).values(owner_id=None))
     await session.execute(

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import insert_for
+from bot.db.dialect import insert_for, is_postgresql
 from bot.db.errors import is_data_error
 from bot.db.models import InboxUpdate, InboxWatermark
 from bot.domain.updates import clean_payload, clean_text, valid_update_id
@@ -242,13 +242,22 @@ async def record_progress(
     a few, while updates still waiting their turn when the process stopped keep theirs.
     `outcomes` maps handled updates to their error (None: handled fine).
     """
+    outcomes = outcomes or {}
+    if is_postgresql(session) and len(set(started) | set(outcomes)) > 1:
+        # Its rows locked in update order first, as /forgetme deletes a learner's: taken
+        # statement by statement instead, the two could deadlock.
+        await session.execute(
+            select(InboxUpdate.update_id)
+            .where(InboxUpdate.update_id.in_(sorted(set(started) | set(outcomes))))
+            .order_by(InboxUpdate.update_id)
+            .with_for_update()
+        )
     if started:
         await session.execute(
             update(InboxUpdate)
             .where(InboxUpdate.update_id.in_(list(started)), InboxUpdate.processed_at.is_(None))
             .values(tries=InboxUpdate.tries + 1)
         )
-    outcomes = outcomes or {}
     fine = [update_id for update_id, error in outcomes.items() if error is None]
     if fine:
         await session.execute(

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEFAULT_QUIZ_ID
 from bot.db.dialect import is_sqlite
-from bot.db.models import Answer, Attempt, Item, Quiz, QuizVersion
+from bot.db.models import Answer, Attempt, InboxUpdate, Item, Quiz, QuizVersion
 from bot.runtime import Runtime
-from bot.services import learners
+from bot.services import learners, update_store
 from bot.services.reports import counters
 from bot.services.reports.counters import SUMS
 
@@ -239,3 +239,54 @@ async def test_forgetting_a_learner_while_an_attempt_finishes_takes_no_deadlock(
     kept, rebuilt = await _sums_and_rebuilt(runtime, forgotten=users[1])
     assert kept == rebuilt
     assert {row[1] for row in kept} == {2}, "every item counted twice"
+
+
+# ------------------------------------------- /forgetme while the inbox marks the same updates
+
+
+async def test_forgetting_a_learner_while_their_updates_are_marked_takes_no_deadlock(
+    runtime: Runtime,
+) -> None:
+    """/forgetme deletes the learner's stored updates while the inbox counts a try on one
+    and marks another handled, in one transaction: both go through."""
+    _postgresql_only(runtime)
+    chat = 5300
+    user_id = await _learner(runtime, chat)
+    first, held, last = 9101, 9102, 9103
+    async with runtime.sessions() as session:
+        await session.execute(
+            insert(InboxUpdate),
+            [
+                {
+                    "update_id": n,
+                    "payload": {"update_id": n, "message": {"chat": {"id": chat}}},
+                    "chat_id": chat,
+                    "received_at": NOW,
+                    "tries": 0,
+                }
+                for n in (first, held, last)
+            ],
+        )
+        await session.commit()
+
+    async def forget(session: AsyncSession) -> None:
+        await learners.forget_user(session, user_id=user_id)
+
+    async def mark(session: AsyncSession) -> None:
+        # A try counted on the newest update, the oldest marked handled.
+        await update_store.record_progress(
+            session, started=[last], outcomes={first: None}, now=NOW
+        )
+
+    # /forgetme takes the first row and waits for the held one; the marks take the last
+    # row (unless they lock in update order) and wait for the first. Let go, /forgetme
+    # then needs the last row.
+    errors = await _run_past_a_held_row(
+        runtime, select(InboxUpdate.update_id).where(InboxUpdate.update_id == held), [forget, mark]
+    )
+    assert errors == [None, None]
+    async with runtime.sessions() as session:
+        left = await session.scalars(
+            select(InboxUpdate.update_id).where(InboxUpdate.chat_id == chat)
+        )
+        assert left.all() == []
