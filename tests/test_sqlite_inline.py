@@ -129,3 +129,30 @@ async def test_a_statement_leaves_sqlalchemys_greenlet_once(
     # Per statement: into the statement's greenlet, out for the one await, back in, and
     # out at its end. SQLAlchemy's adapter for an asyncio driver makes 8 or more.
     assert len(switches) <= 10 * 4
+
+
+async def test_a_cancelled_task_still_returns_its_connection(
+    templates: Templates, tmp_path: Path
+) -> None:
+    """Sessions on the inline connection close in place, without the shielded task
+    AsyncSession uses: a cancellation cannot cut the close short."""
+    url = await templates.sqlite_copy(tmp_path / "quizbot.db")
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    try:
+
+        async def work() -> None:
+            async with sessions() as session:
+                await session.execute(text("DELETE FROM skills WHERE id = 'nothing'"))
+                task.cancel()  # delivered at the next turn of the loop
+            await asyncio.sleep(1)
+
+        task = asyncio.create_task(work())
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with sessions() as session:  # and the lock was given up
+            await session.execute(text("DELETE FROM skills WHERE id = 'nothing'"))
+            await session.commit()
+    finally:
+        await engine.dispose()

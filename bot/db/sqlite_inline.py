@@ -25,7 +25,7 @@ import collections
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -40,12 +40,12 @@ FIRST_RETRY = 0.0005
 LAST_RETRY = 0.02
 
 
-class _Passed:
+class _Passed(Awaitable[None]):
     """An awaitable that is done at once: awaiting it switches out of SQLAlchemy's greenlet
     and straight back, without a turn of the loop."""
 
-    def __await__(self) -> Iterator[None]:
-        return iter(())
+    def __await__(self) -> Generator[Any, None, None]:
+        return (yield from ())
 
 
 _PASSED = _Passed()
@@ -206,7 +206,8 @@ class InlineConnection(AdaptedConnection):
     """The DBAPI connection SQLAlchemy's aiosqlite dialect drives, on a sqlite3 connection."""
 
     __slots__ = ("dbapi",)
-    _connection: sqlite3.Connection
+    # The driver's connection is sqlite3's own, synchronous, not an asyncio driver's.
+    _connection: sqlite3.Connection  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: sqlite3.Connection) -> None:
         self.dbapi = dbapi
@@ -218,7 +219,8 @@ class InlineConnection(AdaptedConnection):
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
-        self._connection.isolation_level = value
+        # sqlite3 checks the value itself (its stubs list only the ones it accepts).
+        self._connection.isolation_level = value  # type: ignore[assignment]
 
     def cursor(self, server_side: bool = False) -> InlineCursor | InlineStreamCursor:
         if server_side:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from bot.config import DEFAULT_QUIZ_ID
 from bot.db.engine import make_engine, make_sessionmaker
@@ -142,7 +142,7 @@ async def test_a_miss_schedules_soon_and_a_success_delays_the_next(
     assert practice.item_id != item.item_id, "not the item the learner just answered"
     assert practice.followup_id == row.id
     async with runtime.sessions() as s:
-        assert await mark_sent(s, ids=[row.id], worker="w1", now=clock()) == 1
+        assert await mark_sent(s, ids=[row.id], worker="w1", now=clock()) == {row.id}
 
     clock.advance(minutes=3)
     async with runtime.sessions() as s:
@@ -272,8 +272,8 @@ async def test_a_dead_dispatchers_claim_is_taken_over_after_the_lease(
     assert sorted(d.user_id for d in deliveries) == sorted(uids)
     ids = [i for d in deliveries for i in d.followup_ids]
     async with runtime.sessions() as s:
-        assert await mark_sent(s, ids=ids, worker="dead", now=clock()) == 0
-        assert await mark_sent(s, ids=ids, worker="alive", now=clock()) == 3
+        assert await mark_sent(s, ids=ids, worker="dead", now=clock()) == set()
+        assert await mark_sent(s, ids=ids, worker="alive", now=clock()) == set(ids)
     async with runtime.sessions() as s:
         rows = (await s.scalars(select(FollowUp).where(FollowUp.id.in_(ids)))).all()
     assert {(r.status, r.claimed_by, r.tries) for r in rows} == {("sent", "alive", 2)}
@@ -476,6 +476,33 @@ async def _insert_due_rows(runtime: Runtime, count: int) -> None:
             ],
         )
         await s.commit()
+
+
+async def test_messages_sent_together_are_marked_together(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """A mark waits for no one: the first is written at once, the ones whose sends finish
+    while it is written go in the next transaction together (a group commit)."""
+    await _insert_due_rows(runtime, 40)
+    marks: list[str] = []
+
+    def remember(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("UPDATE followups") and "sent_at" in statement:
+            marks.append(statement)
+
+    async def send(delivery: FollowUpDelivery) -> None:
+        await asyncio.sleep(0)  # a send that lets the others run, as a real one does
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        report = await dispatch_due_followups(
+            runtime.sessions, worker="w", clock=clock, send=send, scale=1.0
+        )
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", remember)
+    assert (report.messages, report.sent) == (40, 40)
+    assert await _statuses(runtime) == Counter({"sent": 40})
+    assert 1 < len(marks) <= 4, marks  # 40 messages, a few transactions
 
 
 @pytest.mark.slow

@@ -236,19 +236,21 @@ _MARK_SENT = (
         lease_until=None,
         error=None,
     )
+    .returning(FOLLOWUPS.c.id)
     .execution_options(synchronize_session=False)
 )
 
 
 async def mark_sent(
     session: AsyncSession, *, ids: Sequence[int], worker: str, now: dt.datetime
-) -> int:
-    """Record that this worker sent its claimed rows; return how many it still held."""
-    result = await session.execute(
+) -> set[int]:
+    """Record that this worker sent its claimed rows; return those it still held."""
+    marked = await session.scalars(
         _MARK_SENT, {"sent_ids": list(ids), "sent_by": worker, "sent_now": now}
     )
+    held = set(marked.all())
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return held
 
 
 async def mark_failed(

@@ -331,6 +331,7 @@ async def dispatch_due_followups(
     # SQLite has one writer at a time, and a waiting writer sleeps in steps: taking turns
     # here is much faster than letting 32 marks wait on the file lock.
     writes = _WriteTurns(sessions)
+    marks = _SentMarks(writes, worker, clock)
     batches = 0
     messaged: set[int] = set()  # learners sent (or being sent) a message in this pass
     in_flight: set[asyncio.Task[None]] = set()
@@ -363,7 +364,7 @@ async def dispatch_due_followups(
 
         async def deliver(delivery: FollowUpDelivery, lease_end: dt.datetime = lease_end) -> None:
             async with gate:
-                await _deliver(writes, delivery, worker, clock, send, report, lease_end)
+                await _deliver(writes, marks, delivery, worker, clock, send, report, lease_end)
 
         for delivery in deliveries:
             messaged.add(delivery.user_id)
@@ -398,8 +399,59 @@ class _WriteTurns:
             yield await stack.enter_async_context(self._sessions())
 
 
+class _SentMarks:
+    """Marks sent messages' rows in as few transactions as the sends allow.
+
+    A message's rows are marked as soon as a transaction can take them: after one turn of
+    the loop if no mark is being written, else in the next one, with every other message
+    sent meanwhile (a group commit). No mark waits longer than it would for a transaction
+    of its own, so a crash can send no more messages twice than before; a pass whose sends
+    finish together (the usual case: they are paced, not slow) writes a few transactions,
+    not one per message.
+    """
+
+    def __init__(self, writes: _WriteTurns, worker: str, clock: Clock) -> None:
+        self._writes = writes
+        self._worker = worker
+        self._clock = clock
+        self._turn = asyncio.Lock()
+        self._waiting: list[tuple[list[int], asyncio.Future[set[int]]]] = []
+
+    async def mark(self, ids: list[int]) -> set[int]:
+        """Mark one message's rows sent; return those this worker still held."""
+        mine: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((ids, mine))
+        async with self._turn:
+            if not mine.done():  # no earlier transaction took these rows with its own
+                # One turn of the loop for the sends finishing in this one to join: a
+                # transaction on SQLite never gives the loop a turn of its own.
+                await asyncio.sleep(0)
+                group, self._waiting = self._waiting, []
+                try:
+                    async with self._writes() as session:
+                        held = await mark_sent(
+                            session,
+                            ids=[i for rows, _ in group for i in rows],
+                            worker=self._worker,
+                            now=self._clock(),
+                        )
+                except asyncio.CancelledError:
+                    # Only this task is cancelled: the next in turn marks the others' rows.
+                    self._waiting[:0] = [(rows, f) for rows, f in group if f is not mine]
+                    raise
+                except Exception as exc:
+                    for _, theirs in group:
+                        if theirs is not mine:
+                            theirs.set_exception(exc)
+                    raise
+                for rows, theirs in group:
+                    theirs.set_result(held.intersection(rows))
+        return await mine
+
+
 async def _deliver(
     sessions: _WriteTurns,
+    marks: _SentMarks,
     delivery: FollowUpDelivery,
     worker: str,
     clock: Clock,
@@ -426,8 +478,7 @@ async def _deliver(
                 session, ids=ids, worker=worker, now=clock(), error=str(exc) or type(exc).__name__
             )
         return
-    async with sessions() as session:
-        marked = await mark_sent(session, ids=ids, worker=worker, now=clock())
+    marked = len(await marks.mark(ids))
     if marked != len(ids):
         log.info("follow-ups %s: %d of %d still held when marked sent", ids, marked, len(ids))
     report.messages += 1
