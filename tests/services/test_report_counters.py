@@ -331,7 +331,7 @@ async def _add_odd_seconds(session: AsyncSession) -> None:
 
 
 async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
-    """count_attempt_answer and count_finished_attempt, replayed over every quiz answer,
+    """attempt_answer_write and count_finished_attempt, replayed over every quiz answer,
     give what rebuild() computes in SQL (same rounding of seconds, same option keys)."""
     async with runtime.sessions() as session:
         await build_class(session)
@@ -347,8 +347,10 @@ async def test_counting_functions_add_up_to_a_rebuild(runtime: Runtime) -> None:
             )
         ).all()
         for item_id, chosen, correct, seconds in answers:
-            await counters.count_attempt_answer(
-                session, item_id=item_id, chosen=chosen, correct=correct, seconds=seconds
+            await session.execute(
+                *counters.attempt_answer_write(
+                    session, item_id=item_id, chosen=chosen, correct=correct, seconds=seconds
+                )
             )
         finished = (
             await session.execute(

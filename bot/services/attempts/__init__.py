@@ -19,6 +19,7 @@ from bot.services.attempts.answer import (
     record_answer,
     record_skill_review,
     replay_answer,
+    skill_review_writes,
 )
 from bot.services.attempts.choices import chosen_quiz, other_quizzes
 from bot.services.attempts.sitting import continue_attempt, current_item, open_item, start_quiz
@@ -38,5 +39,6 @@ __all__ = [
     "record_answer",
     "record_skill_review",
     "replay_answer",
+    "skill_review_writes",
     "start_quiz",
 ]

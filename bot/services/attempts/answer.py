@@ -15,10 +15,11 @@ from sqlalchemy import Insert, Integer, and_, bindparam, cast, func, insert, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import queries
+from bot.db import queries, writes
 from bot.db.base import Base
 from bot.db.dialect import dialect_name, insert_for
 from bot.db.models import Answer, Attempt, SkillState, User
+from bot.db.writes import Write
 from bot.domain import grading, mastery
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -268,9 +269,12 @@ async def answer_item(
         attempt_id=attempt_id,
     )
     version = await content.version(session, attempt.quiz_version_id)
+    # The writes wait here and go with the attempt's update and the commit, in one go
+    # (bot/db/writes.py), unless a read of the finished attempt or the round needs them.
+    pending: list[Write] = []
     if not version.is_form:
         # A test form measures, it does not train: no memory model, no follow-up.
-        await record_skill_review(
+        pending += await skill_review_writes(
             session,
             user_id=user_id,
             skill_id=item.skill_id,
@@ -280,8 +284,10 @@ async def answer_item(
             known=KnownState.of(row),
             learner=LearnerSettings.of(row),
         )
-    await report_counters.count_attempt_answer(
-        session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
+    pending.append(
+        report_counters.attempt_answer_write(
+            session, item_id=item.id, chosen=chosen, correct=correct, seconds=recorded.seconds
+        )
     )
 
     view = await sitting.quiz_item_view(session, attempt, version, item, language)
@@ -296,6 +302,8 @@ async def answer_item(
     offer: StageOffer | None = None
     if attempt.answered_count >= version.item_count:
         attempt.finished_at = now
+        await writes.execute(session, pending)
+        pending = []
         await report_counters.count_finished_attempt(
             session, attempt_id=attempt_id, total=attempt.correct_count
         )
@@ -310,6 +318,8 @@ async def answer_item(
             delay_scale=delay_scale,
         )
     if grading.is_round_end(attempt.answered_count, version.item_count, attempt.round_size):
+        await writes.execute(session, pending)
+        pending = []
         summary = await _round_summary(session, attempt, version, language)
     else:
         following = await content.item_at(session, version.id, attempt.answered_count)
@@ -318,19 +328,21 @@ async def answer_item(
         attempt.current_item_id = following.id
         attempt.presented_at = now
         next_item = await sitting.quiz_item_view(session, attempt, version, following, language)
-    await session.execute(
-        _ATTEMPT_UPDATE,
-        {
-            "the_attempt": attempt_id,
-            "new_answered": attempt.answered_count,
-            "new_correct": attempt.correct_count,
-            "new_finished": attempt.finished_at,
-            "new_item": attempt.current_item_id,
-            "new_presented": attempt.presented_at,
-            **{f"add_{name}": add for name, add in adds.items()},
-        },
+    pending.append(
+        (
+            _ATTEMPT_UPDATE,
+            {
+                "the_attempt": attempt_id,
+                "new_answered": attempt.answered_count,
+                "new_correct": attempt.correct_count,
+                "new_finished": attempt.finished_at,
+                "new_item": attempt.current_item_id,
+                "new_presented": attempt.presented_at,
+                **{f"add_{name}": add for name, add in adds.items()},
+            },
+        )
     )
-    await session.commit()
+    await writes.execute_and_commit(session, pending)
     result = item_views.answer_result(view, item, chosen, correct, next_item, summary)
     if not version.is_form and offer is None:
         return result
@@ -450,6 +462,33 @@ async def record_skill_review(
     `known` is the skill state when the caller read it already (answer_item reads it with
     the attempt); `learner` likewise spares reading the learner's settings.
     """
+    await writes.execute(
+        session,
+        await skill_review_writes(
+            session,
+            user_id=user_id,
+            skill_id=skill_id,
+            correct=correct,
+            now=now,
+            delay_scale=delay_scale,
+            known=known,
+            learner=learner,
+        ),
+    )
+
+
+async def skill_review_writes(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    skill_id: str,
+    correct: bool,
+    now: dt.datetime,
+    delay_scale: float = 1.0,
+    known: KnownState | None = None,
+    learner: followup_plans.LearnerPrefs | None = None,
+) -> list[Write]:
+    """The statements of `record_skill_review` (reading what the caller did not pass)."""
     if known is None:
         state = (
             await session.execute(
@@ -473,8 +512,7 @@ async def record_skill_review(
         "streak": (known.streak or 0) + 1 if correct else 0,
         "last_answer_at": now,
     }
-    await session.execute(_skill_state_upsert(session), values)
-    await followup_plans.plan_after_review(
+    followup, _due = await followup_plans.writes_after_review(
         session,
         user_id=user_id,
         skill_id=skill_id,
@@ -483,6 +521,7 @@ async def record_skill_review(
         scale=delay_scale,
         learner=learner,
     )
+    return [(_skill_state_upsert(session), values), *followup]
 
 
 async def _round_summary(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import Base, UTCDateTime
 from bot.db.dialect import dialect_name, insert_for
 from bot.db.models import FollowUp, SkillState, User
+from bot.db.writes import Write
 from bot.domain import followups as rules
 from bot.domain import languages
 
@@ -83,6 +84,15 @@ async def upsert_followup(
     A follow-up that is being sent right now (claimed) is left alone: the answer to it plans
     the next one.
     """
+    await session.execute(
+        *upsert_followup_write(session, user_id=user_id, skill_id=skill_id, due_at=due_at, now=now)
+    )
+
+
+def upsert_followup_write(
+    session: AsyncSession, *, user_id: int, skill_id: str, due_at: dt.datetime, now: dt.datetime
+) -> Write:
+    """The statement of `upsert_followup`."""
     dialect = dialect_name(session)
     stmt = _upsert_statements.get(dialect)
     if stmt is None:
@@ -102,28 +112,33 @@ async def upsert_followup(
         )
     # One statement object per dialect, reused with new parameters: it is on every answer's
     # path, and building it again each time cost more than running it.
-    await session.execute(
-        stmt, {"user_id": user_id, "skill_id": skill_id, "due_at": due_at, "created_at": now}
-    )
+    return stmt, {"user_id": user_id, "skill_id": skill_id, "due_at": due_at, "created_at": now}
 
 
 async def cancel_open(
     session: AsyncSession, *, user_id: int, skill_id: str | None = None, reason: str
 ) -> int:
     """Cancel a learner's open follow-ups (of one skill, or all); return how many."""
+    stmt, parameters = cancel_open_write(user_id=user_id, skill_id=skill_id, reason=reason)
+    result = await session.execute(stmt, parameters)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel_open_write(*, user_id: int, skill_id: str | None = None, reason: str) -> Write:
+    """The statement of `cancel_open`."""
     conditions = [FOLLOWUPS.c.user_id == user_id, FOLLOWUPS.c.status.in_(OPEN)]
     if skill_id is not None:
         conditions.append(FOLLOWUPS.c.skill_id == skill_id)
     stmt = update(FollowUp).where(locked_in_id_order(*conditions))
-    result = await session.execute(
+    return (
         stmt.values(status="cancelled", error=reason, lease_until=None).execution_options(
             synchronize_session=False
-        )
+        ),
+        {},
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def plan_after_review(
+async def writes_after_review(
     session: AsyncSession,
     *,
     user_id: int,
@@ -132,20 +147,20 @@ async def plan_after_review(
     now: dt.datetime,
     scale: float,
     learner: LearnerPrefs | None = None,
-) -> dt.datetime | None:
-    """Plan the skill's next follow-up after a graded answer; return its due time, if any.
+) -> tuple[list[Write], dt.datetime | None]:
+    """Plan the skill's next follow-up after a graded answer: the statements that do it
+    (it may read the learner), and its due time, if any.
 
     `learner` spares a read when the caller has the learner's settings at hand.
     """
     user = learner if learner is not None else await session.get(User, user_id)
     if user is None or not wants_followups(user):
-        return None
+        return [], None
     due = rules.plan_next(now=now, model_due=model_due, scale=scale, window=window_of(user))
     if due is None:
-        await cancel_open(session, user_id=user_id, skill_id=skill_id, reason="retained")
-        return None
-    await upsert_followup(session, user_id=user_id, skill_id=skill_id, due_at=due, now=now)
-    return due
+        return [cancel_open_write(user_id=user_id, skill_id=skill_id, reason="retained")], None
+    write = upsert_followup_write(session, user_id=user_id, skill_id=skill_id, due_at=due, now=now)
+    return [write], due
 
 
 async def cancel_for_user(session: AsyncSession, *, user_id: int, reason: str) -> int:

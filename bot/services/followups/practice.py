@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import writes
 from bot.db.base import Base, UTCDateTime
 from bot.db.models import FollowUp, SkillState, User
+from bot.db.writes import Write
 from bot.domain import grading
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -158,28 +160,32 @@ async def answer_practice(
         now=now,
         followup_id=followup_id,
     )
-    await session.execute(
-        _MARK_ANSWERED,
-        {"answered_id": followup_id, "answered_now": now, "answered_sent": sent_at},
-    )
-    await attempts.record_skill_review(
-        session,
-        user_id=user_id,
-        skill_id=item.skill_id,
-        correct=correct,
-        now=now,
-        delay_scale=delay_scale,
-        # The state read is the follow-up's skill: the practice item's, as it was chosen.
-        known=attempts.KnownState.of(row) if row.skill_id == item.skill_id else None,
-        learner=attempts.LearnerSettings.of(row),
-    )
+    # The follow-up marked answered, the skill state and the next follow-up: written with
+    # the commit in one go (bot/db/writes.py), after the reads, which none of them changes.
+    pending: list[Write] = [
+        (
+            _MARK_ANSWERED,
+            {"answered_id": followup_id, "answered_now": now, "answered_sent": sent_at},
+        ),
+        *await attempts.skill_review_writes(
+            session,
+            user_id=user_id,
+            skill_id=item.skill_id,
+            correct=correct,
+            now=now,
+            delay_scale=delay_scale,
+            # The state read is the follow-up's skill: the practice item's, as it was chosen.
+            known=attempts.KnownState.of(row) if row.skill_id == item.skill_id else None,
+            learner=attempts.LearnerSettings.of(row),
+        ),
+    ]
     view = await practice_view(session, followup_id, item.id, language)
     siblings = (
         await session.execute(_MESSAGE_ROWS, {"message_user": user_id, "message_sent": sent_at})
     ).all()
     next_view = await _next_practice(session, followup_id, siblings, language)
     lessons = await _lessons_of(session, followup_id, siblings, language)
-    await session.commit()
+    await writes.execute_and_commit(session, pending)
     result = item_views.answer_result(view, item, chosen, correct, next_view)
     return PracticeResult(answer=result, lessons=lessons)
 

@@ -1,6 +1,6 @@
 """Report counters: the item analysis and discernment of a whole quiz without its answers.
 
-`answer_item` keeps them as answers come in (`count_attempt_answer`;
+`answer_item` keeps them as answers come in (`attempt_answer_write`;
 `count_finished_attempt` once the attempt's total is known; the attempt's discernment
 counters from `attempt_counter_adds`); `/forgetme` takes a learner's share out again
 (`uncount_user`); `rebuild` recomputes everything from the answers (bulk loads and tests).
@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import Base
 from bot.db.dialect import Bind, dialect_name, insert_for, is_sqlite
 from bot.db.models import Answer, Attempt, Item, ItemAnswerCount, ItemTotalSums
+from bot.db.writes import Write
 from bot.domain.discernment import count_answer, judge_answer
 from bot.domain.quizfile.model import Judgement
 from bot.services import content
@@ -76,10 +77,11 @@ def whole_second(seconds: float) -> int:
     return math.floor(seconds + 0.5)
 
 
-async def count_attempt_answer(
+def attempt_answer_write(
     session: AsyncSession, *, item_id: int, chosen: Sequence[int], correct: bool, seconds: float
-) -> None:
-    """Add one quiz-attempt answer to item_answer_counts (one upsert)."""
+) -> Write:
+    """The upsert that adds one quiz-attempt answer to item_answer_counts (the caller runs
+    it with the answer's other writes)."""
     dialect = dialect_name(session)
     stmt = _count_answer.get(dialect)
     if stmt is None:
@@ -97,15 +99,12 @@ async def count_attempt_answer(
                 set_={"answers": COUNTS.c.answers + literal_column("1")},
             )
         )
-    await session.execute(
-        stmt,
-        {
-            "item_id": item_id,
-            "chosen": chosen_key(chosen),
-            "second": whole_second(seconds),
-            "correct": correct,
-        },
-    )
+    return stmt, {
+        "item_id": item_id,
+        "chosen": chosen_key(chosen),
+        "second": whole_second(seconds),
+        "correct": correct,
+    }
 
 
 async def count_finished_attempt(session: AsyncSession, *, attempt_id: int, total: int) -> None:
