@@ -6,9 +6,11 @@ import datetime as dt
 import secrets
 from typing import Protocol
 
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import queries
+from bot.db import queries, writes
+from bot.db.base import Base
 from bot.db.models import Attempt
 from bot.domain.errors import (
     AlreadyAnsweredError,
@@ -24,6 +26,35 @@ from bot.domain.errors import (
 )
 from bot.services import content, item_views
 from bot.services.views import ItemView, QuizStart
+
+ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
+
+# A "Continue" press reads the attempt on the table's columns (locked on PostgreSQL; SQLite's
+# BEGIN IMMEDIATE holds the write lock) and puts the next item on screen with one UPDATE:
+# a press as frequent as a round's end, with no ORM object to load and flush.
+_CONTINUE_READ = (
+    select(
+        ATTEMPTS.c.id,
+        ATTEMPTS.c.user_id,
+        ATTEMPTS.c.quiz_version_id,
+        ATTEMPTS.c.seed,
+        ATTEMPTS.c.round_size,
+        ATTEMPTS.c.answered_count,
+        ATTEMPTS.c.correct_count,
+        ATTEMPTS.c.finished_at,
+        ATTEMPTS.c.current_item_id,
+    )
+    .where(ATTEMPTS.c.id == bindparam("attempt_id", type_=Integer))
+    .with_for_update()
+)
+_PRESENT = (
+    update(ATTEMPTS)
+    .where(ATTEMPTS.c.id == bindparam("the_attempt", type_=Integer))
+    .values(
+        current_item_id=bindparam("shown_item", type_=Integer),
+        presented_at=bindparam("shown_at", type_=ATTEMPTS.c.presented_at.type),
+    )
+)
 
 
 class AttemptLike(Protocol):
@@ -108,15 +139,24 @@ async def continue_attempt(
     `answered` is the count the summary was shown at: a second press on the same
     "Continue" button finds the count moved on (or the item already on screen) and is stale.
     """
-    attempt = await own_attempt(session, user_id, attempt_id)
+    attempt = (await session.execute(_CONTINUE_READ, {"attempt_id": attempt_id})).one_or_none()
+    if attempt is None:
+        raise AttemptGoneError
+    if attempt.user_id != user_id:
+        raise NotYourButtonsError(ButtonsOf.QUIZ)
     if attempt.finished_at is not None:
         raise QuizFinishedError
     if attempt.answered_count != answered or attempt.current_item_id is not None:
         raise AlreadyContinuedError
     version = await content.version(session, attempt.quiz_version_id)
-    item = await present(session, attempt, version, now, language)
-    await session.commit()
-    return item
+    item = await content.item_at(session, version.id, attempt.answered_count)
+    if item is None:
+        raise QuizFinishedError
+    view = await quiz_item_view(session, attempt, version, item, language)
+    await writes.execute_and_commit(
+        session, [(_PRESENT, {"the_attempt": attempt_id, "shown_item": item.id, "shown_at": now})]
+    )
+    return view
 
 
 async def open_item(
