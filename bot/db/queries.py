@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ColumnElement, Select, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import Base
 from bot.db.models import (
     Answer,
     Attempt,
@@ -17,6 +18,10 @@ from bot.db.models import (
     User,
 )
 from bot.domain import languages
+
+_QUIZZES = Base.metadata.tables[Quiz.__tablename__]
+_QUIZ_COHORTS = Base.metadata.tables[QuizCohort.__tablename__]
+_MEMBERS = Base.metadata.tables[CohortMember.__tablename__]
 
 
 async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
@@ -36,22 +41,6 @@ async def latest_version(session: AsyncSession, quiz_id: int) -> QuizVersion | N
         select(QuizVersion)
         .where(QuizVersion.quiz_id == quiz_id)
         .order_by(QuizVersion.number.desc())
-        .limit(1)
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def open_attempt(session: AsyncSession, user_id: int, quiz_id: int) -> Attempt | None:
-    """The learner's unfinished attempt on any version of a quiz, newest first."""
-    stmt = (
-        select(Attempt)
-        .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
-        .where(
-            Attempt.user_id == user_id,
-            QuizVersion.quiz_id == quiz_id,
-            Attempt.finished_at.is_(None),
-        )
-        .order_by(Attempt.id.desc())
         .limit(1)
     )
     return (await session.scalars(stmt)).one_or_none()
@@ -96,17 +85,21 @@ def training_quizzes() -> Select[tuple[int, str, str, str]]:
     )
 
 
-def visible_to(user_id: int) -> ColumnElement[bool]:
+def visible_to(user_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """SQL condition on `Quiz`: the user may take it (public, theirs, or shared with a cohort).
 
-    Admins see every quiz; callers that know the user is one skip this condition.
+    Admins see every quiz; callers that know the user is one skip this condition. Written on
+    the tables' columns, so that a Core statement using it stays one (`user_id` may be a
+    bound parameter of a statement built once).
     """
     shared = (
-        select(QuizCohort.quiz_id)
-        .join(CohortMember, CohortMember.cohort_id == QuizCohort.cohort_id)
-        .where(CohortMember.user_id == user_id)
+        select(_QUIZ_COHORTS.c.quiz_id)
+        .join(_MEMBERS, _MEMBERS.c.cohort_id == _QUIZ_COHORTS.c.cohort_id)
+        .where(_MEMBERS.c.user_id == user_id)
     )
-    return or_(Quiz.is_public.is_(True), Quiz.owner_id == user_id, Quiz.id.in_(shared))
+    return or_(
+        _QUIZZES.c.is_public.is_(True), _QUIZZES.c.owner_id == user_id, _QUIZZES.c.id.in_(shared)
+    )
 
 
 async def may_take(session: AsyncSession, quiz_id: int, user_id: int) -> bool:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import Integer, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import queries, writes
 from bot.db.base import Base
-from bot.db.models import Attempt
+from bot.db.models import Attempt, Quiz, QuizVersion
 from bot.domain.errors import (
     AlreadyAnsweredError,
     AlreadyContinuedError,
@@ -57,6 +58,56 @@ _PRESENT = (
 )
 
 
+QUIZZES = Base.metadata.tables[Quiz.__tablename__]
+VERSIONS = Base.metadata.tables[QuizVersion.__tablename__]
+
+# Starting or resuming a quiz, on the tables' columns: the quiz with whether this learner
+# may take it, then their open attempt on it, or its newest version to start one on.
+_START_USER = bindparam("start_user", type_=Integer)
+_START_QUIZ = select(
+    QUIZZES.c.id, QUIZZES.c.assessment_set, queries.visible_to(_START_USER).label("visible")
+).where(QUIZZES.c.slug == bindparam("start_slug", type_=String))
+_OPEN_ATTEMPT = (
+    select(
+        ATTEMPTS.c.id,
+        ATTEMPTS.c.quiz_version_id,
+        ATTEMPTS.c.seed,
+        ATTEMPTS.c.round_size,
+        ATTEMPTS.c.answered_count,
+        ATTEMPTS.c.correct_count,
+        ATTEMPTS.c.finished_at,
+        ATTEMPTS.c.current_item_id,
+    )
+    .join(VERSIONS, VERSIONS.c.id == ATTEMPTS.c.quiz_version_id)
+    .where(
+        ATTEMPTS.c.user_id == _START_USER,
+        VERSIONS.c.quiz_id == bindparam("start_quiz", type_=Integer),
+        ATTEMPTS.c.finished_at.is_(None),
+    )
+    .order_by(ATTEMPTS.c.id.desc())
+    .limit(1)
+)
+_NEWEST_VERSION = (
+    select(VERSIONS.c.id)
+    .where(VERSIONS.c.quiz_id == bindparam("start_quiz", type_=Integer))
+    .order_by(VERSIONS.c.number.desc())
+    .limit(1)
+)
+_NEW_ATTEMPT = insert(ATTEMPTS).returning(ATTEMPTS.c.id)
+
+
+@dataclass(frozen=True)
+class _NewAttempt:
+    """An attempt about to be inserted, as showing its first item reads it."""
+
+    id: int
+    seed: int
+    round_size: int
+    answered_count: int = 0
+    correct_count: int = 0
+    finished_at: dt.datetime | None = None
+
+
 class AttemptLike(Protocol):
     """What showing an item or a summary reads of an attempt (an ORM row or a plain record)."""
 
@@ -89,36 +140,79 @@ async def start_quiz(
     A quiz limited to cohorts is refused to others exactly as an unknown one (`see_all`,
     for admins, lifts the limit), so its id does not leak.
     """
-    quiz = await queries.quiz_by_slug(session, slug)
-    if quiz is None or not (see_all or await queries.may_take(session, quiz.id, user_id)):
+    quiz = (
+        await session.execute(_START_QUIZ, {"start_slug": slug, "start_user": user_id})
+    ).one_or_none()
+    if quiz is None or not (see_all or quiz.visible):
         raise UnknownQuizError(slug)
     if quiz.assessment_set is not None:
         raise AssessmentFormError(slug)
-    attempt = await queries.open_attempt(session, user_id, quiz.id)
-    resumed = attempt is not None
-    if attempt is None:
-        latest = await queries.latest_version(session, quiz.id)
-        if latest is None:
-            raise QuizEmptyError(slug)
-        attempt = Attempt(
-            user_id=user_id,
-            quiz_version_id=latest.id,
-            seed=secrets.randbits(31),
-            round_size=round_size,
-            started_at=now,
-            answered_count=0,
-            correct_count=0,
+    attempt = (
+        await session.execute(_OPEN_ATTEMPT, {"start_user": user_id, "start_quiz": quiz.id})
+    ).one_or_none()
+    if attempt is not None:
+        version = await content.version(session, attempt.quiz_version_id)
+        item = await _on_screen(session, attempt, version)
+        view = await quiz_item_view(session, attempt, version, item, language)
+        await writes.execute_and_commit(
+            session,
+            [(_PRESENT, {"the_attempt": attempt.id, "shown_item": item.id, "shown_at": now})],
         )
-        session.add(attempt)
-        await session.flush()
-    version = await content.version(session, attempt.quiz_version_id)
-    item = await present(session, attempt, version, now, language)
+        return _started(attempt.id, attempt.answered_count, version, view, resumed=True)
+    latest = await session.scalar(_NEWEST_VERSION, {"start_quiz": quiz.id})
+    if latest is None:
+        raise QuizEmptyError(slug)
+    version = await content.version(session, latest)
+    first = await content.item_at(session, version.id, 0)
+    if first is None:
+        raise QuizFinishedError
+    seed = secrets.randbits(31)
+    attempt_id = await session.scalar(
+        _NEW_ATTEMPT,
+        {
+            "user_id": user_id,
+            "quiz_version_id": version.id,
+            "seed": seed,
+            "round_size": round_size,
+            "started_at": now,
+            "answered_count": 0,
+            "correct_count": 0,
+            "current_item_id": first.id,
+            "presented_at": now,
+        },
+    )
+    assert attempt_id is not None
+    new = _NewAttempt(id=attempt_id, seed=seed, round_size=round_size)
+    view = await quiz_item_view(session, new, version, first, language)
     await session.commit()
+    return _started(attempt_id, 0, version, view, resumed=False)
+
+
+async def _on_screen(
+    session: AsyncSession, attempt: Any, version: content.VersionContent
+) -> content.ItemContent:
+    """The item on screen in an open attempt, or the next one to put there."""
+    if attempt.current_item_id is not None:
+        return await content.item(session, attempt.current_item_id)
+    found = await content.item_at(session, version.id, attempt.answered_count)
+    if found is None:
+        raise QuizFinishedError
+    return found
+
+
+def _started(
+    attempt_id: int,
+    answered: int,
+    version: content.VersionContent,
+    item: ItemView,
+    *,
+    resumed: bool,
+) -> QuizStart:
     return QuizStart(
-        attempt_id=attempt.id,
+        attempt_id=attempt_id,
         quiz_title=version.title,
         resumed=resumed,
-        answered=attempt.answered_count,
+        answered=answered,
         total=version.item_count,
         item=item,
         language=version.language,
