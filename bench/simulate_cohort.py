@@ -340,7 +340,7 @@ def print_runs(runs: dict[str, dict[str, Any]]) -> None:
 
     row("", *heads)
     row(
-        "wall s: 30 days (setup, report)",
+        f"wall s: {config['days']} days (setup, report)",
         *(
             f"{r['costs']['run_s']} ({r['costs']['setup_s']}, {r['costs']['report_s']})"
             for r in shown
