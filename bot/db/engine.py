@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 from bot.config import to_async_url
 from bot.db.sqlite_inline import InlineConnection
@@ -62,7 +63,29 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
             # Registered after _sqlite_pragmas, so it runs after it: SQLite itself must
             # never wait for the lock on the event loop's thread (InlineConnection waits).
             event.listen(engine.sync_engine, "connect", _no_busy_timeout)
+    elif engine.dialect.driver == "asyncpg" and kwargs.get("pool_pre_ping"):
+        # An attribute of this engine's own dialect object: other engines keep the default.
+        engine.dialect.do_ping = functools.partial(_ping_by_begin, engine.dialect.do_ping)  # type: ignore[method-assign]
     return engine
+
+
+def _ping_by_begin(default_ping: Any, dbapi_conn: Any) -> bool:
+    """The pre-ping at checkout, made by the transaction's own BEGIN.
+
+    asyncpg's default ping is three round trips (BEGIN, `;`, ROLLBACK), then the
+    transaction's BEGIN is a fourth before its first statement. Here the BEGIN is sent at
+    checkout: it reaches the server, so a connection the server closed (a restart, a
+    terminated backend) fails it as it failed the ping, is_disconnect sees it as closed,
+    and the pool invalidates its connections and opens a new one, as before. A connection
+    that works is left in the transaction its first statement would have begun (with the
+    same isolation level; changing it rolls back, and the pool's reset on return rolls
+    back one that ran nothing). Autocommit connections, and one already in a transaction,
+    get the default ping.
+    """
+    if dbapi_conn.autocommit or dbapi_conn._transaction is not None:
+        return bool(default_ping(dbapi_conn))
+    await_(dbapi_conn._start_transaction())
+    return True
 
 
 async def _open_inline(database: str) -> InlineConnection:
