@@ -118,5 +118,13 @@ async def test_postgresql_checkout_begins_the_transaction(database_url: str) -> 
             serial = await conn.execution_options(isolation_level="SERIALIZABLE")
             level = (await serial.execute(text("SHOW transaction_isolation"))).scalar_one()
         assert level == "serializable"
+        # So do READ ONLY and DEFERRABLE.
+        async with engine.connect() as conn:
+            ro = await conn.execution_options(postgresql_readonly=True)
+            read_only = (await ro.execute(text("SHOW transaction_read_only"))).scalar_one()
+        assert read_only == "on"
+        async with engine.connect() as conn:
+            rw = (await conn.execute(text("SHOW transaction_read_only"))).scalar_one()
+        assert rw == "off"
     finally:
         await engine.dispose()
