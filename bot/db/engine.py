@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import event, exc, make_url
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 from bot.config import to_async_url
 from bot.db import sqlite_inline
@@ -61,7 +63,39 @@ def make_engine(url: str, *, threaded_sqlite: bool = False, **kwargs: Any) -> As
             # Registered after _sqlite_pragmas, so it runs after it: SQLite itself must
             # never wait for the lock on the event loop's thread (InlineConnection waits).
             event.listen(engine.sync_engine, "connect", _no_busy_timeout)
+    elif engine.dialect.driver == "asyncpg" and kwargs.get("pool_pre_ping"):
+        # Attributes of this engine's own dialect object: other engines keep the defaults.
+        dialect: Any = engine.dialect
+        dialect.do_ping = functools.partial(_ping_by_begin, dialect.do_ping)
+        # Like an isolation level, READ ONLY and DEFERRABLE are set before a transaction
+        # begins: a connection set to them rolls back the BEGIN sent at checkout.
+        dialect.set_readonly = functools.partial(_end_then_set, dialect.set_readonly)
+        dialect.set_deferrable = functools.partial(_end_then_set, dialect.set_deferrable)
     return engine
+
+
+def _ping_by_begin(default_ping: Any, dbapi_conn: Any) -> bool:
+    """The pre-ping at checkout, made by the transaction's own BEGIN.
+
+    asyncpg's default ping is three round trips (BEGIN, `;`, ROLLBACK), then the
+    transaction's BEGIN is a fourth before its first statement. Here the BEGIN is sent at
+    checkout: it reaches the server, so a connection the server closed (a restart, a
+    terminated backend) fails it as it failed the ping, is_disconnect sees it as closed,
+    and the pool invalidates its connections and opens a new one, as before. A connection
+    that works is left in the transaction its first statement would have begun (with the
+    same isolation level; setting another level, READ ONLY or DEFERRABLE rolls it back,
+    and the pool's reset on return rolls back one that ran nothing). Autocommit
+    connections, and one already in a transaction, get the default ping.
+    """
+    if dbapi_conn.autocommit or dbapi_conn._transaction is not None:
+        return bool(default_ping(dbapi_conn))
+    await_(dbapi_conn._start_transaction())
+    return True
+
+
+def _end_then_set(default_set: Any, dbapi_conn: Any, value: bool) -> None:
+    dbapi_conn.rollback()
+    default_set(dbapi_conn, value)
 
 
 def _no_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
