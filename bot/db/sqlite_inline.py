@@ -80,16 +80,13 @@ async def _retry(call: Callable[..., T], args: tuple[Any, ...]) -> T:
                 raise
 
 
-class InlineCursor:
-    """A DBAPI cursor: a statement's rows are read at once, as SQLAlchemy's adapter for
-    an asyncio driver does, so no SQLite statement stays open after `execute`."""
+class _Cursor:
+    """What both cursors pass through from sqlite3's."""
 
-    server_side = False
-    __slots__ = ("_cursor", "_rows")
+    __slots__ = ("_cursor",)
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._cursor = connection.cursor()
-        self._rows: collections.deque[Any] = collections.deque()
 
     @property
     def description(self) -> Any:
@@ -110,6 +107,21 @@ class InlineCursor:
     @arraysize.setter
     def arraysize(self, value: int) -> None:
         self._cursor.arraysize = value
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+class InlineCursor(_Cursor):
+    """A DBAPI cursor: a statement's rows are read at once, as SQLAlchemy's adapter for
+    an asyncio driver does, so no SQLite statement stays open after `execute`."""
+
+    server_side = False
+    __slots__ = ("_rows",)
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__(connection)
+        self._rows: collections.deque[Any] = collections.deque()
 
     def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
         # AsyncConnection.execute refuses a driver that never awaits (it takes it for a
@@ -151,35 +163,12 @@ class InlineCursor:
         self._cursor.close()
 
 
-class InlineStreamCursor:
+class InlineStreamCursor(_Cursor):
     """A server-side cursor (`stream_results`, `AsyncSession.stream`): rows are read from
     SQLite as they are asked for, so an export does not hold them all."""
 
     server_side = True
-    __slots__ = ("_cursor",)
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._cursor = connection.cursor()
-
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return self._cursor.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
+    __slots__ = ()
 
     def execute(self, sql: str, parameters: Any = None) -> InlineStreamCursor:
         await_(_PASSED)  # as InlineCursor.execute
@@ -197,9 +186,6 @@ class InlineStreamCursor:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._cursor)
-
-    def close(self) -> None:
-        self._cursor.close()
 
 
 class InlineConnection(AdaptedConnection):

@@ -33,18 +33,20 @@ ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
 # A "Continue" press reads the attempt on the table's columns (locked on PostgreSQL; SQLite's
 # BEGIN IMMEDIATE holds the write lock) and puts the next item on screen with one UPDATE:
 # a press as frequent as a round's end, with no ORM object to load and flush.
+# What showing an attempt's next item reads of it (the attempt's learner, to check it).
+_SHOWN_COLUMNS = (
+    ATTEMPTS.c.id,
+    ATTEMPTS.c.user_id,
+    ATTEMPTS.c.quiz_version_id,
+    ATTEMPTS.c.seed,
+    ATTEMPTS.c.round_size,
+    ATTEMPTS.c.answered_count,
+    ATTEMPTS.c.correct_count,
+    ATTEMPTS.c.finished_at,
+    ATTEMPTS.c.current_item_id,
+)
 _CONTINUE_READ = (
-    select(
-        ATTEMPTS.c.id,
-        ATTEMPTS.c.user_id,
-        ATTEMPTS.c.quiz_version_id,
-        ATTEMPTS.c.seed,
-        ATTEMPTS.c.round_size,
-        ATTEMPTS.c.answered_count,
-        ATTEMPTS.c.correct_count,
-        ATTEMPTS.c.finished_at,
-        ATTEMPTS.c.current_item_id,
-    )
+    select(*_SHOWN_COLUMNS)
     .where(ATTEMPTS.c.id == bindparam("attempt_id", type_=Integer))
     .with_for_update()
 )
@@ -68,16 +70,7 @@ _START_QUIZ = select(
     QUIZZES.c.id, QUIZZES.c.assessment_set, queries.visible_to(_START_USER).label("visible")
 ).where(QUIZZES.c.slug == bindparam("start_slug", type_=String))
 _OPEN_ATTEMPT = (
-    select(
-        ATTEMPTS.c.id,
-        ATTEMPTS.c.quiz_version_id,
-        ATTEMPTS.c.seed,
-        ATTEMPTS.c.round_size,
-        ATTEMPTS.c.answered_count,
-        ATTEMPTS.c.correct_count,
-        ATTEMPTS.c.finished_at,
-        ATTEMPTS.c.current_item_id,
-    )
+    select(*_SHOWN_COLUMNS)
     .join(VERSIONS, VERSIONS.c.id == ATTEMPTS.c.quiz_version_id)
     .where(
         ATTEMPTS.c.user_id == _START_USER,
