@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from bot.config import DEFAULT_QUIZ_ID
+from bot.db import writes
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Answer, FollowUp, Item, SkillState, User
 from bot.domain import followups as rules
@@ -179,8 +180,11 @@ async def test_a_quiz_success_moves_the_open_follow_up(runtime: Runtime, clock: 
     uid = await _user(runtime, 2002)
     _, row = await _miss_first_item(runtime, uid)
     async with runtime.sessions() as s:
-        await attempts.record_skill_review(
-            s, user_id=uid, skill_id=row.skill_id, correct=True, now=clock()
+        await writes.execute(
+            s,
+            await attempts.skill_review_writes(
+                s, user_id=uid, skill_id=row.skill_id, correct=True, now=clock()
+            ),
         )
         await s.commit()
     (moved,) = await _open_rows(runtime, uid)

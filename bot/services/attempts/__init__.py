@@ -17,7 +17,6 @@ from bot.services.attempts.answer import (
     RecordedAnswer,
     answer_item,
     record_answer,
-    record_skill_review,
     replay_answer,
     skill_review_writes,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "open_item",
     "other_quizzes",
     "record_answer",
-    "record_skill_review",
     "replay_answer",
     "skill_review_writes",
     "start_quiz",

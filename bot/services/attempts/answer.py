@@ -446,37 +446,6 @@ async def replay_answer(
     return replace(result, withheld=version.is_form, stage_step=step, stage_offer=offer)
 
 
-async def record_skill_review(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    skill_id: str,
-    correct: bool,
-    now: dt.datetime,
-    delay_scale: float = 1.0,
-    known: KnownState | None = None,
-    learner: followup_plans.LearnerPrefs | None = None,
-) -> None:
-    """Feed one graded answer into the learner's memory model, and plan its follow-up.
-
-    `known` is the skill state when the caller read it already (answer_item reads it with
-    the attempt); `learner` likewise spares reading the learner's settings.
-    """
-    await writes.execute(
-        session,
-        await skill_review_writes(
-            session,
-            user_id=user_id,
-            skill_id=skill_id,
-            correct=correct,
-            now=now,
-            delay_scale=delay_scale,
-            known=known,
-            learner=learner,
-        ),
-    )
-
-
 async def skill_review_writes(
     session: AsyncSession,
     *,
@@ -488,7 +457,13 @@ async def skill_review_writes(
     known: KnownState | None = None,
     learner: followup_plans.LearnerPrefs | None = None,
 ) -> list[Write]:
-    """The statements of `record_skill_review` (reading what the caller did not pass)."""
+    """Feed one graded answer into the learner's memory model and plan its follow-up: the
+    statements that do it, for the caller to run with its own.
+
+    `known` is the skill state when the caller read it already (answer_item reads it with
+    the attempt); `learner` likewise spares reading the learner's settings. What is not
+    given is read here.
+    """
     if known is None:
         state = (
             await session.execute(
