@@ -70,16 +70,8 @@ STATE_COLUMNS = (
 # holds the write lock), the learner's follow-up settings and the item's skill state.
 _ANSWER_READ = (
     select(
-        ATTEMPTS.c.id,
-        ATTEMPTS.c.user_id,
-        ATTEMPTS.c.quiz_version_id,
-        ATTEMPTS.c.seed,
-        ATTEMPTS.c.round_size,
-        ATTEMPTS.c.finished_at,
-        ATTEMPTS.c.current_item_id,
+        *sitting.ATTEMPT_COLUMNS,
         ATTEMPTS.c.presented_at,
-        ATTEMPTS.c.answered_count,
-        ATTEMPTS.c.correct_count,
         *LEARNER_COLUMNS,
         *STATE_COLUMNS,
     )

@@ -30,11 +30,8 @@ from bot.services.views import ItemView, QuizStart
 
 ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
 
-# A "Continue" press reads the attempt on the table's columns (locked on PostgreSQL; SQLite's
-# BEGIN IMMEDIATE holds the write lock) and puts the next item on screen with one UPDATE:
-# a press as frequent as a round's end, with no ORM object to load and flush.
-# What showing an attempt's next item reads of it (the attempt's learner, to check it).
-_SHOWN_COLUMNS = (
+# What moving an attempt on reads of it (with its learner, to check the press is theirs).
+ATTEMPT_COLUMNS = (
     ATTEMPTS.c.id,
     ATTEMPTS.c.user_id,
     ATTEMPTS.c.quiz_version_id,
@@ -45,8 +42,11 @@ _SHOWN_COLUMNS = (
     ATTEMPTS.c.finished_at,
     ATTEMPTS.c.current_item_id,
 )
+# A "Continue" press reads the attempt on the table's columns (locked on PostgreSQL; SQLite's
+# BEGIN IMMEDIATE holds the write lock) and puts the next item on screen with one UPDATE:
+# a press as frequent as a round's end, with no ORM object to load and flush.
 _CONTINUE_READ = (
-    select(*_SHOWN_COLUMNS)
+    select(*ATTEMPT_COLUMNS)
     .where(ATTEMPTS.c.id == bindparam("attempt_id", type_=Integer))
     .with_for_update()
 )
@@ -70,7 +70,7 @@ _START_QUIZ = select(
     QUIZZES.c.id, QUIZZES.c.assessment_set, queries.visible_to(_START_USER).label("visible")
 ).where(QUIZZES.c.slug == bindparam("start_slug", type_=String))
 _OPEN_ATTEMPT = (
-    select(*_SHOWN_COLUMNS)
+    select(*ATTEMPT_COLUMNS)
     .join(VERSIONS, VERSIONS.c.id == ATTEMPTS.c.quiz_version_id)
     .where(
         ATTEMPTS.c.user_id == _START_USER,
