@@ -456,7 +456,7 @@ async def test_form_items_are_never_follow_up_practice(runtime: Runtime) -> None
     await import_forms(runtime)
     learner = await user(runtime, 131)
     async with runtime.sessions() as s:
-        found = await followup_dispatch._candidates(s, [learner], ["sourcing"])
+        found = await followup_dispatch._candidates(s, {learner: ["sourcing"]})
         form_items = set(
             await s.scalars(
                 select(Item.id)

@@ -22,6 +22,7 @@ from bot.domain.errors import (
 )
 from bot.runtime import Runtime
 from bot.services import attempts, learners
+from bot.services.followups import dispatch as followup_dispatch
 from bot.services.followups.claims import LEASE, claim_due, mark_sent
 from bot.services.followups.dispatch import (
     DeliveryError,
@@ -627,3 +628,34 @@ async def test_one_batch_treats_each_learner_by_their_own_settings(
     assert (later.status, later.due_at) == ("pending", dt.datetime(2026, 3, 2, 18, tzinfo=dt.UTC))
     assert await _open_rows(runtime, off) == []
     assert await _statuses(runtime, off) == Counter({"cancelled": 1})
+
+
+async def test_each_learner_s_practice_history_is_their_own_in_a_batch(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """A batch reads when each learner last answered each item of their own skills: one
+    learner's answers do not count for another, nor a skill outside their message."""
+    first, second = await _user(runtime, 3100), await _user(runtime, 3101)
+    seen = await _first_item(runtime, first)
+    await _answer(runtime, first, seen, await _wrong(runtime, seen))
+    answered_at = clock()
+    clock.advance(minutes=1)
+    # The second learner answers the same item right, then misses one of another skill.
+    item = await _first_item(runtime, second)
+    result = await _answer(runtime, second, item, await _correct(runtime, item.item_id))
+    while result.next_item is not None and result.next_item.skill_id == seen.skill_id:
+        item = result.next_item
+        result = await _answer(runtime, second, item, await _correct(runtime, item.item_id))
+    other = result.next_item
+    assert other is not None
+    await _answer(runtime, second, other, await _wrong(runtime, other))
+    async with runtime.sessions() as s:
+        found = await followup_dispatch._candidates(
+            s, {first: {seen.skill_id}, second: {other.skill_id}}
+        )
+    assert set(found) == {(first, seen.skill_id), (second, other.skill_id)}
+    mine = {c.item_id: c.last_answered_at for c in found[first, seen.skill_id]}
+    assert mine[seen.item_id] == answered_at
+    assert [i for i, last in mine.items() if last is not None] == [seen.item_id]
+    theirs = {c.item_id: c.last_answered_at for c in found[second, other.skill_id]}
+    assert [i for i, last in theirs.items() if last is not None] == [other.item_id]

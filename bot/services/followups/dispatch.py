@@ -13,10 +13,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, bindparam, func, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import Base
@@ -138,14 +138,19 @@ _COHORT_QUIZZES = (
     .join(_COHORT_QUIZ, _COHORT_QUIZ.c.cohort_id == _MEMBERS.c.cohort_id)
     .where(_MEMBERS.c.user_id.in_(bindparam("batch_users", expanding=True)))
 )
-# An item keeps its key across versions of a quiz: answers to an older version count.
+# An item keeps its key across versions of a quiz: answers to an older version count. Only
+# each learner's own skills in the message: every row read costs a row and a timestamp to
+# convert, and the batch's skills crossed with its learners was most of a pass's time.
 _HISTORY = (
     select(_ANSWERS.c.user_id, _VERSIONS.c.quiz_id, _ITEMS.c.key, func.max(_ANSWERS.c.answered_at))
     .join(_ITEMS, _ITEMS.c.id == _ANSWERS.c.item_id)
     .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.quiz_version_id)
     .where(
+        # The learners alone too: it is what the index on answers.user_id can use.
         _ANSWERS.c.user_id.in_(bindparam("batch_users", expanding=True)),
-        _ANSWERS.c.skill_id.in_(bindparam("batch_skills", expanding=True)),
+        tuple_(_ANSWERS.c.user_id, _ANSWERS.c.skill_id).in_(
+            bindparam("batch_needs", expanding=True)
+        ),
     )
     .group_by(_ANSWERS.c.user_id, _VERSIONS.c.quiz_id, _ITEMS.c.key)
 )
@@ -177,14 +182,18 @@ async def _sittings(
 
 
 async def _candidates(
-    session: AsyncSession, user_ids: Sequence[int], skills: Sequence[str]
+    session: AsyncSession, needs: Mapping[int, Collection[str]]
 ) -> dict[tuple[int, str], list[rules.Candidate]]:
-    """Practice items per (learner, skill): newest versions of the quizzes each may take,
-    with when the learner last answered each item. A few queries for a whole batch.
+    """Practice items per (learner, skill) in `needs` (learner -> skills): newest versions
+    of the quizzes each may take, with when the learner last answered each item. A few
+    queries for a whole batch.
     """
-    if not user_ids:
+    pairs = sorted((user_id, skill) for user_id, skills in needs.items() for skill in skills)
+    if not pairs:
         return {}
-    items = (await session.execute(_PRACTICE_ITEMS, {"batch_skills": list(skills)})).all()
+    user_ids = sorted(needs)
+    skills = sorted({skill for _, skill in pairs})
+    items = (await session.execute(_PRACTICE_ITEMS, {"batch_skills": skills})).all()
     # Quizzes that are not public are open to the cohorts they are given to.
     cohort_quizzes: dict[int, set[int]] = defaultdict(set)
     if any(not public for *_, public, _owner in items):
@@ -192,13 +201,13 @@ async def _candidates(
             await session.execute(_COHORT_QUIZZES, {"batch_users": list(user_ids)})
         ).all():
             cohort_quizzes[user_id].add(quiz_id)
-    history = await session.execute(
-        _HISTORY, {"batch_users": list(user_ids), "batch_skills": list(skills)}
-    )
+    history = await session.execute(_HISTORY, {"batch_users": user_ids, "batch_needs": pairs})
     answered = {(u, q, key): last for u, q, key, last in history.all()}
     found: dict[tuple[int, str], list[rules.Candidate]] = defaultdict(list)
     for user_id in user_ids:
         for item_id, skill_id, key, quiz_id, public, owner_id in items:
+            if skill_id not in needs[user_id]:
+                continue
             if public or owner_id == user_id or quiz_id in cohort_quizzes[user_id]:
                 last = answered.get((user_id, quiz_id, key))
                 found[user_id, skill_id].append(rules.Candidate(item_id, last))
@@ -261,9 +270,7 @@ async def prepare_deliveries(
             )
             report.deferred += len(later)
     candidates = await _candidates(
-        session,
-        [user_id for user_id, _, _ in ready],
-        sorted({r.skill_id for _, _, rows in ready for r in rows}),
+        session, {user_id: {r.skill_id for r in rows} for user_id, _, rows in ready}
     )
     chosen: dict[int, int] = {}  # follow-up id -> practice item id
     for user_id, _, rows in ready:
