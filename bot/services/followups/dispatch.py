@@ -140,7 +140,7 @@ _COHORT_QUIZZES = (
 )
 # An item keeps its key across versions of a quiz: answers to an older version count. Only
 # each learner's own skills in the message: every row read costs a row and a timestamp to
-# convert, and the batch's skills crossed with its learners was most of a pass's time.
+# convert, and the batch's skills crossed with its learners were a fifth of a pass's time.
 _HISTORY = (
     select(_ANSWERS.c.user_id, _VERSIONS.c.quiz_id, _ITEMS.c.key, func.max(_ANSWERS.c.answered_at))
     .join(_ITEMS, _ITEMS.c.id == _ANSWERS.c.item_id)
