@@ -198,7 +198,7 @@ async def _candidates(
     cohort_quizzes: dict[int, set[int]] = defaultdict(set)
     if any(not public for *_, public, _owner in items):
         for user_id, quiz_id in (
-            await session.execute(_COHORT_QUIZZES, {"batch_users": list(user_ids)})
+            await session.execute(_COHORT_QUIZZES, {"batch_users": user_ids})
         ).all():
             cohort_quizzes[user_id].add(quiz_id)
     history = await session.execute(_HISTORY, {"batch_users": user_ids, "batch_needs": pairs})
